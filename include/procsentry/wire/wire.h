@@ -1,0 +1,160 @@
+/* procsentry wire format: the one contract between kernel sensors and user space.
+ *
+ * Compiled by clang -target bpf (src/bpf), by mingw-w64 for the Windows driver and by
+ * g++/clang++ for user space. Little-endian, fixed-width types, natural alignment with
+ * explicit padding (never packed: BPF cannot do unaligned access), and a static assert on
+ * every size and offset so the three compilers cannot disagree. No logic lives here.
+ *
+ * A record is a ps_header followed by a type-specific body, followed by variable data.
+ * Variable fields are ps_str descriptors whose offset is relative to the record start.
+ * docs/wire-format.md describes the versioning rules.
+ */
+#ifndef PROCSENTRY_WIRE_H
+#define PROCSENTRY_WIRE_H
+
+#include "procsentry/wire/wire_types.h"
+
+#define PS_WIRE_MAGIC 0x1337
+#define PS_WIRE_VERSION 1
+
+#define PS_COMM_LEN 16
+/* Kernel-side capture limits (bytes). The argv limit is set at load time. */
+#define PS_PATH_MAX 4096
+#define PS_ARGV_MIN_CAP 4096u
+#define PS_ARGV_DEFAULT_CAP 32768u
+#define PS_ARGV_MAX_CAP 1048576u
+/* Largest record any sensor may emit; the decoder rejects anything bigger. */
+#define PS_RECORD_MAX (PS_ARGV_MAX_CAP + 8 * PS_PATH_MAX)
+
+enum ps_record_type {
+	PS_REC_EXEC = 1,        /* process image replaced (execve, execveat) */
+	PS_REC_EXEC_FAILED = 2, /* an exec attempt that returned an error */
+	PS_REC_FORK = 3,        /* new process (not a new thread) */
+	PS_REC_EXIT = 4,        /* last thread of a process exited */
+	PS_REC_LOST = 5,        /* records the kernel side had to drop */
+	PS_REC_CREATE = 6,      /* Windows: process created with a new image */
+	PS_REC_TYPE_MAX = 6,
+};
+
+/* Which clock ps_header.timestamp_ns counts in. */
+enum ps_clock {
+	PS_CLOCK_BOOTTIME = 1,   /* Linux CLOCK_BOOTTIME: ns since boot, suspend included */
+	PS_CLOCK_UNIX_EPOCH = 2, /* ns since 1970-01-01 UTC (Windows: from KeQuerySystemTime) */
+};
+
+/* ps_str.flags */
+#define PS_STR_PRESENT 0x1u    /* the field was captured (absent fields have length 0) */
+#define PS_STR_TRUNCATED 0x2u  /* length < original_length: the capture limit cut it */
+#define PS_STR_UTF16LE 0x4u    /* bytes are UTF-16LE (Windows), otherwise raw bytes (UTF-8 by convention) */
+#define PS_STR_NUL_LIST 0x8u   /* a list of NUL-terminated items (argv) */
+#define PS_STR_FLAGS_KNOWN 0xfu
+
+/* ps_exec.exec_flags */
+#define PS_EXEC_SCRIPT 0x1u   /* an interpreter ran the file named by filename (#! or binfmt_misc) */
+
+/* ps_lost.cause */
+enum ps_lost_cause {
+	PS_LOST_RINGBUF_FULL = 1, /* BPF ring buffer had no room for a reservation */
+	PS_LOST_QUEUE_FULL = 2,   /* Windows driver queue reached its count or byte limit */
+	PS_LOST_ALLOC_FAILED = 3, /* Windows pool allocation failed */
+	PS_LOST_CAUSE_MAX = 3,
+};
+
+struct ps_header {
+	ps_u16 magic;        /* PS_WIRE_MAGIC */
+	ps_u8 version;       /* PS_WIRE_VERSION */
+	ps_u8 type;          /* enum ps_record_type */
+	ps_u32 size;         /* whole record in bytes, header included */
+	ps_u64 timestamp_ns; /* when the event happened, in the clock named by `clock` */
+	ps_u8 clock;         /* enum ps_clock */
+	ps_u8 reserved0[3];
+	ps_u32 cpu;          /* CPU that produced the record (diagnostics) */
+};
+
+/* A variable field: `length` bytes at `offset` from the record start. */
+struct ps_str {
+	ps_u32 offset;
+	ps_u32 length;
+	ps_u32 original_length; /* length before any capture limit applied */
+	ps_u16 flags;           /* PS_STR_* */
+	ps_u16 reserved0;
+};
+
+/* The process the record is about, as the kernel saw it at that moment. */
+struct ps_task {
+	ps_u32 pid;  /* thread-group id */
+	ps_u32 tid;  /* thread that did it */
+	ps_u32 ppid; /* real parent's thread-group id */
+	ps_u32 uid;
+	ps_u32 gid;
+	ps_u32 euid;
+	ps_u64 start_time_ns; /* process start, CLOCK_BOOTTIME (Linux) or epoch ns (Windows) */
+	char comm[PS_COMM_LEN];
+};
+
+struct ps_exec {
+	struct ps_header hdr;
+	struct ps_task task;
+	ps_u32 exec_flags; /* PS_EXEC_* */
+	ps_u32 argc;
+	struct ps_str image;    /* absolute path of the file the kernel runs */
+	struct ps_str filename; /* exactly as passed to execve */
+	struct ps_str cwd;      /* working directory at exec */
+	struct ps_str argv;     /* NUL-separated, PS_STR_NUL_LIST */
+};
+
+struct ps_exec_failed {
+	struct ps_header hdr;
+	struct ps_task task;
+	ps_s32 error; /* positive errno */
+	ps_u32 reserved0;
+	struct ps_str filename;
+};
+
+struct ps_fork {
+	struct ps_header hdr;
+	struct ps_task task; /* the child */
+	ps_u32 parent_pid;
+	ps_u32 parent_tid;
+	ps_u64 parent_start_time_ns;
+};
+
+struct ps_exit {
+	struct ps_header hdr;
+	struct ps_task task;
+	ps_u32 exit_status; /* wait(2) status: (code << 8) | signal | 0x80 if core dumped */
+	ps_u32 reserved0;
+};
+
+struct ps_lost {
+	struct ps_header hdr;
+	ps_u64 count;
+	ps_u32 cause; /* enum ps_lost_cause */
+	ps_u32 reserved0;
+};
+
+PS_STATIC_ASSERT(sizeof(struct ps_header) == 24, "ps_header size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_header, size) == 4, "ps_header.size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_header, timestamp_ns) == 8, "ps_header.timestamp_ns");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_header, clock) == 16, "ps_header.clock");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_header, cpu) == 20, "ps_header.cpu");
+PS_STATIC_ASSERT(sizeof(struct ps_str) == 16, "ps_str size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_str, original_length) == 8, "ps_str.original_length");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_str, flags) == 12, "ps_str.flags");
+PS_STATIC_ASSERT(sizeof(struct ps_task) == 48, "ps_task size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_task, start_time_ns) == 24, "ps_task.start_time_ns");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_task, comm) == 32, "ps_task.comm");
+PS_STATIC_ASSERT(sizeof(struct ps_exec) == 144, "ps_exec size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, exec_flags) == 72, "ps_exec.exec_flags");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, image) == 80, "ps_exec.image");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, argv) == 128, "ps_exec.argv");
+PS_STATIC_ASSERT(sizeof(struct ps_exec_failed) == 96, "ps_exec_failed size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec_failed, filename) == 80, "ps_exec_failed.filename");
+PS_STATIC_ASSERT(sizeof(struct ps_fork) == 88, "ps_fork size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_fork, parent_start_time_ns) == 80, "ps_fork.parent_start_time_ns");
+PS_STATIC_ASSERT(sizeof(struct ps_exit) == 80, "ps_exit size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exit, exit_status) == 72, "ps_exit.exit_status");
+PS_STATIC_ASSERT(sizeof(struct ps_lost) == 40, "ps_lost size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_lost, cause) == 32, "ps_lost.cause");
+
+#endif /* PROCSENTRY_WIRE_H */
