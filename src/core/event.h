@@ -1,0 +1,85 @@
+// The decoded, platform-neutral event every sink consumes. Text fields are views into
+// the record bytes (or into `storage` for converted text): an Event is valid only while
+// the record it was decoded from is alive. Sinks copy what they keep.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace procsentry {
+
+enum class EventKind : std::uint8_t { exec = 1, exec_failed = 2, fork = 3, exit = 4, lost = 5, create = 6 };
+
+std::string_view to_string(EventKind kind);
+std::optional<EventKind> event_kind_from_string(std::string_view name);
+
+// A variable-length text field as the kernel captured it: raw bytes (UTF-8 by convention,
+// possibly invalid), plus whether it was captured at all and whether a limit cut it.
+struct Text {
+  std::string_view bytes;
+  bool present = false;
+  bool truncated = false;
+  std::uint32_t original_length = 0;
+};
+
+struct Task {
+  std::uint32_t pid = 0;
+  std::uint32_t tid = 0;
+  std::uint32_t ppid = 0;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::uint32_t euid = 0;
+  std::int64_t start_time_ns = 0;  // wall clock, ns since the Unix epoch
+  std::string_view comm;
+};
+
+struct Event {
+  EventKind kind = EventKind::exec;
+  std::int64_t time_ns = 0;  // wall clock, ns since the Unix epoch
+  std::uint32_t cpu = 0;
+  Task task;
+
+  // exec, create, exec_failed (filename only)
+  Text image;
+  Text filename;
+  Text cwd;
+  Text argv_raw;  // the NUL-separated bytes exactly as captured
+  std::vector<std::string_view> argv;
+  bool argv_truncated = false;
+  std::uint32_t argv_original_length = 0;
+  bool is_script = false;
+  std::string script;  // absolute path of the script when is_script (derived: cwd + filename)
+
+  // exec_failed
+  std::int32_t error = 0;  // positive errno
+
+  // fork
+  std::uint32_t parent_pid = 0;
+  std::uint32_t parent_tid = 0;
+  std::int64_t parent_start_time_ns = 0;  // wall clock
+
+  // exit: wait(2) status, split for convenience
+  std::uint32_t exit_status = 0;
+  std::optional<int> exit_code;    // set when the process exited normally
+  std::optional<int> exit_signal;  // set when a signal terminated it
+  bool core_dumped = false;
+  std::int64_t duration_ns = 0;    // exit time - start time
+
+  // lost
+  std::uint64_t lost_count = 0;
+  std::uint32_t lost_cause = 0;
+
+  // Enrichment filled by the pipeline (not by the decoder).
+  std::string_view user;           // name of task.uid, empty if unknown
+  Text known_image;                // for fork/exit: the image the process table knows
+
+  std::deque<std::string> storage;  // owned text the views may point into (e.g. UTF-16 converted)
+
+  void reset();
+};
+
+}  // namespace procsentry
