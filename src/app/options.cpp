@@ -1,0 +1,58 @@
+#include "app/options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "core/event.h"
+
+namespace procsentry {
+
+Result<ParsedOptions> parse_options(int argc, char** argv) {
+  ParsedOptions parsed;
+  AppOptions& o = parsed.options;
+  CLI::App app{"procsentry: every process creation and exit on this machine, live"};
+  app.set_version_flag("--version", "procsentry 0.1.0");
+
+  app.add_flag("--json", o.json, "JSON Lines output, one object per event (schema: docs/json-schema.md)");
+  std::string color = "auto";
+  app.add_option("--color", color, "colours in the table: auto (on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  app.add_option("--pid", o.pids, "only these process ids")->delimiter(',');
+  app.add_option("--ppid", o.ppids, "only processes whose parent is one of these")->delimiter(',');
+  app.add_option("--uid", o.uids, "only processes of these user ids")->delimiter(',');
+  app.add_option("--comm", o.comms, "only these command names (exact)")->delimiter(',');
+  app.add_option("--image", o.images, "only images matching this glob, e.g. '/usr/bin/*'");
+  app.add_option("--events", o.events, "event kinds: exec,exec_failed,fork,exit")
+      ->delimiter(',')
+      ->check([](const std::string& name) {
+        auto kind = event_kind_from_string(name);
+        if (!kind || *kind == EventKind::lost || *kind == EventKind::create) {
+          return "unknown event kind '" + name + "' (expected exec, exec_failed, fork or exit)";
+        }
+        return std::string();
+      });
+  app.add_option("--argv-cap", o.sensor.argv_cap,
+                 "bytes of argv captured per exec, 4096..1048576 (rounded up to a power of two)")
+      ->check(CLI::Range(4096u, 1048576u));
+  app.add_option("--ring-buffer-size", o.sensor.ring_bytes, "kernel ring buffer bytes (power of two)")
+      ->check(CLI::Range(1u << 20, 1u << 30));
+  bool no_exec_failed = false;
+  app.add_flag("--no-exec-failed", no_exec_failed,
+               "do not hook syscall exits (no exec_failed events; lowest overhead)");
+  app.add_flag("--verbose", o.sensor.verbose, "show libbpf's and the verifier's messages");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    parsed.exit_code = app.exit(e);
+    return parsed;
+  } catch (const CLI::ParseError& e) {
+    return Error{e.what() + std::string(" (see procsentry --help)")};
+  }
+  o.color = color == "always" ? ColorMode::always : color == "never" ? ColorMode::never : ColorMode::automatic;
+  o.sensor.exec_failed = !no_exec_failed;
+  return parsed;
+}
+
+}  // namespace procsentry

@@ -1,0 +1,35 @@
+// Everything the command line can say, parsed once in main.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "sources/linux_bpf/ring_buffer_source.h"
+
+namespace procsentry {
+
+enum class ColorMode { automatic, always, never };
+
+struct AppOptions {
+  bool json = false;
+  ColorMode color = ColorMode::automatic;
+  std::vector<std::uint32_t> pids;
+  std::vector<std::uint32_t> ppids;
+  std::vector<std::uint32_t> uids;
+  std::vector<std::string> comms;
+  std::vector<std::string> images;  // globs
+  std::vector<std::string> events;  // event kind names
+  SensorOptions sensor;
+};
+
+// Returns the options, or an Error; `exit_code` is set when parsing already answered
+// (--help, --version) and the program should exit with it.
+struct ParsedOptions {
+  AppOptions options;
+  int exit_code = -1;
+};
+Result<ParsedOptions> parse_options(int argc, char** argv);
+
+}  // namespace procsentry

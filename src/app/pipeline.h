@@ -1,0 +1,42 @@
+// decode -> process table -> filter -> sink, for each raw record a source delivers.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+
+#include "core/decode.h"
+#include "core/filter.h"
+#include "core/process_table.h"
+#include "core/user_names.h"
+#include "sinks/sink.h"
+#include "sources/record_handler.h"
+
+namespace procsentry {
+
+struct PipelineStats {
+  std::array<std::uint64_t, 8> by_kind{};  // index: EventKind
+  std::uint64_t lost_records = 0;          // sum of the counts in lost events
+  std::uint64_t decode_errors = 0;
+  std::uint64_t events() const;
+};
+
+class EventPipeline final : public RecordHandler {
+ public:
+  EventPipeline(Decoder& decoder, ProcessTable& table, UserNames& users, const Filter& filter, Sink& sink,
+                std::FILE* diagnostics);
+  void on_record(std::span<const std::uint8_t> record) override;
+  void on_batch_end() override;
+  const PipelineStats& stats() const { return stats_; }
+
+ private:
+  Decoder& decoder_;
+  ProcessTable& table_;
+  UserNames& users_;
+  const Filter& filter_;
+  Sink& sink_;
+  std::FILE* diagnostics_;
+  PipelineStats stats_;
+};
+
+}  // namespace procsentry

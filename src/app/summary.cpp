@@ -1,0 +1,20 @@
+#include "app/summary.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+namespace procsentry {
+
+void print_summary(std::FILE* out, const PipelineStats& stats, const SensorDrops& drops) {
+  auto count = [&](EventKind kind) { return stats.by_kind[static_cast<std::size_t>(kind)]; };
+  // Drops still pending in the kernel at stop never reached the stream as a lost record:
+  // the kernel's own total is the truth.
+  std::uint64_t lost = std::max(stats.lost_records, drops.total());
+  fmt::print(out,
+             "procsentry: {} events (exec {}, exec_failed {}, fork {}, exit {}), lost {}, decode errors {}\n",
+             stats.events() - count(EventKind::lost), count(EventKind::exec), count(EventKind::exec_failed),
+             count(EventKind::fork), count(EventKind::exit), lost, stats.decode_errors);
+}
+
+}  // namespace procsentry

@@ -1,0 +1,74 @@
+#include "sources/linux_bpf/kernel_probe.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace procsentry {
+namespace {
+
+constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
+
+bool has_capability(__u32 cap) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+bool privileged() {
+  if (geteuid() == 0) return true;
+#ifdef CAP_BPF
+  return has_capability(CAP_BPF) && has_capability(CAP_PERFMON);
+#else
+  return has_capability(CAP_SYS_ADMIN);
+#endif
+}
+
+// Number of arguments the tracepoint passes (besides the hidden context pointer).
+int tracepoint_arity(const btf* vmlinux, const char* tracepoint) {
+  std::string name = std::string("btf_trace_") + tracepoint;
+  int id = btf__find_by_name_kind(vmlinux, name.c_str(), BTF_KIND_TYPEDEF);
+  if (id < 0) return -1;
+  const btf_type* type = btf__type_by_id(vmlinux, static_cast<__u32>(id));
+  type = btf__type_by_id(vmlinux, type->type);  // pointer
+  if (type == nullptr || !btf_is_ptr(type)) return -1;
+  type = btf__type_by_id(vmlinux, type->type);  // function prototype
+  if (type == nullptr || !btf_is_func_proto(type)) return -1;
+  return btf_vlen(type) - 1;
+}
+
+}  // namespace
+
+Result<KernelFeatures> probe_kernel() {
+  if (!privileged()) {
+    return Error{"procsentry needs root (or CAP_BPF and CAP_PERFMON) to load its kernel sensor: run it with sudo"};
+  }
+  if (access(kVmlinuxBtf, R_OK) != 0) {
+    return Error{std::string("this kernel exposes no BTF (") + kVmlinuxBtf +
+                 " is missing): procsentry needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)"};
+  }
+  if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) <= 0) {
+    return Error{"this kernel has no BPF ring buffer: procsentry needs Linux 5.8 or newer"};
+  }
+  btf* vmlinux = btf__parse(kVmlinuxBtf, nullptr);
+  if (vmlinux == nullptr) {
+    return Error{std::string("cannot read the kernel's BTF at ") + kVmlinuxBtf + ": " + std::strerror(errno)};
+  }
+  KernelFeatures features;
+  int exec_arity = tracepoint_arity(vmlinux, "sched_process_exec");
+  features.exit_has_group_dead = tracepoint_arity(vmlinux, "sched_process_exit") >= 2;
+  btf__free(vmlinux);
+  if (exec_arity < 3) {
+    return Error{"this kernel has no BTF tracepoint sched_process_exec(task, old_pid, bprm): procsentry needs Linux 5.8 or newer"};
+  }
+  return features;
+}
+
+}  // namespace procsentry

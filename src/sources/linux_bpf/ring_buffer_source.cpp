@@ -1,0 +1,113 @@
+#include "sources/linux_bpf/ring_buffer_source.h"
+
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "procsentry/wire/wire.h"
+#include "procsentry_bpf.skel.h"
+#include "sources/linux_bpf/kernel_probe.h"
+#include "sources/linux_bpf/libbpf_log.h"
+
+namespace procsentry {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+Error load_error(const char* what, int err) {
+  std::string message = std::string("cannot ") + what + ": " + errno_text(err);
+  if (err == -EPERM || err == -EACCES) {
+    message += " (the kernel refused: check that procsentry runs as root and that no security policy blocks BPF)";
+  }
+  message += "; run with --verbose for the kernel's explanation";
+  return Error{message};
+}
+
+}  // namespace
+
+void RingBufferSource::SkeletonDeleter::operator()(procsentry_bpf* skel) const { procsentry_bpf__destroy(skel); }
+void RingBufferSource::RingDeleter::operator()(ring_buffer* ring) const { ring_buffer__free(ring); }
+
+RingBufferSource::~RingBufferSource() {
+  ring_.reset();  // before the skeleton: the ring buffer maps the skeleton's map
+  skel_.reset();
+}
+
+Result<std::unique_ptr<RingBufferSource>> RingBufferSource::open(const SensorOptions& options) {
+  capture_libbpf_log(options.verbose);
+  auto features = probe_kernel();
+  if (!features) return features.error();
+
+  std::unique_ptr<RingBufferSource> source(new RingBufferSource());
+  source->skel_.reset(procsentry_bpf__open());
+  if (!source->skel_) return load_error("open the BPF programs", -errno);
+  procsentry_bpf* skel = source->skel_.get();
+
+  std::uint32_t cap = std::bit_ceil(std::clamp(options.argv_cap, PS_ARGV_MIN_CAP, PS_ARGV_MAX_CAP));
+  skel->rodata->cfg_argv_cap = cap;
+  std::uint32_t ring = std::bit_ceil(std::max(options.ring_bytes, 8 * cap));
+  skel->rodata->cfg_wakeup_bytes = ring / 4;
+  if (int err = bpf_map__set_max_entries(skel->maps.events, ring); err != 0) {
+    return load_error("size the ring buffer", err);
+  }
+  bpf_program__set_autoload(skel->progs.ps_sched_process_exit, features->exit_has_group_dead);
+  bpf_program__set_autoload(skel->progs.ps_sched_process_exit_live, !features->exit_has_group_dead);
+  bpf_program__set_autoload(skel->progs.ps_sys_exit_execve, options.exec_failed);
+
+  if (int err = procsentry_bpf__load(skel); err != 0) return load_error("load the BPF programs", err);
+
+  bpf_program* required[] = {skel->progs.ps_sched_process_exec, skel->progs.ps_sched_process_fork,
+                             features->exit_has_group_dead ? skel->progs.ps_sched_process_exit
+                                                           : skel->progs.ps_sched_process_exit_live};
+  bpf_link** links[] = {&skel->links.ps_sched_process_exec, &skel->links.ps_sched_process_fork,
+                        features->exit_has_group_dead ? &skel->links.ps_sched_process_exit
+                                                      : &skel->links.ps_sched_process_exit_live};
+  for (std::size_t i = 0; i < std::size(required); ++i) {
+    *links[i] = bpf_program__attach(required[i]);
+    if (*links[i] == nullptr) {
+      return load_error((std::string("attach ") + bpf_program__name(required[i])).c_str(), -errno);
+    }
+  }
+  if (options.exec_failed) {
+    skel->links.ps_sys_exit_execve = bpf_program__attach(skel->progs.ps_sys_exit_execve);
+    source->exec_failed_attached_ = skel->links.ps_sys_exit_execve != nullptr;
+  }
+
+  source->ring_.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), &RingBufferSource::on_sample,
+                                       source.get(), nullptr));
+  if (!source->ring_) return load_error("map the ring buffer", -errno);
+  return source;
+}
+
+int RingBufferSource::on_sample(void* ctx, void* data, std::size_t size) {
+  auto* self = static_cast<RingBufferSource*>(ctx);
+  self->handler_->on_record({static_cast<const std::uint8_t*>(data), size});
+  return 0;
+}
+
+Result<int> RingBufferSource::poll(int timeout_ms, RecordHandler& handler) {
+  handler_ = &handler;
+  // The programs wake us only past a fill threshold, so a timed-out wait still consumes:
+  // that bounds delivery latency by timeout_ms without one wakeup per event.
+  int n = ring_buffer__poll(ring_.get(), timeout_ms);
+  if (n >= 0 || n == -EINTR) {
+    int more = ring_buffer__consume(ring_.get());
+    n = (n < 0 ? 0 : n) + (more > 0 ? more : 0);
+  }
+  handler_ = nullptr;
+  if (n < 0) return Error{"reading the ring buffer failed: " + errno_text(n)};
+  if (n > 0) handler.on_batch_end();
+  return n;
+}
+
+SensorDrops RingBufferSource::drops() const {
+  SensorDrops drops;
+  for (std::size_t i = 0; i < drops.by_cause.size(); ++i) drops.by_cause[i] = skel_->bss->lost_total[i];
+  return drops;
+}
+
+}  // namespace procsentry

@@ -1,0 +1,55 @@
+// The Linux sensor: owns the BPF skeleton and its ring buffer, hands raw records on.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "core/result.h"
+#include "sources/record_handler.h"
+
+struct procsentry_bpf;
+struct ring_buffer;
+
+namespace procsentry {
+
+struct SensorOptions {
+  std::uint32_t argv_cap = 32768;           // bytes of argv captured per exec (rounded up to a power of two)
+  std::uint32_t ring_bytes = 16u << 20;     // BPF ring buffer size (power of two)
+  bool exec_failed = true;                  // attach the syscall-exit hook that reports failed execs
+  bool verbose = false;                     // echo libbpf's messages
+};
+
+struct SensorDrops {
+  std::array<std::uint64_t, 4> by_cause{};  // index: ps_lost_cause
+  std::uint64_t total() const { return by_cause[1] + by_cause[2] + by_cause[3]; }
+};
+
+class RingBufferSource {
+ public:
+  static Result<std::unique_ptr<RingBufferSource>> open(const SensorOptions& options);
+  ~RingBufferSource();
+  RingBufferSource(const RingBufferSource&) = delete;
+  RingBufferSource& operator=(const RingBufferSource&) = delete;
+
+  // Waits up to timeout_ms, then delivers every record available. Returns the number of
+  // records delivered; an interrupted wait (a signal) returns 0.
+  Result<int> poll(int timeout_ms, RecordHandler& handler);
+
+  // Drops counted in the kernel since load (each was also reported as a lost record).
+  SensorDrops drops() const;
+  bool reports_exec_failed() const { return exec_failed_attached_; }
+
+ private:
+  RingBufferSource() = default;
+  static int on_sample(void* ctx, void* data, std::size_t size);
+
+  struct SkeletonDeleter { void operator()(procsentry_bpf* skel) const; };
+  struct RingDeleter { void operator()(ring_buffer* ring) const; };
+  std::unique_ptr<procsentry_bpf, SkeletonDeleter> skel_;
+  std::unique_ptr<ring_buffer, RingDeleter> ring_;
+  RecordHandler* handler_ = nullptr;  // set only for the duration of poll()
+  bool exec_failed_attached_ = false;
+};
+
+}  // namespace procsentry

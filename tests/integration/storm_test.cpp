@@ -1,0 +1,65 @@
+// Exec storm: 4 workers, 2,000 execs in all, each with a unique argv. Every exec must arrive
+// exactly once with argv intact, and nothing may be lost or fail to decode.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/monitor.h"
+
+namespace procsentry::test {
+namespace {
+
+constexpr int kWorkers = 4;
+constexpr int kExecsPerWorker = 500;
+
+TEST(Storm, TwoThousandExecsArriveExactlyOnceWithArgvIntact) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
+  Monitor monitor;
+  const std::string tag = "storm-" + std::to_string(getpid());
+  // Workers are processes (not threads of this test) so that their forks are real.
+  std::vector<pid_t> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    pid_t worker = fork();
+    if (worker == 0) {
+      for (int i = 0; i < kExecsPerWorker; ++i) {
+        pid_t pid = spawn("/usr/bin/true", {"true", tag, std::to_string(w), std::to_string(i), "with space", ""});
+        if (WEXITSTATUS(wait_for(pid)) != 0) _exit(1);
+      }
+      _exit(0);
+    }
+    workers.push_back(worker);
+  }
+  for (pid_t worker : workers) ASSERT_EQ(WEXITSTATUS(wait_for(worker)), 0);
+  ASSERT_EQ(monitor.stop(), 0);
+
+  std::map<std::pair<std::string, std::string>, int> seen;
+  std::map<int, int> exits_by_pid;
+  std::map<int, int> execs_by_pid;
+  for (const auto& e : monitor.events()) {
+    if (e.at("event") != "exec") continue;
+    auto argv = exact_argv(e);
+    if (argv.size() < 2 || argv[1] != tag) continue;
+    ASSERT_EQ(argv.size(), 6u);
+    EXPECT_EQ(argv[4], "with space");
+    EXPECT_EQ(argv[5], "");
+    seen[{argv[2], argv[3]}]++;
+    execs_by_pid[e.at("pid").get<int>()]++;
+  }
+  for (const auto& e : monitor.events()) {
+    if (e.at("event") == "exit" && execs_by_pid.count(e.at("pid").get<int>())) exits_by_pid[e.at("pid").get<int>()]++;
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kWorkers * kExecsPerWorker));
+  for (const auto& [key, count] : seen) EXPECT_EQ(count, 1) << key.first << "/" << key.second;
+  EXPECT_EQ(exits_by_pid.size(), execs_by_pid.size());
+  for (const auto& [pid, count] : exits_by_pid) EXPECT_EQ(count, 1) << pid;
+  EXPECT_EQ(monitor.summary_count("lost"), 0u) << monitor.stderr_text();
+  EXPECT_EQ(monitor.summary_count("decode errors"), 0u);
+}
+
+}  // namespace
+}  // namespace procsentry::test
