@@ -11,6 +11,8 @@ class Sink {
   virtual void write(const Event& event) = 0;
   // Called after each batch of events the source delivered (e.g. one ring-buffer poll).
   virtual void flush() = 0;
+  // True once the sink can no longer write (e.g. EPIPE: the reader of our pipe went away).
+  virtual bool failed() const { return false; }
 };
 
 }  // namespace procsentry

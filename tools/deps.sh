@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what procsentry needs to build, test and run (Debian 12). Safe to run again.
+set -euo pipefail
+packages=(
+  cmake ninja-build g++ pkg-config
+  clang llvm libclang-rt-dev bpftool libbpf-dev libelf-dev zlib1g-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
+  clang-format
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "procsentry: missing packages (${missing[*]}): run this as root (sudo)" >&2
+    exit 2
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}"
+fi
