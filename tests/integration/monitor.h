@@ -26,6 +26,7 @@ class Monitor {
   int stop();
   const std::vector<nlohmann::json>& events() const { return events_; }
   const std::string& stderr_text() const { return stderr_text_; }
+  pid_t pid() const { return pid_; }
 
   // Events of one process (by pid) and kind, in stream order.
   std::vector<nlohmann::json> of(pid_t pid, const std::string& kind) const;

@@ -1,6 +1,7 @@
 // Exec storm: 4 workers, 2,000 execs in all, each with a unique argv. Every exec must arrive
 // exactly once with argv intact, and nothing may be lost or fail to decode.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,32 @@ TEST(Storm, TwoThousandExecsArriveExactlyOnceWithArgvIntact) {
   for (const auto& [pid, count] : exits_by_pid) EXPECT_EQ(count, 1) << pid;
   EXPECT_EQ(monitor.summary_count("lost"), 0u) << monitor.stderr_text();
   EXPECT_EQ(monitor.summary_count("decode errors"), 0u);
+}
+
+// A reader that stops reading: the kernel side must count every drop and report it in the
+// stream as lost records as soon as there is room again, never silently.
+TEST(Storm, StalledReaderDropsAreCountedAndReported) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
+  Monitor monitor({"--ring-buffer-size", "1048576"});
+  kill(monitor.pid(), SIGSTOP);
+  for (int i = 0; i < 300; ++i) run("/usr/bin/true", {"true", "fill"});
+  kill(monitor.pid(), SIGCONT);
+  usleep(200'000);                     // let it drain the full ring
+  auto [last, status] = run("/usr/bin/true", {"true", "after"});  // its records report the gap
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  ASSERT_EQ(monitor.stop(), 0);
+
+  std::uint64_t reported = 0;
+  for (const auto& e : monitor.events()) {
+    if (e.at("event") == "lost") {
+      EXPECT_EQ(e.at("cause"), "ringbuf_full");
+      EXPECT_GT(e.at("count").get<std::uint64_t>(), 0u);
+      reported += e.at("count").get<std::uint64_t>();
+    }
+  }
+  EXPECT_GT(reported, 0u) << "300 execs into a 1 MiB ring with a stopped reader must drop";
+  EXPECT_EQ(monitor.summary_count("lost"), reported) << "every kernel drop reached the stream";
+  EXPECT_EQ(monitor.of(last, "exec").size(), 1u) << "events flow again after the gap";
 }
 
 }  // namespace
