@@ -47,17 +47,13 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "procsentry: {}\n", source.error().message);
     return kExitCannotStart;
   }
-  auto filter = make_filter(options);
-  if (!filter) {
-    fmt::print(stderr, "procsentry: {}\n", filter.error().message);
-    return kExitCannotStart;
-  }
+  Filter filter(options.filter);
   ProcessTable table;
   table.seed_from_proc();
   UserNames users;
   Decoder decoder(ClockMapping::from_system());
   auto sink = make_sink(options);
-  EventPipeline pipeline(decoder, table, users, *filter, *sink, stderr);
+  EventPipeline pipeline(decoder, table, users, filter, *sink, stderr);
 
   fmt::print(stderr, "procsentry: watching exec, {}fork and exit on this machine (Ctrl-C to stop)\n",
              (*source)->reports_exec_failed() ? "exec_failed, " : "");
@@ -71,6 +67,7 @@ int main(int argc, char** argv) {
     }
     if (sink->failed()) break;  // e.g. the reader of our pipe went away
   }
+  if (!sink->failed()) (void)(*source)->poll(0, pipeline);  // what arrived before the stop
   sink->flush();
   print_summary(stderr, pipeline.stats(), (*source)->drops());
   return status;

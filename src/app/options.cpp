@@ -18,12 +18,13 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   std::string color = "auto";
   app.add_option("--color", color, "colours in the table: auto (on a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  app.add_option("--pid", o.pids, "only these process ids")->delimiter(',');
-  app.add_option("--ppid", o.ppids, "only processes whose parent is one of these")->delimiter(',');
-  app.add_option("--uid", o.uids, "only processes of these user ids")->delimiter(',');
-  app.add_option("--comm", o.comms, "only these command names (exact)")->delimiter(',');
-  app.add_option("--image", o.images, "only images matching this glob, e.g. '/usr/bin/*'");
-  app.add_option("--events", o.events, "event kinds: exec,exec_failed,fork,exit")
+  app.add_option("--pid", o.filter.pids, "only these process ids")->delimiter(',');
+  app.add_option("--ppid", o.filter.ppids, "only processes whose parent is one of these")->delimiter(',');
+  app.add_option("--uid", o.filter.uids, "only processes of these user ids")->delimiter(',');
+  app.add_option("--comm", o.filter.comms, "only these command names (exact)")->delimiter(',');
+  app.add_option("--image", o.filter.images, "only images matching this glob, e.g. '/usr/bin/*'");
+  std::vector<std::string> events;
+  app.add_option("--events", events, "event kinds: exec,exec_failed,fork,exit")
       ->delimiter(',')
       ->check([](const std::string& name) {
         auto kind = event_kind_from_string(name);
@@ -52,6 +53,7 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   }
   o.color = color == "always" ? ColorMode::always : color == "never" ? ColorMode::never : ColorMode::automatic;
   o.sensor.exec_failed = !no_exec_failed;
+  for (const auto& name : events) o.filter.events.push_back(*event_kind_from_string(name));
   return parsed;
 }
 

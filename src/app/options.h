@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/filter.h"
 #include "core/result.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
 
@@ -15,12 +16,7 @@ enum class ColorMode { automatic, always, never };
 struct AppOptions {
   bool json = false;
   ColorMode color = ColorMode::automatic;
-  std::vector<std::uint32_t> pids;
-  std::vector<std::uint32_t> ppids;
-  std::vector<std::uint32_t> uids;
-  std::vector<std::string> comms;
-  std::vector<std::string> images;  // globs
-  std::vector<std::string> events;  // event kind names
+  FilterOptions filter;
   SensorOptions sensor;
 };
 

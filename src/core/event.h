@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,9 +77,11 @@ struct Event {
   std::string_view user;           // name of task.uid, empty if unknown
   Text known_image;                // for fork/exit: the image the process table knows
 
-  std::deque<std::string> storage;  // owned text the views may point into (e.g. UTF-16 converted)
+  // Owned text the views may point into (e.g. converted UTF-16): a string never moves once
+  // added, so views into it stay valid until reset().
+  std::vector<std::unique_ptr<std::string>> storage;
 
-  void reset();
+  void reset();  // back to defaults, keeping buffers' capacity (no allocation per record)
 };
 
 }  // namespace procsentry

@@ -85,7 +85,15 @@ Result<std::unique_ptr<RingBufferSource>> RingBufferSource::open(const SensorOpt
 
 int RingBufferSource::on_sample(void* ctx, void* data, std::size_t size) {
   auto* self = static_cast<RingBufferSource*>(ctx);
-  self->handler_->on_record({static_cast<const std::uint8_t*>(data), size});
+  std::span<const std::uint8_t> record(static_cast<const std::uint8_t*>(data), size);
+  // A reservation is sized for the worst case; the record says how much of it was written.
+  // A size that does not fit is left for the decoder to reject.
+  ps_header header{};
+  if (size >= sizeof(header)) {
+    std::memcpy(&header, data, sizeof(header));
+    if (header.size <= size) record = record.first(header.size);
+  }
+  self->handler_->on_record(record);
   return 0;
 }
 

@@ -1,0 +1,29 @@
+#include "core/clock.h"
+
+#include <time.h>
+
+namespace procsentry {
+namespace {
+std::int64_t read_ns(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+}  // namespace
+
+ClockMapping ClockMapping::from_system() {
+  ClockMapping best;
+  std::int64_t best_window = INT64_MAX;
+  for (int i = 0; i < 5; ++i) {
+    std::int64_t before = read_ns(CLOCK_BOOTTIME);
+    std::int64_t real = read_ns(CLOCK_REALTIME);
+    std::int64_t after = read_ns(CLOCK_BOOTTIME);
+    if (after - before < best_window) {
+      best_window = after - before;
+      best.boot_to_epoch_ns = real - (before + (after - before) / 2);
+    }
+  }
+  return best;
+}
+
+}  // namespace procsentry

@@ -1,0 +1,42 @@
+#include "core/event.h"
+
+#include <array>
+#include <utility>
+
+namespace procsentry {
+namespace {
+constexpr std::array<std::pair<EventKind, std::string_view>, 6> kNames{{
+    {EventKind::exec, "exec"},
+    {EventKind::exec_failed, "exec_failed"},
+    {EventKind::fork, "fork"},
+    {EventKind::exit, "exit"},
+    {EventKind::lost, "lost"},
+    {EventKind::create, "create"},
+}};
+}  // namespace
+
+std::string_view to_string(EventKind kind) {
+  for (const auto& [k, name] : kNames) {
+    if (k == kind) return name;
+  }
+  return "unknown";
+}
+
+std::optional<EventKind> event_kind_from_string(std::string_view name) {
+  for (const auto& [k, n] : kNames) {
+    if (n == name) return k;
+  }
+  return std::nullopt;
+}
+
+void Event::reset() {
+  auto kept_argv = std::move(argv);
+  auto kept_storage = std::move(storage);
+  kept_argv.clear();
+  kept_storage.clear();
+  *this = Event{};
+  argv = std::move(kept_argv);
+  storage = std::move(kept_storage);
+}
+
+}  // namespace procsentry

@@ -1,0 +1,216 @@
+#include "core/text_escape.h"
+
+#include <array>
+#include <cstdint>
+
+namespace procsentry {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence at bytes[i] and its code point, or 0 if invalid
+// (overlong forms, surrogates and values past U+10FFFF are invalid).
+std::size_t utf8_sequence(std::string_view bytes, std::size_t i, char32_t& cp) {
+  auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(bytes[k]); };
+  std::uint8_t b0 = byte(i);
+  std::size_t len = 0;
+  char32_t min = 0;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    len = 2, cp = b0 & 0x1fu, min = 0x80;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    len = 3, cp = b0 & 0x0fu, min = 0x800;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    len = 4, cp = b0 & 0x07u, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > bytes.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    std::uint8_t b = byte(i + k);
+    if ((b & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3fu);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+// Characters that are valid but can move, hide or reorder what a person reads.
+bool is_deceptive(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) || cp == 0x2028 ||
+         cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+bool is_plain_ascii(std::uint8_t b) { return b >= 0x20 && b < 0x7f && b != '\\'; }
+
+void append_hex_byte(std::string& out, std::uint8_t b) {
+  out += "\\x";
+  out += kHex[b >> 4];
+  out += kHex[b & 0xf];
+}
+
+void append_codepoint_escape(std::string& out, char32_t cp) {
+  out += "\\u{";
+  char digits[8];
+  int n = 0;
+  do {
+    digits[n++] = kHex[cp & 0xf];
+    cp >>= 4;
+  } while (cp != 0);
+  for (int k = n; k < 4; ++k) out += '0';
+  while (n > 0) out += digits[--n];
+  out += '}';
+}
+
+bool needs_shell_quotes(std::string_view arg) {
+  if (arg.empty()) return true;
+  for (char c : arg) {
+    auto b = static_cast<std::uint8_t>(c);
+    if (b < 0x20 || b >= 0x7f) continue;  // escaped anyway
+    switch (c) {
+      case ' ': case '\'': case '"': case '\\': case '$': case '`': case '&': case '|': case ';':
+      case '<': case '>': case '(': case ')': case '*': case '?': case '[': case ']': case '{':
+      case '}': case '~': case '#': case '!':
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view bytes) {
+  for (std::size_t i = 0; i < bytes.size();) {
+    if (static_cast<std::uint8_t>(bytes[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    std::size_t len = utf8_sequence(bytes, i, cp);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+void append_terminal_escaped(std::string& out, std::string_view bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    std::size_t run = i;
+    while (run < bytes.size() && is_plain_ascii(static_cast<std::uint8_t>(bytes[run]))) ++run;
+    out.append(bytes.data() + i, run - i);
+    i = run;
+    if (i >= bytes.size()) break;
+    auto b = static_cast<std::uint8_t>(bytes[i]);
+    if (b < 0x80) {
+      switch (b) {
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        case 0x1b: out += "\\e"; break;
+        default: append_hex_byte(out, b); break;
+      }
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    std::size_t len = utf8_sequence(bytes, i, cp);
+    if (len == 0) {
+      append_hex_byte(out, b);
+      ++i;
+    } else if (is_deceptive(cp)) {
+      append_codepoint_escape(out, cp);
+      i += len;
+    } else {
+      out.append(bytes.data() + i, len);
+      i += len;
+    }
+  }
+}
+
+void append_shell_quoted(std::string& out, std::string_view arg) {
+  if (!needs_shell_quotes(arg)) {
+    append_terminal_escaped(out, arg);
+    return;
+  }
+  out += '\'';
+  std::size_t start = 0;
+  for (std::size_t q; (q = arg.find('\'', start)) != std::string_view::npos; start = q + 1) {
+    append_terminal_escaped(out, arg.substr(start, q - start));
+    out += "'\\''";
+  }
+  append_terminal_escaped(out, arg.substr(start));
+  out += '\'';
+}
+
+void append_json_string(std::string& out, std::string_view bytes) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    std::size_t run = i;
+    while (run < bytes.size()) {
+      auto b = static_cast<std::uint8_t>(bytes[run]);
+      if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\') break;
+      ++run;
+    }
+    out.append(bytes.data() + i, run - i);
+    i = run;
+    if (i >= bytes.size()) break;
+    auto b = static_cast<std::uint8_t>(bytes[i]);
+    if (b < 0x80) {
+      switch (b) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+          out += "\\u00";
+          out += kHex[b >> 4];
+          out += kHex[b & 0xf];
+          break;
+      }
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    std::size_t len = utf8_sequence(bytes, i, cp);
+    if (len == 0) {
+      out += "\xef\xbf\xbd";  // U+FFFD for each invalid byte
+      ++i;
+    } else if (cp == 0x2028 || cp == 0x2029) {
+      out += cp == 0x2028 ? "\\u2028" : "\\u2029";  // line separators break naive line readers
+      i += len;
+    } else {
+      out.append(bytes.data() + i, len);
+      i += len;
+    }
+  }
+  out += '"';
+}
+
+void append_base64(std::string& out, std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::size_t i = 0;
+  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[k])); };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    std::uint32_t v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    std::uint32_t v = at(i) << 16;
+    if (rest == 2) v |= at(i + 1) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+}
+
+}  // namespace procsentry

@@ -1,0 +1,138 @@
+#include "sinks/json_lines/json_lines_sink.h"
+
+#include <fmt/format.h>
+
+#include "core/names.h"
+#include "core/text_escape.h"
+
+namespace procsentry {
+namespace {
+
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+  void end() { out_ += '}'; }
+
+  std::string& key(std::string_view name) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += name;
+    out_ += "\":";
+    return out_;
+  }
+  template <typename Int>
+  void number(std::string_view name, Int value) {
+    fmt::format_int digits(value);
+    key(name).append(digits.data(), digits.size());
+  }
+  void boolean(std::string_view name, bool value) { key(name) += value ? "true" : "false"; }
+  void string(std::string_view name, std::string_view value) { append_json_string(key(name), value); }
+
+  // A captured text field: omitted when absent; a lossless companion when not valid UTF-8.
+  void text(std::string_view name, const Text& text) {
+    if (!text.present) return;
+    string(name, text.bytes);
+    if (!is_valid_utf8(text.bytes)) {
+      append_base64(key_with_suffix(name, "_b64") += '"', text.bytes);
+      out_ += '"';
+    }
+    if (text.truncated) boolean_with_suffix(name, "_truncated");
+  }
+
+ private:
+  std::string& key_with_suffix(std::string_view name, std::string_view suffix) {
+    if (!first_) out_ += ',';
+    out_ += '"';
+    out_ += name;
+    out_ += suffix;
+    out_ += "\":";
+    return out_;
+  }
+  void boolean_with_suffix(std::string_view name, std::string_view suffix) { key_with_suffix(name, suffix) += "true"; }
+
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+void JsonLinesSink::format(std::string& out, const Event& e) {
+  ObjectWriter o(out);
+  o.string("event", to_string(e.kind));
+  time_.append(o.key("time") += '"', e.time_ns);
+  out += '"';
+  if (e.kind == EventKind::lost) {
+    o.number("count", e.lost_count);
+    o.string("cause", lost_cause_name(e.lost_cause));
+    o.end();
+    return;
+  }
+  o.number("pid", e.task.pid);
+  o.number("tid", e.task.tid);
+  o.number("ppid", e.task.ppid);
+  o.number("uid", e.task.uid);
+  o.number("gid", e.task.gid);
+  o.number("euid", e.task.euid);
+  if (!e.user.empty()) o.string("user", e.user);
+  o.text("comm", Text{e.task.comm, true, false, static_cast<std::uint32_t>(e.task.comm.size())});
+  switch (e.kind) {
+    case EventKind::exec:
+    case EventKind::create: {
+      o.text("image", e.image);
+      o.text("filename", e.filename);
+      if (e.is_script && !e.script.empty()) o.string("script", e.script);
+      o.text("cwd", e.cwd);
+      if (e.argv_raw.present) {
+        std::string& a = o.key("argv");
+        a += '[';
+        for (std::size_t i = 0; i < e.argv.size(); ++i) {
+          if (i != 0) a += ',';
+          append_json_string(a, e.argv[i]);
+        }
+        a += ']';
+        if (!is_valid_utf8(e.argv_raw.bytes)) {
+          append_base64(o.key("argv_b64") += '"', e.argv_raw.bytes);
+          out += '"';
+        }
+        o.number("argc", e.argv.size());
+        o.boolean("argv_truncated", e.argv_truncated);
+        if (e.argv_truncated && e.argv_original_length != 0) o.number("argv_original_length", e.argv_original_length);
+      }
+      break;
+    }
+    case EventKind::exec_failed:
+      o.text("filename", e.filename);
+      o.number("errno", e.error);
+      if (auto name = errno_name(e.error); !name.empty()) o.string("error", name);
+      break;
+    case EventKind::fork:
+      o.text("image", e.known_image);
+      time_.append(o.key("start_time") += '"', e.task.start_time_ns);
+      out += '"';
+      o.number("parent_pid", e.parent_pid);
+      o.number("parent_tid", e.parent_tid);
+      time_.append(o.key("parent_start_time") += '"', e.parent_start_time_ns);
+      out += '"';
+      break;
+    case EventKind::exit:
+      o.text("image", e.known_image);
+      if (e.exit_code) o.number("exit_code", *e.exit_code);
+      if (e.exit_signal) o.number("signal", *e.exit_signal);
+      if (e.core_dumped) o.boolean("core_dumped", true);
+      o.number("duration_ns", e.duration_ns);
+      break;
+    case EventKind::lost:
+      break;
+  }
+  o.end();
+}
+
+void JsonLinesSink::write(const Event& event) {
+  std::string& out = out_.buffer();
+  format(out, event);
+  out += '\n';
+  out_.end_event();
+}
+
+}  // namespace procsentry

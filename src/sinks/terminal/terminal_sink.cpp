@@ -1,0 +1,143 @@
+#include "sinks/terminal/terminal_sink.h"
+
+#include <fmt/format.h>
+
+#include "core/filter.h"
+#include "core/names.h"
+#include "core/text_escape.h"
+
+namespace procsentry {
+namespace {
+
+constexpr std::string_view kHeader =
+    "TIME          EVENT       PID     PPID    USER     IMAGE                                    ARGS";
+
+std::string_view color_of(EventKind kind) {
+  switch (kind) {
+    case EventKind::exec:
+    case EventKind::create: return "\x1b[32m";
+    case EventKind::exec_failed:
+    case EventKind::lost: return "\x1b[31m";
+    case EventKind::fork: return "\x1b[36m";
+    case EventKind::exit: return "\x1b[33m";
+  }
+  return "";
+}
+
+// Display width of escaped text: counts UTF-8 lead bytes (escapes are ASCII).
+std::size_t columns(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  return n;
+}
+
+void pad_to(std::string& out, std::string_view cell, std::size_t width) {
+  out += cell;
+  for (std::size_t w = columns(cell); w < width; ++w) out += ' ';
+  out += ' ';
+}
+
+// Keeps the tail of a long path (the file name matters most), marked with a leading ellipsis.
+void append_image_cell(std::string& out, std::string_view escaped) {
+  std::size_t width = columns(escaped);
+  if (width <= TerminalSink::kImageWidth) {
+    pad_to(out, escaped, TerminalSink::kImageWidth);
+    return;
+  }
+  std::size_t skip = width - (TerminalSink::kImageWidth - 1);
+  std::size_t at = 0;
+  for (std::size_t seen = 0; at < escaped.size(); ++at) {
+    if ((static_cast<unsigned char>(escaped[at]) & 0xc0) != 0x80 && seen++ == skip) break;
+  }
+  out += "\xe2\x80\xa6";  // …
+  out += escaped.substr(at);
+  out += ' ';
+}
+
+void append_duration(std::string& out, std::int64_t ns) {
+  fmt::format_to(std::back_inserter(out), "{:.3f}s", static_cast<double>(ns) / 1e9);
+}
+
+}  // namespace
+
+void TerminalSink::format(std::string& out, const Event& e) {
+  clock_.append(out, e.time_ns);
+  out += "  ";
+  std::string_view kind = to_string(e.kind);
+  if (color_) out += color_of(e.kind);
+  out += kind;
+  if (color_) out += "\x1b[0m";
+  for (std::size_t w = kind.size(); w < 12; ++w) out += ' ';
+
+  if (e.kind == EventKind::lost) {
+    fmt::format_to(std::back_inserter(out), "{} records dropped ({})", e.lost_count, lost_cause_name(e.lost_cause));
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "{:<7} {:<7} ", e.task.pid, e.task.ppid);
+  cell_.clear();
+  if (e.user.empty()) {
+    fmt::format_to(std::back_inserter(cell_), "{}", e.task.uid);
+  } else {
+    append_terminal_escaped(cell_, e.user);
+  }
+  pad_to(out, cell_, 8);
+
+  cell_.clear();
+  std::string_view image = image_of(e);
+  if (!image.empty()) {
+    append_terminal_escaped(cell_, image);
+  } else {
+    cell_ += '[';
+    append_terminal_escaped(cell_, e.task.comm);
+    cell_ += ']';
+  }
+  append_image_cell(out, cell_);
+
+  switch (e.kind) {
+    case EventKind::exec:
+    case EventKind::create:
+      for (std::size_t i = 0; i < e.argv.size(); ++i) {
+        if (i != 0) out += ' ';
+        append_shell_quoted(out, e.argv[i]);
+      }
+      if (e.argv_truncated) fmt::format_to(std::back_inserter(out), " [truncated: {} bytes total]", e.argv_original_length);
+      if (e.is_script && !e.script.empty()) {
+        out += " (script ";
+        append_terminal_escaped(out, e.script);
+        out += ')';
+      }
+      break;
+    case EventKind::exec_failed:
+      if (color_) out += "\x1b[31m";
+      fmt::format_to(std::back_inserter(out), "{} ({})", errno_name(e.error), errno_text(e.error));
+      if (color_) out += "\x1b[0m";
+      break;
+    case EventKind::fork:
+      fmt::format_to(std::back_inserter(out), "child of {}", e.parent_pid);
+      break;
+    case EventKind::exit:
+      if (e.exit_code) {
+        fmt::format_to(std::back_inserter(out), "code={} ", *e.exit_code);
+      } else if (e.exit_signal) {
+        fmt::format_to(std::back_inserter(out), "signal={}{} ", signal_name(*e.exit_signal), e.core_dumped ? " core" : "");
+      }
+      append_duration(out, e.duration_ns);
+      break;
+    case EventKind::lost:
+      break;
+  }
+}
+
+void TerminalSink::write(const Event& event) {
+  std::string& out = out_.buffer();
+  if (!header_written_) {
+    out += kHeader;
+    out += '\n';
+    header_written_ = true;
+  }
+  format(out, event);
+  out += '\n';
+  out_.end_event();
+}
+
+}  // namespace procsentry

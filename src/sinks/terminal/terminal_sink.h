@@ -1,0 +1,29 @@
+// The aligned human table. Everything shown from an event is escaped first.
+#pragma once
+
+#include "core/time_format.h"
+#include "sinks/fd_output/fd_output.h"
+#include "sinks/sink.h"
+
+namespace procsentry {
+
+class TerminalSink final : public Sink {
+ public:
+  TerminalSink(int fd, bool color) : out_(fd), color_(color) {}
+  void write(const Event& event) override;
+  void flush() override { out_.flush(); }
+  bool failed() const override { return out_.failed(); }
+
+  // Appends one table line (no newline); the header line comes before the first event.
+  void format(std::string& out, const Event& event);
+  static constexpr std::size_t kImageWidth = 40;
+
+ private:
+  FdOutput out_;
+  bool color_;
+  bool header_written_ = false;
+  LocalClockFormatter clock_;
+  std::string cell_;  // reused scratch for one escaped cell
+};
+
+}  // namespace procsentry
