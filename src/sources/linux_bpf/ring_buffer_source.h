@@ -15,7 +15,9 @@ namespace procsentry {
 
 struct SensorOptions {
   std::uint32_t argv_cap = 32768;           // bytes of argv captured per exec (rounded up to a power of two)
-  std::uint32_t ring_bytes = 16u << 20;     // BPF ring buffer size (power of two)
+  // BPF ring buffer size (power of two). The kernel maps it twice into our address space
+  // (for records that wrap), all resident: 4 MiB costs 8 MiB of RSS and holds ~200 execs.
+  std::uint32_t ring_bytes = 4u << 20;
   bool exec_failed = true;                  // attach the syscall-exit hook that reports failed execs
   bool verbose = false;                     // echo libbpf's messages
 };

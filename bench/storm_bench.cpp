@@ -1,0 +1,281 @@
+// Exec-storm benchmarks of the real monitor (run as root):
+//   storm_bench monitor  [--execs N] [--workers W]   procsentry's CPU per 1,000 events, delivery latency, peak RSS
+//   storm_bench kernel   [--execs N] [--pairs P]     the storm's own sys CPU per exec, sensor attached vs detached
+// Exec rate on small VMs drifts, so the kernel comparison interleaves attached/detached runs and
+// reports the ratio of each pair, not of two long averages.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace {
+
+double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; }
+
+struct StormResult {
+  double wall_s = 0;
+  double sys_s = 0;   // the storm's own kernel time (workers and their children)
+  double user_s = 0;
+};
+
+// W worker processes, each fork+exec'ing /usr/bin/true `execs / W` times.
+StormResult run_storm(int execs, int workers) {
+  auto start = std::chrono::steady_clock::now();
+  pid_t storm = fork();
+  if (storm == 0) {
+    std::vector<pid_t> pids;
+    for (int w = 0; w < workers; ++w) {
+      pid_t worker = fork();
+      if (worker == 0) {
+        char arg0[] = "true";
+        char arg1[] = "storm-bench";
+        char* argv[] = {arg0, arg1, nullptr};
+        char* envp[] = {nullptr};
+        for (int i = 0; i < execs / workers; ++i) {
+          pid_t pid;
+          if (posix_spawn(&pid, "/usr/bin/true", nullptr, nullptr, argv, envp) == 0) waitpid(pid, nullptr, 0);
+        }
+        _exit(0);
+      }
+      pids.push_back(worker);
+    }
+    for (pid_t p : pids) waitpid(p, nullptr, 0);
+    _exit(0);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(storm, &status, 0, &usage);
+  StormResult r;
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // wait4's rusage of the storm process includes its waited-for descendants.
+  r.sys_s = seconds(usage.ru_stime);
+  r.user_s = seconds(usage.ru_utime);
+  return r;
+}
+
+struct Monitor {
+  pid_t pid = -1;
+  int out = -1;
+  int err = -1;
+};
+
+Monitor start_monitor(const std::string& binary, bool read_stdout) {
+  int out[2];
+  int err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) std::exit(1);
+  Monitor m;
+  m.pid = fork();
+  if (m.pid == 0) {
+    if (read_stdout) {
+      dup2(out[1], STDOUT_FILENO);
+    } else {
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, STDOUT_FILENO);
+    }
+    dup2(err[1], STDERR_FILENO);
+    execl(binary.c_str(), binary.c_str(), "--json", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  m.out = out[0];
+  m.err = err[0];
+  std::string text;
+  char buf[4096];
+  while (text.find("watching") == std::string::npos) {
+    ssize_t n = read(m.err, buf, sizeof(buf));
+    if (n <= 0) {
+      std::fprintf(stderr, "storm_bench: procsentry did not start: %s\n", text.c_str());
+      std::exit(1);
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return m;
+}
+
+struct MonitorUsage {
+  double cpu_s = 0;
+  long max_rss_kib = 0;
+  std::string summary;
+};
+
+MonitorUsage stop_monitor(Monitor& m) {
+  kill(m.pid, SIGTERM);
+  MonitorUsage u;
+  char buf[4096];
+  for (ssize_t n; (n = read(m.err, buf, sizeof(buf))) > 0;) u.summary.append(buf, static_cast<std::size_t>(n));
+  int status = 0;
+  rusage usage{};
+  wait4(m.pid, &status, 0, &usage);
+  close(m.err);
+  if (m.out >= 0) close(m.out);
+  u.cpu_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  u.max_rss_kib = usage.ru_maxrss;
+  return u;
+}
+
+// On-CPU time of a process in ns (first field of /proc/PID/schedstat), to measure a window
+// of its life rather than its whole life, which includes loading the BPF programs.
+std::int64_t cpu_ns(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/schedstat";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return 0;
+  long long ns = 0;
+  if (std::fscanf(f, "%lld", &ns) != 1) ns = 0;
+  std::fclose(f);
+  return ns;
+}
+
+long rss_kib(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/status";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  long kib = 0;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib;
+}
+
+long long events_in(const std::string& summary) {
+  auto at = summary.rfind("procsentry: ");
+  return at == std::string::npos ? 0 : std::atoll(summary.c_str() + at + 12);
+}
+
+std::int64_t now_epoch_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// "time":"2026-11-24T12:04:01.123456789Z" -> epoch ns
+std::int64_t parse_time(const char* line) {
+  const char* t = std::strstr(line, "\"time\":\"");
+  if (t == nullptr) return 0;
+  t += 8;
+  std::tm tm{};
+  if (strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
+  std::int64_t ns = std::atoll(t + 20);
+  return static_cast<std::int64_t>(timegm(&tm)) * 1'000'000'000 + ns;
+}
+
+int monitor_cost(const std::string& binary, int execs, int workers) {
+  Monitor m = start_monitor(binary, true);
+  // Read the JSON stream as a live consumer would, timing each event's delivery.
+  std::vector<double> latency_ms;
+  std::string pending;
+  usleep(300'000);  // let start-up work (seeding the process table) finish
+  const std::int64_t cpu_before = cpu_ns(m.pid);
+  long storm_rss_kib = 0;
+  pid_t storm = fork();
+  if (storm == 0) {
+    run_storm(execs, workers);
+    _exit(0);
+  }
+  bool storm_done = false;
+  auto consume = [&](int timeout_ms) {
+    pollfd fd{m.out, POLLIN, 0};
+    if (poll(&fd, 1, timeout_ms) <= 0) return false;
+    char buf[65536];
+    ssize_t n = read(m.out, buf, sizeof(buf));
+    if (n <= 0) return false;
+    std::int64_t now = now_epoch_ns();
+    pending.append(buf, static_cast<std::size_t>(n));
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      pending[nl] = '\0';
+      std::int64_t t = parse_time(pending.c_str() + start);
+      if (t > 0) latency_ms.push_back(static_cast<double>(now - t) / 1e6);
+    }
+    pending.erase(0, start);
+    return true;
+  };
+  while (!storm_done) {
+    consume(50);
+    storm_rss_kib = std::max(storm_rss_kib, rss_kib(m.pid));
+    storm_done = waitpid(storm, nullptr, WNOHANG) == storm;
+  }
+  while (consume(300)) {
+  }
+  const std::int64_t storm_cpu_ns = cpu_ns(m.pid) - cpu_before;
+  storm_rss_kib = std::max(storm_rss_kib, rss_kib(m.pid));
+  MonitorUsage u = stop_monitor(m);
+  long long events = events_in(u.summary);
+  std::sort(latency_ms.begin(), latency_ms.end());
+  auto pct = [&](double p) {
+    return latency_ms.empty() ? 0.0 : latency_ms[static_cast<std::size_t>(p * static_cast<double>(latency_ms.size() - 1))];
+  };
+  const double storm_ms = static_cast<double>(storm_cpu_ns) / 1e6;
+  std::printf("monitor cost during the storm: %lld events, procsentry CPU %.1f ms = %.1f ms per 1,000 events\n", events,
+              storm_ms, events ? storm_ms * 1000.0 / static_cast<double>(events) : 0.0);
+  std::printf("whole run incl. loading the BPF programs: CPU %.1f ms; RSS during the storm %.1f MiB, peak incl. load %.1f MiB\n",
+              u.cpu_s * 1e3, static_cast<double>(storm_rss_kib) / 1024.0, static_cast<double>(u.max_rss_kib) / 1024.0);
+  std::printf("delivery latency (event time -> line read): p50 %.1f ms, p99 %.1f ms, max %.1f ms over %zu events\n",
+              pct(0.5), pct(0.99), latency_ms.empty() ? 0.0 : latency_ms.back(), latency_ms.size());
+  std::printf("procsentry summary: %s", u.summary.substr(u.summary.rfind("procsentry: ")).c_str());
+  return 0;
+}
+
+int kernel_cost(const std::string& binary, int execs, int pairs) {
+  std::vector<double> ratios;
+  double detached_total = 0;
+  double attached_total = 0;
+  for (int p = 0; p < pairs; ++p) {
+    // Alternate which goes first so drift does not favour one side.
+    double per_exec[2] = {0, 0};  // [0] detached, [1] attached
+    for (int k = 0; k < 2; ++k) {
+      bool attached = ((p + k) % 2) == 1;
+      Monitor m;
+      if (attached) m = start_monitor(binary, false);
+      StormResult r = run_storm(execs, 4);
+      if (attached) stop_monitor(m);
+      per_exec[attached ? 1 : 0] = r.sys_s / execs * 1e6;  // us of sys CPU per exec
+    }
+    ratios.push_back(per_exec[1] / per_exec[0]);
+    detached_total += per_exec[0];
+    attached_total += per_exec[1];
+    std::printf("pair %2d: detached %.1f us sys/exec, attached %.1f us sys/exec, ratio %.3f\n", p + 1, per_exec[0],
+                per_exec[1], ratios.back());
+  }
+  std::sort(ratios.begin(), ratios.end());
+  std::printf("kernel-side cost: %d pairs of %d execs: median ratio %.3f (min %.3f, max %.3f); mean %.1f -> %.1f us sys/exec\n",
+              pairs, execs, ratios[ratios.size() / 2], ratios.front(), ratios.back(), detached_total / pairs,
+              attached_total / pairs);
+  return 0;
+}
+
+int arg(int argc, char** argv, const char* name, int fallback) {
+  for (int i = 2; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return std::atoi(argv[i + 1]);
+  }
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || geteuid() != 0) {
+    std::fprintf(stderr, "usage (as root): storm_bench monitor [--execs N] [--workers W] | kernel [--execs N] [--pairs P]\n");
+    return 2;
+  }
+  std::string binary = PROCSENTRY_BINARY;
+  std::string mode = argv[1];
+  if (mode == "monitor") return monitor_cost(binary, arg(argc, argv, "--execs", 4000), arg(argc, argv, "--workers", 4));
+  if (mode == "kernel") return kernel_cost(binary, arg(argc, argv, "--execs", 1000), arg(argc, argv, "--pairs", 10));
+  std::fprintf(stderr, "storm_bench: unknown mode '%s'\n", mode.c_str());
+  return 2;
+}
