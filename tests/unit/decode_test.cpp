@@ -1,0 +1,288 @@
+// The decoder against valid records of every type and against every malformed-field case.
+#include "core/decode.h"
+
+#include <gtest/gtest.h>
+
+#include "support/record_builder.h"
+
+namespace procsentry {
+namespace {
+
+using test::Bytes;
+
+constexpr std::int64_t kBootToEpoch = 1'700'000'000'000'000'000;
+
+class DecodeTest : public ::testing::Test {
+ protected:
+  Result<Event*> decode(const Bytes& bytes) { return decoder_.decode(bytes); }
+  // Asserts failure with this kind and a message naming `mentions`.
+  void expect_error(const Bytes& bytes, DecodeErrorKind kind, std::string_view mentions) {
+    auto r = decoder_.decode(bytes);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(decoder_.last_error_kind(), kind) << r.error().message;
+    EXPECT_NE(r.error().message.find(mentions), std::string::npos) << r.error().message;
+  }
+  Decoder decoder_{ClockMapping{kBootToEpoch}};
+};
+
+TEST_F(DecodeTest, ExecRoundTrip) {
+  test::ExecSpec spec;
+  spec.argv = {"ls", "", "middle", "with space", ""};
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const Event& e = **r;
+  EXPECT_EQ(e.kind, EventKind::exec);
+  EXPECT_EQ(e.time_ns, kBootToEpoch + 2'000'000'000);
+  EXPECT_EQ(e.task.pid, 4242u);
+  EXPECT_EQ(e.task.ppid, 4100u);
+  EXPECT_EQ(e.task.uid, 1000u);
+  EXPECT_EQ(e.task.start_time_ns, kBootToEpoch + 1'000'000'000);
+  EXPECT_EQ(e.task.comm, "ls");
+  EXPECT_EQ(e.image.bytes, "/usr/bin/ls");
+  EXPECT_EQ(e.filename.bytes, "/usr/bin/ls");
+  EXPECT_EQ(e.cwd.bytes, "/home/alice");
+  ASSERT_EQ(e.argv.size(), 5u);
+  EXPECT_EQ(e.argv[1], "");
+  EXPECT_EQ(e.argv[3], "with space");
+  EXPECT_EQ(e.argv[4], "");
+  EXPECT_FALSE(e.argv_truncated);
+  EXPECT_FALSE(e.is_script);
+}
+
+TEST_F(DecodeTest, ExecArgvWithInvalidUtf8IsKeptAsBytes) {
+  test::ExecSpec spec;
+  spec.argv = {"x", std::string("\xff\xfe\x1b[31m", 6)};
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->argv[1], std::string("\xff\xfe\x1b[31m", 6));
+}
+
+TEST_F(DecodeTest, TruncatedArgvKeepsPartialLastItemAndOriginalLength) {
+  test::ExecSpec spec;
+  spec.argv = {"prog", std::string(100, 'A'), "tail"};
+  spec.argv_keep = 50;
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE((*r)->argv_truncated);
+  EXPECT_EQ((*r)->argv_original_length, 5u + 101u + 5u);
+  ASSERT_EQ((*r)->argv.size(), 2u);
+  EXPECT_EQ((*r)->argv[1], std::string(45, 'A'));
+}
+
+TEST_F(DecodeTest, ScriptPathIsDerivedFromCwdAndFilename) {
+  test::ExecSpec spec;
+  spec.exec_flags = PS_EXEC_SCRIPT;
+  spec.filename = "./././run.sh";
+  spec.cwd = "/srv/app";
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE((*r)->is_script);
+  EXPECT_EQ((*r)->script, "/srv/app/run.sh");
+
+  spec.filename = "/opt/run.sh";
+  r = decode(test::exec_record(spec));
+  EXPECT_EQ((*r)->script, "/opt/run.sh");
+
+  spec.filename = "run.sh";
+  spec.cwd = "/";
+  r = decode(test::exec_record(spec));
+  EXPECT_EQ((*r)->script, "/run.sh");
+}
+
+TEST_F(DecodeTest, ExitSplitsCodeSignalAndLifetime) {
+  test::TaskSpec task;
+  auto r = decode(test::exit_record(task, 3 << 8, 1'500'000'000));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->exit_code, 3);
+  EXPECT_FALSE((*r)->exit_signal.has_value());
+  EXPECT_EQ((*r)->duration_ns, 500'000'000);
+
+  r = decode(test::exit_record(task, 9 | 0x80, 1'000'000'001));
+  EXPECT_FALSE((*r)->exit_code.has_value());
+  EXPECT_EQ((*r)->exit_signal, 9);
+  EXPECT_TRUE((*r)->core_dumped);
+  EXPECT_EQ((*r)->duration_ns, 1);
+
+  r = decode(test::exit_record(task, 0, 10));  // exit before start: clamped, not an error
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->duration_ns, 0);
+}
+
+TEST_F(DecodeTest, ForkExecFailedAndLost) {
+  auto r = decode(test::fork_record(test::TaskSpec{}, 77, 5));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->kind, EventKind::fork);
+  EXPECT_EQ((*r)->parent_pid, 77u);
+  EXPECT_EQ((*r)->parent_start_time_ns, kBootToEpoch + 5);
+
+  r = decode(test::exec_failed_record(test::TaskSpec{}, 2, "/missing"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->error, 2);
+  EXPECT_EQ((*r)->filename.bytes, "/missing");
+
+  r = decode(test::lost_record(12, PS_LOST_RINGBUF_FULL));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->lost_count, 12u);
+}
+
+TEST_F(DecodeTest, EpochClockIsNotShifted) {
+  test::RecordBuilder<ps_fork> b(PS_REC_FORK, 123, PS_CLOCK_UNIX_EPOCH);
+  auto r = decode(b.finish());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->time_ns, 123);
+}
+
+TEST_F(DecodeTest, Utf16FieldsAreConverted) {
+  test::RecordBuilder<ps_exec_failed> b(PS_REC_EXEC_FAILED);
+  ps_exec_failed body = b.body();
+  body.error = 5;
+  // "C:\é" + U+1F600 (surrogate pair) + an unpaired high surrogate
+  const std::string utf16("C\0:\0\\\0\xe9\0\x3d\xd8\x00\xde\x3d\xd8", 14);
+  body.filename = b.add(utf16, PS_STR_PRESENT | PS_STR_UTF16LE);
+  b.set_body(body);
+  auto r = decode(b.finish());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ((*r)->filename.bytes, "C:\\\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbd");
+}
+
+TEST_F(DecodeTest, HeaderErrors) {
+  Bytes good = test::fork_record(test::TaskSpec{}, 1, 1);
+  expect_error(Bytes(good.begin(), good.begin() + 10), DecodeErrorKind::too_short, "shorter than a header");
+
+  Bytes b = good;
+  b[0] = 0x00;
+  expect_error(b, DecodeErrorKind::bad_magic, "magic");
+  b = good;
+  b[2] = 9;
+  expect_error(b, DecodeErrorKind::bad_version, "version 9");
+  b = good;
+  b[3] = 42;
+  expect_error(b, DecodeErrorKind::bad_type, "type 42");
+  b = good;
+  b[3] = PS_REC_CREATE;
+  expect_error(b, DecodeErrorKind::bad_type, "unsupported");
+  b = good;
+  b.push_back(0);
+  expect_error(b, DecodeErrorKind::size_mismatch, "header says");
+  b = good;
+  b[16] = 7;
+  expect_error(b, DecodeErrorKind::bad_clock, "clock 7");
+}
+
+TEST_F(DecodeTest, BodyShorterThanItsType) {
+  test::RecordBuilder<ps_header> b(PS_REC_EXEC);
+  expect_error(b.finish(), DecodeErrorKind::too_short, "exec record");
+}
+
+class ExecFieldErrors : public DecodeTest {
+ protected:
+  void SetUp() override { good_ = test::exec_record(test::ExecSpec{}); }
+  Bytes with_argv(void (*mutate)(ps_str&)) {
+    Bytes b = good_;
+    auto body = test::read_body<ps_exec>(b);
+    mutate(body.argv);
+    test::write_body(b, body);
+    return b;
+  }
+  Bytes with_image(void (*mutate)(ps_str&)) {
+    Bytes b = good_;
+    auto body = test::read_body<ps_exec>(b);
+    mutate(body.image);
+    test::write_body(b, body);
+    return b;
+  }
+  Bytes good_;
+};
+
+TEST_F(ExecFieldErrors, OffsetPastTheEnd) {
+  expect_error(with_image([](ps_str& s) { s.offset = 100000; }), DecodeErrorKind::field_out_of_bounds, "image field");
+}
+
+TEST_F(ExecFieldErrors, LengthPastTheEnd) {
+  expect_error(with_argv([](ps_str& s) { s.length = 0xffffffff; s.original_length = 0xffffffff; }),
+               DecodeErrorKind::field_out_of_bounds, "argv field");
+}
+
+TEST_F(ExecFieldErrors, OffsetIntoTheBody) {
+  expect_error(with_image([](ps_str& s) { s.offset = 8; }), DecodeErrorKind::field_out_of_bounds, "image field");
+}
+
+TEST_F(ExecFieldErrors, UnknownFlags) {
+  expect_error(with_image([](ps_str& s) { s.flags |= 0x100; }), DecodeErrorKind::bad_field_flags, "unknown flags");
+}
+
+TEST_F(ExecFieldErrors, ArgvWithoutListFlag) {
+  expect_error(with_argv([](ps_str& s) { s.flags = PS_STR_PRESENT; }), DecodeErrorKind::bad_field_flags, "list flag");
+}
+
+TEST_F(ExecFieldErrors, ListFlagOnAPath) {
+  expect_error(with_image([](ps_str& s) { s.flags |= PS_STR_NUL_LIST; }), DecodeErrorKind::bad_field_flags,
+               "unexpected list flag");
+}
+
+TEST_F(ExecFieldErrors, AbsentFieldWithALength) {
+  expect_error(with_image([](ps_str& s) { s.flags = 0; }), DecodeErrorKind::bad_field_length, "absent field");
+}
+
+TEST_F(ExecFieldErrors, OriginalLengthWithoutTruncation) {
+  expect_error(with_image([](ps_str& s) { s.original_length = s.length + 1; }), DecodeErrorKind::bad_field_length,
+               "original length");
+}
+
+TEST_F(ExecFieldErrors, TruncatedButNotShorter) {
+  expect_error(with_image([](ps_str& s) { s.flags |= PS_STR_TRUNCATED; }), DecodeErrorKind::bad_field_length,
+               "original length");
+}
+
+TEST_F(ExecFieldErrors, OddUtf16Length) {
+  expect_error(with_image([](ps_str& s) { s.flags |= PS_STR_UTF16LE; s.length = 3; s.original_length = 3; }),
+               DecodeErrorKind::bad_field_length, "odd UTF-16");
+}
+
+TEST_F(ExecFieldErrors, ArgvWithoutFinalNul) {
+  expect_error(with_argv([](ps_str& s) { s.length -= 1; s.original_length -= 1; }), DecodeErrorKind::bad_argv,
+               "does not end with a NUL");
+}
+
+TEST_F(ExecFieldErrors, ArgcDisagreesWithItems) {
+  Bytes b = good_;
+  auto body = test::read_body<ps_exec>(b);
+  body.argc = 7;
+  test::write_body(b, body);
+  expect_error(b, DecodeErrorKind::bad_argv, "argc is 7");
+}
+
+TEST_F(DecodeTest, AbsentFieldsAreAbsent) {
+  test::RecordBuilder<ps_exec> b(PS_REC_EXEC);
+  ps_exec body = b.body();
+  body.argv.flags = PS_STR_NUL_LIST;
+  b.set_body(body);
+  auto r = decode(b.finish());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_FALSE((*r)->image.present);
+  EXPECT_FALSE((*r)->argv_raw.present);
+  EXPECT_TRUE((*r)->argv.empty());
+}
+
+TEST_F(DecodeTest, BadScalarValues) {
+  expect_error(test::exec_failed_record(test::TaskSpec{}, 0, "x"), DecodeErrorKind::bad_value, "errno 0");
+  expect_error(test::lost_record(0, PS_LOST_RINGBUF_FULL), DecodeErrorKind::bad_value, "count 0");
+  expect_error(test::lost_record(1, 99), DecodeErrorKind::bad_value, "cause 99");
+}
+
+// Every prefix of every valid record is an error, never a crash or an over-read (ASan sees it).
+TEST_F(DecodeTest, EveryTruncationIsAnError) {
+  test::ExecSpec spec;
+  const Bytes records[] = {test::exec_record(spec), test::fork_record(test::TaskSpec{}, 1, 1),
+                           test::exit_record(test::TaskSpec{}, 0, 5), test::lost_record(1, 1),
+                           test::exec_failed_record(test::TaskSpec{}, 2, "/x")};
+  for (const Bytes& full : records) {
+    for (std::size_t n = 0; n < full.size(); ++n) {
+      Bytes cut(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
+      EXPECT_FALSE(decoder_.decode(cut).has_value()) << n;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace procsentry
