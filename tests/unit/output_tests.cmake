@@ -1,0 +1,6 @@
+find_package(nlohmann_json REQUIRED)
+procsentry_unit_test(text_escape_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/text_escape_test.cpp
+  LIBS procsentry_core nlohmann_json::nlohmann_json)
+procsentry_unit_test(sinks_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/sinks_test.cpp
+  LIBS procsentry_sinks nlohmann_json::nlohmann_json)
+procsentry_unit_test(filter_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/filter_test.cpp LIBS procsentry_core)

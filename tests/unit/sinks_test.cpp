@@ -1,0 +1,250 @@
+// JSON Lines and terminal sinks on hand-built events: every JSON line parses back with a real
+// parser, the lossless companion restores the exact bytes, and no raw control byte reaches
+// the terminal.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/text_escape.h"
+#include "sinks/json_lines/json_lines_sink.h"
+#include "sinks/terminal/terminal_sink.h"
+
+namespace procsentry {
+namespace {
+
+constexpr std::int64_t kTime = 1'795'521'841'123'456'789;  // 2026-11-24T12:04:01.123456789Z
+
+struct OwnedExec {
+  std::vector<std::string> argv;
+  std::string raw;
+  Event event;
+
+  explicit OwnedExec(std::vector<std::string> args) : argv(std::move(args)) {
+    for (const auto& a : argv) {
+      raw += a;
+      raw += '\0';
+    }
+    event.kind = EventKind::exec;
+    event.time_ns = kTime;
+    event.task = Task{4242, 4242, 4100, 1000, 1000, 1000, kTime - 1'000'000, "ls"};
+    event.user = "alice";
+    event.image = Text{"/usr/bin/ls", true, false, 11};
+    event.filename = Text{"ls", true, false, 2};
+    event.cwd = Text{"/home/alice", true, false, 11};
+    event.argv_raw = Text{raw, true, false, static_cast<std::uint32_t>(raw.size())};
+    std::string_view rest = raw;
+    for (const auto& a : argv) {
+      event.argv.push_back(rest.substr(0, a.size()));
+      rest.remove_prefix(a.size() + 1);
+    }
+  }
+};
+
+std::string base64_decode(const std::string& text) {
+  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    auto v = alphabet.find(c);
+    if (v == std::string::npos) continue;
+    buffer = (buffer << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+nlohmann::json to_json(const Event& e) {
+  JsonLinesSink sink(-1);
+  std::string line;
+  sink.format(line, e);
+  EXPECT_TRUE(is_valid_utf8(line)) << line;
+  return nlohmann::json::parse(line);
+}
+
+TEST(JsonLinesSink, ExecHasTheDocumentedKeys) {
+  OwnedExec x({"ls", "-l", "/tmp/a b", ""});
+  auto j = to_json(x.event);
+  EXPECT_EQ(j["event"], "exec");
+  EXPECT_EQ(j["time"], "2026-11-24T12:04:01.123456789Z");
+  EXPECT_EQ(j["pid"], 4242);
+  EXPECT_EQ(j["ppid"], 4100);
+  EXPECT_EQ(j["user"], "alice");
+  EXPECT_EQ(j["image"], "/usr/bin/ls");
+  EXPECT_EQ(j["filename"], "ls");
+  EXPECT_EQ(j["cwd"], "/home/alice");
+  EXPECT_EQ(j["argv"], nlohmann::json({"ls", "-l", "/tmp/a b", ""}));
+  EXPECT_EQ(j["argc"], 4);
+  EXPECT_EQ(j["argv_truncated"], false);
+  EXPECT_FALSE(j.contains("argv_b64")) << "valid UTF-8 needs no companion";
+  EXPECT_FALSE(j.contains("script"));
+  EXPECT_FALSE(j.contains("exit_code"));
+}
+
+TEST(JsonLinesSink, InvalidUtf8ArgvIsLossless) {
+  const std::vector<std::string> argv = {"x", std::string("\xff\xfe\x1b[31m\n", 8), "\xc3"};
+  OwnedExec x(argv);
+  auto j = to_json(x.event);
+  ASSERT_TRUE(j.contains("argv_b64"));
+  EXPECT_EQ(base64_decode(j["argv_b64"]), x.raw);
+  EXPECT_EQ(j["argv"][1], "\xef\xbf\xbd\xef\xbf\xbd\x1b[31m\n");
+}
+
+TEST(JsonLinesSink, InvalidUtf8PathGetsItsOwnCompanionAndTruncationFlag) {
+  OwnedExec x({"x"});
+  std::string image = "/tmp/\xff";
+  x.event.image = Text{image, true, true, 9000};
+  auto j = to_json(x.event);
+  EXPECT_EQ(base64_decode(j["image_b64"]), image);
+  EXPECT_EQ(j["image_truncated"], true);
+}
+
+TEST(JsonLinesSink, AbsentValuesAreOmitted) {
+  OwnedExec x({"x"});
+  x.event.image = Text{};
+  x.event.user = {};
+  auto j = to_json(x.event);
+  EXPECT_FALSE(j.contains("image"));
+  EXPECT_FALSE(j.contains("user"));
+}
+
+TEST(JsonLinesSink, ExitForkLostAndExecFailed) {
+  Event exit_event;
+  exit_event.kind = EventKind::exit;
+  exit_event.time_ns = kTime;
+  exit_event.task.comm = "sleep";
+  exit_event.exit_signal = 9;
+  exit_event.duration_ns = 1234;
+  auto j = to_json(exit_event);
+  EXPECT_EQ(j["signal"], 9);
+  EXPECT_FALSE(j.contains("exit_code"));
+  EXPECT_EQ(j["duration_ns"], 1234);
+
+  Event fork_event;
+  fork_event.kind = EventKind::fork;
+  fork_event.time_ns = kTime;
+  fork_event.task.start_time_ns = kTime;
+  fork_event.parent_pid = 7;
+  fork_event.parent_start_time_ns = 0;
+  j = to_json(fork_event);
+  EXPECT_EQ(j["parent_pid"], 7);
+  EXPECT_EQ(j["parent_start_time"], "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(j["start_time"], "2026-11-24T12:04:01.123456789Z");
+
+  Event lost;
+  lost.kind = EventKind::lost;
+  lost.lost_count = 5;
+  lost.lost_cause = 1;
+  j = to_json(lost);
+  EXPECT_EQ(j["count"], 5);
+  EXPECT_EQ(j["cause"], "ringbuf_full");
+  EXPECT_FALSE(j.contains("pid"));
+
+  Event failed;
+  failed.kind = EventKind::exec_failed;
+  failed.error = 2;
+  failed.filename = Text{"/missing", true, false, 8};
+  j = to_json(failed);
+  EXPECT_EQ(j["errno"], 2);
+  EXPECT_EQ(j["error"], "ENOENT");
+  EXPECT_EQ(j["filename"], "/missing");
+}
+
+TEST(JsonLinesSink, WritesOneLinePerEventToAPipe) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  {
+    JsonLinesSink sink(fds[1]);
+    OwnedExec x({"a"});
+    sink.write(x.event);  // a pipe: flushed per event, without waiting for flush()
+    char buf[4096];
+    ssize_t n = read(fds[0], buf, sizeof(buf));
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(buf[n - 1], '\n');
+  }
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(JsonLinesSink, ClosedReaderIsAFailureNotACrash) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  close(fds[0]);
+  signal(SIGPIPE, SIG_IGN);
+  JsonLinesSink sink(fds[1]);
+  OwnedExec x({"a"});
+  sink.write(x.event);
+  EXPECT_TRUE(sink.failed());
+  EXPECT_EQ(sink.error(), EPIPE);
+  close(fds[1]);
+}
+
+class TerminalSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+  std::string line(const Event& e) {
+    TerminalSink sink(-1, false);
+    std::string out;
+    sink.format(out, e);
+    return out;
+  }
+};
+
+TEST_F(TerminalSinkTest, ExecAndExitLines) {
+  OwnedExec x({"ls", "-l", "/tmp/a b"});
+  EXPECT_EQ(line(x.event),
+            "12:04:01.123  exec        4242    4100    alice    /usr/bin/ls                              ls -l '/tmp/a b'");
+  Event& exit_event = x.event;
+  exit_event.kind = EventKind::exit;
+  exit_event.known_image = x.event.image;
+  exit_event.exit_code = 0;
+  exit_event.duration_ns = 2'000'000;
+  EXPECT_EQ(line(exit_event),
+            "12:04:01.123  exit        4242    4100    alice    /usr/bin/ls                              code=0 0.002s");
+}
+
+TEST_F(TerminalSinkTest, HostileBytesNeverReachTheTerminalRaw) {
+  OwnedExec x({"\x1b[2J\x1b[H", "line\nforged  exec  1  1  root  /bin/sh", "\xff\xc2\x9b", "\xe2\x80\xae" "txt.exe"});
+  std::string image = "/tmp/\x1b]0;pwned\x07";
+  x.event.image = Text{image, true, false, static_cast<std::uint32_t>(image.size())};
+  x.event.task.comm = "\x1b[31m";
+  std::string out = line(x.event);
+  for (char c : out) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << out;
+  EXPECT_NE(out.find("\\e[2J"), std::string::npos);
+  EXPECT_NE(out.find("\\u{202e}"), std::string::npos);
+  EXPECT_NE(out.find("\\u{009b}"), std::string::npos);
+}
+
+TEST_F(TerminalSinkTest, LongImageKeepsItsTail) {
+  OwnedExec x({"x"});
+  std::string image = "/very/long/directory/structure/that/goes/on/and/on/bin/the-tool";
+  x.event.image = Text{image, true, false, static_cast<std::uint32_t>(image.size())};
+  std::string out = line(x.event);
+  EXPECT_NE(out.find("\xe2\x80\xa6"), std::string::npos);
+  EXPECT_NE(out.find("bin/the-tool x"), std::string::npos);
+}
+
+TEST_F(TerminalSinkTest, TruncatedArgvAndScriptAreSaid) {
+  OwnedExec x({"sh", "./run.sh"});
+  x.event.argv_truncated = true;
+  x.event.argv_original_length = 99999;
+  x.event.is_script = true;
+  x.event.script = "/srv/run.sh";
+  std::string out = line(x.event);
+  EXPECT_NE(out.find("[truncated: 99999 bytes total]"), std::string::npos);
+  EXPECT_NE(out.find("(script /srv/run.sh)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace procsentry
