@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "core/utf16.h"
@@ -82,9 +83,10 @@ class RecordParser {
   Failure failure_{DecodeErrorKind::none, {}};
 };
 
-std::string_view comm_of(const ps_task& task) {
-  const char* comm = task.comm;
-  return {comm, strnlen(comm, sizeof(task.comm))};
+// A view into the record itself (not into a local copy of the body), up to the first NUL.
+std::string_view comm_in(std::span<const std::uint8_t> record, std::size_t task_offset) {
+  const char* comm = reinterpret_cast<const char*>(record.data()) + task_offset + offsetof(ps_task, comm);
+  return {comm, strnlen(comm, PS_COMM_LEN)};
 }
 
 // Splits NUL-separated argv. A complete list ends with a NUL; a truncated one may not.
@@ -169,8 +171,9 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
   Event& e = event_;
   e.time_ns = wall(hdr.timestamp_ns);
   e.cpu = hdr.cpu;
+  // Every body that has a task has it right after the header (static_asserts in wire.h).
   auto fill_task = [&](const ps_task& t) {
-    e.task = Task{t.pid, t.tid, t.ppid, t.uid, t.gid, t.euid, wall(t.start_time_ns), comm_of(t)};
+    e.task = Task{t.pid, t.tid, t.ppid, t.uid, t.gid, t.euid, wall(t.start_time_ns), comm_in(record, sizeof(ps_header))};
   };
   auto too_short = [&](std::string_view name, std::size_t need) {
     return error(DecodeErrorKind::too_short, fmt::format("{} record of {} bytes is shorter than its body ({})", name,

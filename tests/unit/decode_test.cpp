@@ -14,7 +14,11 @@ constexpr std::int64_t kBootToEpoch = 1'700'000'000'000'000'000;
 
 class DecodeTest : public ::testing::Test {
  protected:
-  Result<Event*> decode(const Bytes& bytes) { return decoder_.decode(bytes); }
+  // Keeps the record alive: the event's text fields are views into it.
+  Result<Event*> decode(Bytes bytes) {
+    record_ = std::move(bytes);
+    return decoder_.decode(record_);
+  }
   // Asserts failure with this kind and a message naming `mentions`.
   void expect_error(const Bytes& bytes, DecodeErrorKind kind, std::string_view mentions) {
     auto r = decoder_.decode(bytes);
@@ -23,6 +27,7 @@ class DecodeTest : public ::testing::Test {
     EXPECT_NE(r.error().message.find(mentions), std::string::npos) << r.error().message;
   }
   Decoder decoder_{ClockMapping{kBootToEpoch}};
+  Bytes record_;
 };
 
 TEST_F(DecodeTest, ExecRoundTrip) {
@@ -47,6 +52,17 @@ TEST_F(DecodeTest, ExecRoundTrip) {
   EXPECT_EQ(e.argv[4], "");
   EXPECT_FALSE(e.argv_truncated);
   EXPECT_FALSE(e.is_script);
+}
+
+// Views point into the record, so they outlive decode() as long as the record does.
+TEST_F(DecodeTest, TextViewsPointIntoTheRecord) {
+  auto r = decode(test::exec_record(test::ExecSpec{}));
+  ASSERT_TRUE(r.has_value());
+  const auto* begin = reinterpret_cast<const char*>(record_.data());
+  for (std::string_view view : {(*r)->task.comm, (*r)->image.bytes, (*r)->argv[0]}) {
+    EXPECT_GE(view.data(), begin);
+    EXPECT_LE(view.data() + view.size(), begin + record_.size());
+  }
 }
 
 TEST_F(DecodeTest, ExecArgvWithInvalidUtf8IsKeptAsBytes) {

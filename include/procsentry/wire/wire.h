@@ -155,6 +155,11 @@ PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_fork, parent_start_time_ns) == 80, "ps_fo
 PS_STATIC_ASSERT(sizeof(struct ps_exit) == 80, "ps_exit size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exit, exit_status) == 72, "ps_exit.exit_status");
 PS_STATIC_ASSERT(sizeof(struct ps_lost) == 40, "ps_lost size");
+/* Every body with a task has it right after the header: the decoder relies on it. */
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, task) == sizeof(struct ps_header), "ps_exec.task");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec_failed, task) == sizeof(struct ps_header), "ps_exec_failed.task");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_fork, task) == sizeof(struct ps_header), "ps_fork.task");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exit, task) == sizeof(struct ps_header), "ps_exit.task");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_lost, cause) == 32, "ps_lost.cause");
 
 #endif /* PROCSENTRY_WIRE_H */
