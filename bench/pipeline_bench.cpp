@@ -20,7 +20,8 @@ std::vector<Bytes> event_mix() {
   exec.image = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java";
   exec.filename = "/usr/bin/java";
   exec.cwd = "/srv/app/current";
-  exec.argv = {"java", "-Xmx2g", "-Dconfig.file=/etc/app/app.conf", "-jar", "/srv/app/current/app.jar", "--port", "8080"};
+  exec.argv = {"java",   "-Xmx2g", "-Dconfig.file=/etc/app/app.conf", "-jar", "/srv/app/current/app.jar",
+               "--port", "8080"};
   return {fork_record(TaskSpec{}, 4100, 1), exec_record(exec), exit_record(TaskSpec{}, 0, 5'000'000'000)};
 }
 

@@ -26,7 +26,7 @@ double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + stat
 
 struct StormResult {
   double wall_s = 0;
-  double sys_s = 0;   // the storm's own kernel time (workers and their children)
+  double sys_s = 0;  // the storm's own kernel time (workers and their children)
   double user_s = 0;
 };
 
@@ -217,13 +217,16 @@ int monitor_cost(const std::string& binary, int execs, int workers) {
   long long events = events_in(u.summary);
   std::sort(latency_ms.begin(), latency_ms.end());
   auto pct = [&](double p) {
-    return latency_ms.empty() ? 0.0 : latency_ms[static_cast<std::size_t>(p * static_cast<double>(latency_ms.size() - 1))];
+    return latency_ms.empty() ? 0.0
+                              : latency_ms[static_cast<std::size_t>(p * static_cast<double>(latency_ms.size() - 1))];
   };
   const double storm_ms = static_cast<double>(storm_cpu_ns) / 1e6;
   std::printf("monitor cost during the storm: %lld events, procsentry CPU %.1f ms = %.1f ms per 1,000 events\n", events,
               storm_ms, events ? storm_ms * 1000.0 / static_cast<double>(events) : 0.0);
-  std::printf("whole run incl. loading the BPF programs: CPU %.1f ms; RSS during the storm %.1f MiB, peak incl. load %.1f MiB\n",
-              u.cpu_s * 1e3, static_cast<double>(storm_rss_kib) / 1024.0, static_cast<double>(u.max_rss_kib) / 1024.0);
+  std::printf(
+      "whole run incl. loading the BPF programs: CPU %.1f ms; RSS during the storm %.1f MiB, peak incl. load %.1f "
+      "MiB\n",
+      u.cpu_s * 1e3, static_cast<double>(storm_rss_kib) / 1024.0, static_cast<double>(u.max_rss_kib) / 1024.0);
   std::printf("delivery latency (event time -> line read): p50 %.1f ms, p99 %.1f ms, max %.1f ms over %zu events\n",
               pct(0.5), pct(0.99), latency_ms.empty() ? 0.0 : latency_ms.back(), latency_ms.size());
   std::printf("procsentry summary: %s", u.summary.substr(u.summary.rfind("procsentry: ")).c_str());
@@ -252,9 +255,10 @@ int kernel_cost(const std::string& binary, int execs, int pairs) {
                 per_exec[1], ratios.back());
   }
   std::sort(ratios.begin(), ratios.end());
-  std::printf("kernel-side cost: %d pairs of %d execs: median ratio %.3f (min %.3f, max %.3f); mean %.1f -> %.1f us sys/exec\n",
-              pairs, execs, ratios[ratios.size() / 2], ratios.front(), ratios.back(), detached_total / pairs,
-              attached_total / pairs);
+  std::printf(
+      "kernel-side cost: %d pairs of %d execs: median ratio %.3f (min %.3f, max %.3f); mean %.1f -> %.1f us sys/exec\n",
+      pairs, execs, ratios[ratios.size() / 2], ratios.front(), ratios.back(), detached_total / pairs,
+      attached_total / pairs);
   return 0;
 }
 
@@ -269,7 +273,8 @@ int arg(int argc, char** argv, const char* name, int fallback) {
 
 int main(int argc, char** argv) {
   if (argc < 2 || geteuid() != 0) {
-    std::fprintf(stderr, "usage (as root): storm_bench monitor [--execs N] [--workers W] | kernel [--execs N] [--pairs P]\n");
+    std::fprintf(stderr,
+                 "usage (as root): storm_bench monitor [--execs N] [--workers W] | kernel [--execs N] [--pairs P]\n");
     return 2;
   }
   std::string binary = PROCSENTRY_BINARY;

@@ -24,8 +24,8 @@ constexpr int kPollTimeoutMs = 50;
 std::unique_ptr<procsentry::Sink> make_sink(const procsentry::AppOptions& options) {
   using namespace procsentry;
   if (options.json) return std::make_unique<JsonLinesSink>(STDOUT_FILENO);
-  bool color = options.color == ColorMode::always ||
-               (options.color == ColorMode::automatic && isatty(STDOUT_FILENO) == 1);
+  bool color =
+      options.color == ColorMode::always || (options.color == ColorMode::automatic && isatty(STDOUT_FILENO) == 1);
   return std::make_unique<TerminalSink>(STDOUT_FILENO, color);
 }
 

@@ -14,8 +14,8 @@ std::uint64_t PipelineStats::events() const {
   return total;
 }
 
-EventPipeline::EventPipeline(Decoder& decoder, ProcessTable& table, UserNames& users, const Filter& filter,
-                             Sink& sink, std::FILE* diagnostics)
+EventPipeline::EventPipeline(Decoder& decoder, ProcessTable& table, UserNames& users, const Filter& filter, Sink& sink,
+                             std::FILE* diagnostics)
     : decoder_(decoder), table_(table), users_(users), filter_(filter), sink_(sink), diagnostics_(diagnostics) {}
 
 void EventPipeline::on_record(std::span<const std::uint8_t> record) {

@@ -11,8 +11,7 @@ void print_summary(std::FILE* out, const PipelineStats& stats, const SensorDrops
   // Drops still pending in the kernel at stop never reached the stream as a lost record:
   // the kernel's own total is the truth.
   std::uint64_t lost = std::max(stats.lost_records, drops.total());
-  fmt::print(out,
-             "procsentry: {} events (exec {}, exec_failed {}, fork {}, exit {}), lost {}, decode errors {}\n",
+  fmt::print(out, "procsentry: {} events (exec {}, exec_failed {}, fork {}, exit {}), lost {}, decode errors {}\n",
              stats.events() - count(EventKind::lost), count(EventKind::exec), count(EventKind::exec_failed),
              count(EventKind::fork), count(EventKind::exit), lost, stats.decode_errors);
 }

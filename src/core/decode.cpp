@@ -26,8 +26,7 @@ bool read_body(std::span<const std::uint8_t> record, Body& body) {
 
 class RecordParser {
  public:
-  RecordParser(std::span<const std::uint8_t> record, std::string_view type_name, std::size_t body_size,
-               Event& event)
+  RecordParser(std::span<const std::uint8_t> record, std::string_view type_name, std::size_t body_size, Event& event)
       : record_(record), type_name_(type_name), body_size_(body_size), event_(event) {}
 
   // Validates descriptor `s` and points `out` at its bytes (converted if UTF-16LE).
@@ -126,18 +125,30 @@ std::string absolute_script(std::string_view filename, std::string_view cwd) {
 
 std::string_view to_string(DecodeErrorKind kind) {
   switch (kind) {
-    case DecodeErrorKind::none: return "none";
-    case DecodeErrorKind::too_short: return "too_short";
-    case DecodeErrorKind::bad_magic: return "bad_magic";
-    case DecodeErrorKind::bad_version: return "bad_version";
-    case DecodeErrorKind::bad_type: return "bad_type";
-    case DecodeErrorKind::size_mismatch: return "size_mismatch";
-    case DecodeErrorKind::bad_clock: return "bad_clock";
-    case DecodeErrorKind::field_out_of_bounds: return "field_out_of_bounds";
-    case DecodeErrorKind::bad_field_flags: return "bad_field_flags";
-    case DecodeErrorKind::bad_field_length: return "bad_field_length";
-    case DecodeErrorKind::bad_argv: return "bad_argv";
-    case DecodeErrorKind::bad_value: return "bad_value";
+    case DecodeErrorKind::none:
+      return "none";
+    case DecodeErrorKind::too_short:
+      return "too_short";
+    case DecodeErrorKind::bad_magic:
+      return "bad_magic";
+    case DecodeErrorKind::bad_version:
+      return "bad_version";
+    case DecodeErrorKind::bad_type:
+      return "bad_type";
+    case DecodeErrorKind::size_mismatch:
+      return "size_mismatch";
+    case DecodeErrorKind::bad_clock:
+      return "bad_clock";
+    case DecodeErrorKind::field_out_of_bounds:
+      return "field_out_of_bounds";
+    case DecodeErrorKind::bad_field_flags:
+      return "bad_field_flags";
+    case DecodeErrorKind::bad_field_length:
+      return "bad_field_length";
+    case DecodeErrorKind::bad_argv:
+      return "bad_argv";
+    case DecodeErrorKind::bad_value:
+      return "bad_value";
   }
   return "unknown";
 }
@@ -173,11 +184,12 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
   e.cpu = hdr.cpu;
   // Every body that has a task has it right after the header (static_asserts in wire.h).
   auto fill_task = [&](const ps_task& t) {
-    e.task = Task{t.pid, t.tid, t.ppid, t.uid, t.gid, t.euid, wall(t.start_time_ns), comm_in(record, sizeof(ps_header))};
+    e.task =
+        Task{t.pid, t.tid, t.ppid, t.uid, t.gid, t.euid, wall(t.start_time_ns), comm_in(record, sizeof(ps_header))};
   };
   auto too_short = [&](std::string_view name, std::size_t need) {
-    return error(DecodeErrorKind::too_short, fmt::format("{} record of {} bytes is shorter than its body ({})", name,
-                                                         record.size(), need));
+    return error(DecodeErrorKind::too_short,
+                 fmt::format("{} record of {} bytes is shorter than its body ({})", name, record.size(), need));
   };
 
   switch (hdr.type) {
@@ -206,8 +218,10 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       RecordParser p(record, "exec_failed", sizeof(body), e);
       e.kind = EventKind::exec_failed;
       fill_task(body.task);
-      if (!p.text(body.filename, "filename", e.filename)) return error(p.failure().kind, std::move(p.failure().message));
-      if (body.error <= 0) return error(DecodeErrorKind::bad_value, fmt::format("exec_failed record: errno {}", body.error));
+      if (!p.text(body.filename, "filename", e.filename))
+        return error(p.failure().kind, std::move(p.failure().message));
+      if (body.error <= 0)
+        return error(DecodeErrorKind::bad_value, fmt::format("exec_failed record: errno {}", body.error));
       e.error = body.error;
       return &e;
     }
@@ -240,8 +254,7 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       ps_lost body{};
       if (!read_body(record, body)) return too_short("lost", sizeof(body));
       if (body.count == 0 || body.cause == 0 || body.cause > PS_LOST_CAUSE_MAX) {
-        return error(DecodeErrorKind::bad_value,
-                     fmt::format("lost record: count {} cause {}", body.count, body.cause));
+        return error(DecodeErrorKind::bad_value, fmt::format("lost record: count {} cause {}", body.count, body.cause));
       }
       e.kind = EventKind::lost;
       e.lost_count = body.count;

@@ -14,11 +14,11 @@ namespace procsentry {
 
 enum class DecodeErrorKind : std::uint8_t {
   none,
-  too_short,            // shorter than its header or body
+  too_short,  // shorter than its header or body
   bad_magic,
   bad_version,
-  bad_type,             // unknown or unsupported record type
-  size_mismatch,        // header.size differs from the bytes given
+  bad_type,       // unknown or unsupported record type
+  size_mismatch,  // header.size differs from the bytes given
   bad_clock,
   field_out_of_bounds,  // a string descriptor points outside the record or into the body
   bad_field_flags,      // unknown flag bits or flags that contradict the field

@@ -67,15 +67,15 @@ struct Event {
   std::optional<int> exit_code;    // set when the process exited normally
   std::optional<int> exit_signal;  // set when a signal terminated it
   bool core_dumped = false;
-  std::int64_t duration_ns = 0;    // exit time - start time
+  std::int64_t duration_ns = 0;  // exit time - start time
 
   // lost
   std::uint64_t lost_count = 0;
   std::uint32_t lost_cause = 0;
 
   // Enrichment filled by the pipeline (not by the decoder).
-  std::string_view user;           // name of task.uid, empty if unknown
-  Text known_image;                // for fork/exit: the image the process table knows
+  std::string_view user;  // name of task.uid, empty if unknown
+  Text known_image;       // for fork/exit: the image the process table knows
 
   // Owned text the views may point into (e.g. converted UTF-16): a string never moves once
   // added, so views into it stay valid until reset().

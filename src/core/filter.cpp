@@ -8,7 +8,8 @@ namespace procsentry {
 namespace {
 template <typename T, typename U>
 bool allowed(const std::vector<T>& allowed_values, const U& value) {
-  return allowed_values.empty() || std::find(allowed_values.begin(), allowed_values.end(), value) != allowed_values.end();
+  return allowed_values.empty() ||
+         std::find(allowed_values.begin(), allowed_values.end(), value) != allowed_values.end();
 }
 }  // namespace
 

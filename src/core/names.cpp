@@ -23,10 +23,14 @@ std::string signal_name(int signal) {
 
 std::string_view lost_cause_name(std::uint32_t cause) {
   switch (cause) {
-    case PS_LOST_RINGBUF_FULL: return "ringbuf_full";
-    case PS_LOST_QUEUE_FULL: return "queue_full";
-    case PS_LOST_ALLOC_FAILED: return "alloc_failed";
-    default: return "unknown";
+    case PS_LOST_RINGBUF_FULL:
+      return "ringbuf_full";
+    case PS_LOST_QUEUE_FULL:
+      return "queue_full";
+    case PS_LOST_ALLOC_FAILED:
+      return "alloc_failed";
+    default:
+      return "unknown";
   }
 }
 

@@ -36,8 +36,8 @@ std::size_t utf8_sequence(std::string_view bytes, std::size_t i, char32_t& cp) {
 
 // Characters that are valid but can move, hide or reorder what a person reads.
 bool is_deceptive(char32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) || cp == 0x2028 ||
-         cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+  return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) || cp == 0x2028 || cp == 0x2029 ||
+         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
 }
 
 bool is_plain_ascii(std::uint8_t b) { return b >= 0x20 && b < 0x7f && b != '\\'; }
@@ -67,9 +67,28 @@ bool needs_shell_quotes(std::string_view arg) {
     auto b = static_cast<std::uint8_t>(c);
     if (b < 0x20 || b >= 0x7f) continue;  // escaped anyway
     switch (c) {
-      case ' ': case '\'': case '"': case '\\': case '$': case '`': case '&': case '|': case ';':
-      case '<': case '>': case '(': case ')': case '*': case '?': case '[': case ']': case '{':
-      case '}': case '~': case '#': case '!':
+      case ' ':
+      case '\'':
+      case '"':
+      case '\\':
+      case '$':
+      case '`':
+      case '&':
+      case '|':
+      case ';':
+      case '<':
+      case '>':
+      case '(':
+      case ')':
+      case '*':
+      case '?':
+      case '[':
+      case ']':
+      case '{':
+      case '}':
+      case '~':
+      case '#':
+      case '!':
         return true;
       default:
         break;
@@ -105,12 +124,24 @@ void append_terminal_escaped(std::string& out, std::string_view bytes) {
     auto b = static_cast<std::uint8_t>(bytes[i]);
     if (b < 0x80) {
       switch (b) {
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        case 0x1b: out += "\\e"; break;
-        default: append_hex_byte(out, b); break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case 0x1b:
+          out += "\\e";
+          break;
+        default:
+          append_hex_byte(out, b);
+          break;
       }
       ++i;
       continue;
@@ -161,11 +192,21 @@ void append_json_string(std::string& out, std::string_view bytes) {
     auto b = static_cast<std::uint8_t>(bytes[i]);
     if (b < 0x80) {
       switch (b) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
         default:
           out += "\\u00";
           out += kHex[b >> 4];

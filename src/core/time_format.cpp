@@ -34,8 +34,8 @@ void Rfc3339Formatter::append(std::string& out, std::int64_t epoch_ns) {
     std::time_t t = static_cast<std::time_t>(second);
     std::tm tm{};
     gmtime_r(&t, &tm);
-    int n = std::snprintf(prefix_, sizeof(prefix_), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-                          tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    int n = std::snprintf(prefix_, sizeof(prefix_), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                          tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     prefix_len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
     cached_second_ = second;
   }

@@ -1,6 +1,6 @@
 // What a user sees when procsentry cannot start: one clear line, exit status 2.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

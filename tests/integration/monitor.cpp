@@ -16,7 +16,6 @@ namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(30);
 
-
 // Reads both pipes until the child closes them (it has exited).
 void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
   pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
@@ -65,7 +64,8 @@ Monitor::Monitor(std::vector<std::string> extra_args) {
   // Ready when it says it is watching; keep stdout drained meanwhile.
   auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   while (stderr_text_.find("watching") == std::string::npos) {
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("procsentry did not start: " + stderr_text_);
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("procsentry did not start: " + stderr_text_);
     pollfd fds[1] = {{stderr_fd_, POLLIN, 0}};
     if (::poll(fds, 1, 100) > 0) {
       char buf[4096];

@@ -42,9 +42,16 @@ class SchedProcessExec : public ::testing::Test {
 };
 
 TEST_F(SchedProcessExec, HostileArgvArrivesExactly) {
-  const std::vector<std::string> argv = {
-      "true", "two words", "", "middle-empty-before", "line\nbreak", "\x1b[31mred\x1b[0m",
-      std::string("bad-utf8-\xff\xfe-\xc3"), "tab\there", "quote'\"", ""};
+  const std::vector<std::string> argv = {"true",
+                                         "two words",
+                                         "",
+                                         "middle-empty-before",
+                                         "line\nbreak",
+                                         "\x1b[31mred\x1b[0m",
+                                         std::string("bad-utf8-\xff\xfe-\xc3"),
+                                         "tab\there",
+                                         "quote'\"",
+                                         ""};
   auto event = exec_once("/usr/bin/true", argv);
   EXPECT_EQ(exact_argv(event), argv);
   EXPECT_EQ(event.at("argc"), argv.size());

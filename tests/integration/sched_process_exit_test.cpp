@@ -1,8 +1,8 @@
 // exit events: one per process (not per thread), with exit code or signal and lifetime.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <pthread.h>
@@ -58,10 +58,13 @@ TEST_F(SchedProcessExit, MultiThreadedProcessExitsOnce) {
   if (pid == 0) {
     std::vector<pthread_t> threads(8);
     for (auto& t : threads) {
-      pthread_create(&t, nullptr, [](void*) -> void* {
-        usleep(100'000);
-        return nullptr;
-      }, nullptr);
+      pthread_create(
+          &t, nullptr,
+          [](void*) -> void* {
+            usleep(100'000);
+            return nullptr;
+          },
+          nullptr);
     }
     // The leader leaves first; the process lives on. A raw SYS_exit ends only this thread
     // (pthread_exit would unwind through the test framework's handlers in this fork).

@@ -70,7 +70,7 @@ TEST(Storm, StalledReaderDropsAreCountedAndReported) {
   kill(monitor.pid(), SIGSTOP);
   for (int i = 0; i < 300; ++i) run("/usr/bin/true", {"true", "fill"});
   kill(monitor.pid(), SIGCONT);
-  usleep(200'000);                     // let it drain the full ring
+  usleep(200'000);                                                // let it drain the full ring
   auto [last, status] = run("/usr/bin/true", {"true", "after"});  // its records report the gap
   ASSERT_EQ(WEXITSTATUS(status), 0);
   ASSERT_EQ(monitor.stop(), 0);

@@ -108,8 +108,8 @@ inline Bytes exec_record(const ExecSpec& spec) {
   body.cwd = b.add(spec.cwd);
   std::string raw = join_argv(spec.argv);
   if (spec.argv_keep < raw.size()) {
-    body.argv = b.add(std::string_view(raw).substr(0, spec.argv_keep), PS_STR_PRESENT | PS_STR_NUL_LIST | PS_STR_TRUNCATED,
-                      static_cast<std::uint32_t>(raw.size()));
+    body.argv = b.add(std::string_view(raw).substr(0, spec.argv_keep),
+                      PS_STR_PRESENT | PS_STR_NUL_LIST | PS_STR_TRUNCATED, static_cast<std::uint32_t>(raw.size()));
   } else {
     body.argv = b.add(raw, PS_STR_PRESENT | PS_STR_NUL_LIST);
   }

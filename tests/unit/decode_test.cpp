@@ -215,7 +215,10 @@ TEST_F(ExecFieldErrors, OffsetPastTheEnd) {
 }
 
 TEST_F(ExecFieldErrors, LengthPastTheEnd) {
-  expect_error(with_argv([](ps_str& s) { s.length = 0xffffffff; s.original_length = 0xffffffff; }),
+  expect_error(with_argv([](ps_str& s) {
+                 s.length = 0xffffffff;
+                 s.original_length = 0xffffffff;
+               }),
                DecodeErrorKind::field_out_of_bounds, "argv field");
 }
 
@@ -251,13 +254,20 @@ TEST_F(ExecFieldErrors, TruncatedButNotShorter) {
 }
 
 TEST_F(ExecFieldErrors, OddUtf16Length) {
-  expect_error(with_image([](ps_str& s) { s.flags |= PS_STR_UTF16LE; s.length = 3; s.original_length = 3; }),
+  expect_error(with_image([](ps_str& s) {
+                 s.flags |= PS_STR_UTF16LE;
+                 s.length = 3;
+                 s.original_length = 3;
+               }),
                DecodeErrorKind::bad_field_length, "odd UTF-16");
 }
 
 TEST_F(ExecFieldErrors, ArgvWithoutFinalNul) {
-  expect_error(with_argv([](ps_str& s) { s.length -= 1; s.original_length -= 1; }), DecodeErrorKind::bad_argv,
-               "does not end with a NUL");
+  expect_error(with_argv([](ps_str& s) {
+                 s.length -= 1;
+                 s.original_length -= 1;
+               }),
+               DecodeErrorKind::bad_argv, "does not end with a NUL");
 }
 
 TEST_F(ExecFieldErrors, ArgcDisagreesWithItems) {

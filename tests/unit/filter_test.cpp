@@ -5,7 +5,8 @@
 namespace procsentry {
 namespace {
 
-Event exec_event(std::uint32_t pid, std::uint32_t ppid, std::uint32_t uid, std::string_view comm, std::string_view image) {
+Event exec_event(std::uint32_t pid, std::uint32_t ppid, std::uint32_t uid, std::string_view comm,
+                 std::string_view image) {
   Event e;
   e.kind = EventKind::exec;
   e.task.pid = pid;

@@ -203,19 +203,23 @@ class TerminalSinkTest : public ::testing::Test {
 
 TEST_F(TerminalSinkTest, ExecAndExitLines) {
   OwnedExec x({"ls", "-l", "/tmp/a b"});
-  EXPECT_EQ(line(x.event),
-            "12:04:01.123  exec        4242    4100    alice    /usr/bin/ls                              ls -l '/tmp/a b'");
+  EXPECT_EQ(
+      line(x.event),
+      "12:04:01.123  exec        4242    4100    alice    /usr/bin/ls                              ls -l '/tmp/a b'");
   Event& exit_event = x.event;
   exit_event.kind = EventKind::exit;
   exit_event.known_image = x.event.image;
   exit_event.exit_code = 0;
   exit_event.duration_ns = 2'000'000;
-  EXPECT_EQ(line(exit_event),
-            "12:04:01.123  exit        4242    4100    alice    /usr/bin/ls                              code=0 0.002s");
+  EXPECT_EQ(
+      line(exit_event),
+      "12:04:01.123  exit        4242    4100    alice    /usr/bin/ls                              code=0 0.002s");
 }
 
 TEST_F(TerminalSinkTest, HostileBytesNeverReachTheTerminalRaw) {
-  OwnedExec x({"\x1b[2J\x1b[H", "line\nforged  exec  1  1  root  /bin/sh", "\xff\xc2\x9b", "\xe2\x80\xae" "txt.exe"});
+  OwnedExec x({"\x1b[2J\x1b[H", "line\nforged  exec  1  1  root  /bin/sh", "\xff\xc2\x9b",
+               "\xe2\x80\xae"
+               "txt.exe"});
   std::string image = "/tmp/\x1b]0;pwned\x07";
   x.event.image = Text{image, true, false, static_cast<std::uint32_t>(image.size())};
   x.event.task.comm = "\x1b[31m";

@@ -53,18 +53,23 @@ TEST(TerminalEscape, EscapeSequencesAndNewlinesBecomeVisible) {
 }
 
 TEST(TerminalEscape, InvalidUtf8BytesAreHexEscaped) {
-  EXPECT_EQ(terminal("\x80"), "\\x80");                  // lone continuation
-  EXPECT_EQ(terminal("\xc0\xaf"), "\\xc0\\xaf");         // overlong '/'
-  EXPECT_EQ(terminal("\xed\xa0\x80"), "\\xed\\xa0\\x80"); // UTF-8-encoded surrogate
-  EXPECT_EQ(terminal("\xe2\x82"), "\\xe2\\x82");         // truncated sequence
+  EXPECT_EQ(terminal("\x80"), "\\x80");                             // lone continuation
+  EXPECT_EQ(terminal("\xc0\xaf"), "\\xc0\\xaf");                    // overlong '/'
+  EXPECT_EQ(terminal("\xed\xa0\x80"), "\\xed\\xa0\\x80");           // UTF-8-encoded surrogate
+  EXPECT_EQ(terminal("\xe2\x82"), "\\xe2\\x82");                    // truncated sequence
   EXPECT_EQ(terminal("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // > U+10FFFF
 }
 
 TEST(TerminalEscape, C1AndBidiControlsAreEscapedPrintableUnicodeIsKept) {
-  EXPECT_EQ(terminal("\xc2\x9b" "31m"), "\\u{009b}31m");  // C1 CSI
-  EXPECT_EQ(terminal("abc\xe2\x80\xae" "fdp.exe"), "abc\\u{202e}fdp.exe");  // right-to-left override
+  EXPECT_EQ(terminal("\xc2\x9b"
+                     "31m"),
+            "\\u{009b}31m");  // C1 CSI
+  EXPECT_EQ(terminal("abc\xe2\x80\xae"
+                     "fdp.exe"),
+            "abc\\u{202e}fdp.exe");  // right-to-left override
   EXPECT_EQ(terminal("zero\xe2\x80\x8bwidth"), "zero\\u{200b}width");
-  EXPECT_EQ(terminal("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(terminal("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
 }
 
 TEST(ShellQuote, QuotesOnlyWhenNeeded) {
@@ -78,8 +83,13 @@ TEST(ShellQuote, QuotesOnlyWhenNeeded) {
 }
 
 TEST(JsonString, ParsesBackToTheSameTextWhenValid) {
-  const std::string samples[] = {"plain", "quote\" back\\slash", "ctl\x01\x1f\x7f", "nl\nrt\r\ttab",
-                                 "caf\xc3\xa9 \xf0\x9f\x98\x80", "sep\xe2\x80\xa8para\xe2\x80\xa9", std::string("nul\0x", 5)};
+  const std::string samples[] = {"plain",
+                                 "quote\" back\\slash",
+                                 "ctl\x01\x1f\x7f",
+                                 "nl\nrt\r\ttab",
+                                 "caf\xc3\xa9 \xf0\x9f\x98\x80",
+                                 "sep\xe2\x80\xa8para\xe2\x80\xa9",
+                                 std::string("nul\0x", 5)};
   for (const auto& s : samples) {
     auto parsed = nlohmann::json::parse(json(s));
     EXPECT_EQ(parsed.get<std::string>(), s);
@@ -88,9 +98,13 @@ TEST(JsonString, ParsesBackToTheSameTextWhenValid) {
 }
 
 TEST(JsonString, InvalidUtf8BecomesReplacementCharacters) {
-  std::string out = json("a\xff\xfe" "b\xc3");
+  std::string out = json(
+      "a\xff\xfe"
+      "b\xc3");
   EXPECT_TRUE(is_valid_utf8(out));
-  EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), "a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd");
+  EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(),
+            "a\xef\xbf\xbd\xef\xbf\xbd"
+            "b\xef\xbf\xbd");
 }
 
 TEST(JsonString, EveryByteAloneGivesValidJson) {
@@ -111,7 +125,8 @@ TEST(Utf8, Validity) {
 
 TEST(Base64, KnownVectors) {
   const std::pair<std::string, std::string> vectors[] = {
-      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {std::string("\0\xff", 2), "AP8="}};
+      {"", ""},        {"f", "Zg=="},        {"fo", "Zm8="},
+      {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {std::string("\0\xff", 2), "AP8="}};
   for (const auto& [in, expected] : vectors) {
     std::string out;
     append_base64(out, in);

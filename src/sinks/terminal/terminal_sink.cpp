@@ -15,11 +15,15 @@ constexpr std::string_view kHeader =
 std::string_view color_of(EventKind kind) {
   switch (kind) {
     case EventKind::exec:
-    case EventKind::create: return "\x1b[32m";
+    case EventKind::create:
+      return "\x1b[32m";
     case EventKind::exec_failed:
-    case EventKind::lost: return "\x1b[31m";
-    case EventKind::fork: return "\x1b[36m";
-    case EventKind::exit: return "\x1b[33m";
+    case EventKind::lost:
+      return "\x1b[31m";
+    case EventKind::fork:
+      return "\x1b[36m";
+    case EventKind::exit:
+      return "\x1b[33m";
   }
   return "";
 }
@@ -100,7 +104,8 @@ void TerminalSink::format(std::string& out, const Event& e) {
         if (i != 0) out += ' ';
         append_shell_quoted(out, e.argv[i]);
       }
-      if (e.argv_truncated) fmt::format_to(std::back_inserter(out), " [truncated: {} bytes total]", e.argv_original_length);
+      if (e.argv_truncated)
+        fmt::format_to(std::back_inserter(out), " [truncated: {} bytes total]", e.argv_original_length);
       if (e.is_script && !e.script.empty()) {
         out += " (script ";
         append_terminal_escaped(out, e.script);
@@ -119,7 +124,8 @@ void TerminalSink::format(std::string& out, const Event& e) {
       if (e.exit_code) {
         fmt::format_to(std::back_inserter(out), "code={} ", *e.exit_code);
       } else if (e.exit_signal) {
-        fmt::format_to(std::back_inserter(out), "signal={}{} ", signal_name(*e.exit_signal), e.core_dumped ? " core" : "");
+        fmt::format_to(std::back_inserter(out), "signal={}{} ", signal_name(*e.exit_signal),
+                       e.core_dumped ? " core" : "");
       }
       append_duration(out, e.duration_ns);
       break;

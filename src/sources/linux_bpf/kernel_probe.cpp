@@ -66,7 +66,9 @@ Result<KernelFeatures> probe_kernel() {
   features.exit_has_group_dead = tracepoint_arity(vmlinux, "sched_process_exit") >= 2;
   btf__free(vmlinux);
   if (exec_arity < 3) {
-    return Error{"this kernel has no BTF tracepoint sched_process_exec(task, old_pid, bprm): procsentry needs Linux 5.8 or newer"};
+    return Error{
+        "this kernel has no BTF tracepoint sched_process_exec(task, old_pid, bprm): procsentry needs Linux 5.8 or "
+        "newer"};
   }
   return features;
 }

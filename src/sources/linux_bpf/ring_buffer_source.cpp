@@ -61,12 +61,12 @@ Result<std::unique_ptr<RingBufferSource>> RingBufferSource::open(const SensorOpt
 
   if (int err = procsentry_bpf__load(skel); err != 0) return load_error("load the BPF programs", err);
 
-  bpf_program* required[] = {skel->progs.ps_sched_process_exec, skel->progs.ps_sched_process_fork,
-                             features->exit_has_group_dead ? skel->progs.ps_sched_process_exit
-                                                           : skel->progs.ps_sched_process_exit_live};
-  bpf_link** links[] = {&skel->links.ps_sched_process_exec, &skel->links.ps_sched_process_fork,
-                        features->exit_has_group_dead ? &skel->links.ps_sched_process_exit
-                                                      : &skel->links.ps_sched_process_exit_live};
+  bpf_program* required[] = {
+      skel->progs.ps_sched_process_exec, skel->progs.ps_sched_process_fork,
+      features->exit_has_group_dead ? skel->progs.ps_sched_process_exit : skel->progs.ps_sched_process_exit_live};
+  bpf_link** links[] = {
+      &skel->links.ps_sched_process_exec, &skel->links.ps_sched_process_fork,
+      features->exit_has_group_dead ? &skel->links.ps_sched_process_exit : &skel->links.ps_sched_process_exit_live};
   for (std::size_t i = 0; i < std::size(required); ++i) {
     *links[i] = bpf_program__attach(required[i]);
     if (*links[i] == nullptr) {
@@ -78,8 +78,8 @@ Result<std::unique_ptr<RingBufferSource>> RingBufferSource::open(const SensorOpt
     source->exec_failed_attached_ = skel->links.ps_sys_exit_execve != nullptr;
   }
 
-  source->ring_.reset(ring_buffer__new(bpf_map__fd(skel->maps.events), &RingBufferSource::on_sample,
-                                       source.get(), nullptr));
+  source->ring_.reset(
+      ring_buffer__new(bpf_map__fd(skel->maps.events), &RingBufferSource::on_sample, source.get(), nullptr));
   if (!source->ring_) return load_error("map the ring buffer", -errno);
   // Loading parsed the kernel's BTF (megabytes of small allocations, all freed): give the
   // memory back so the long-running monitor stays small.

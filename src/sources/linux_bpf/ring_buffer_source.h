@@ -14,12 +14,12 @@ struct ring_buffer;
 namespace procsentry {
 
 struct SensorOptions {
-  std::uint32_t argv_cap = 32768;           // bytes of argv captured per exec (rounded up to a power of two)
+  std::uint32_t argv_cap = 32768;  // bytes of argv captured per exec (rounded up to a power of two)
   // BPF ring buffer size (power of two). The kernel maps it twice into our address space
   // (for records that wrap), all resident: 4 MiB costs 8 MiB of RSS and holds ~200 execs.
   std::uint32_t ring_bytes = 4u << 20;
-  bool exec_failed = true;                  // attach the syscall-exit hook that reports failed execs
-  bool verbose = false;                     // echo libbpf's messages
+  bool exec_failed = true;  // attach the syscall-exit hook that reports failed execs
+  bool verbose = false;     // echo libbpf's messages
 };
 
 struct SensorDrops {
@@ -46,8 +46,12 @@ class RingBufferSource {
   RingBufferSource() = default;
   static int on_sample(void* ctx, void* data, std::size_t size);
 
-  struct SkeletonDeleter { void operator()(procsentry_bpf* skel) const; };
-  struct RingDeleter { void operator()(ring_buffer* ring) const; };
+  struct SkeletonDeleter {
+    void operator()(procsentry_bpf* skel) const;
+  };
+  struct RingDeleter {
+    void operator()(ring_buffer* ring) const;
+  };
   std::unique_ptr<procsentry_bpf, SkeletonDeleter> skel_;
   std::unique_ptr<ring_buffer, RingDeleter> ring_;
   RecordHandler* handler_ = nullptr;  // set only for the duration of poll()
