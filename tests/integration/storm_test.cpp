@@ -58,6 +58,15 @@ TEST(Storm, TwoThousandExecsArriveExactlyOnceWithArgvIntact) {
   for (const auto& [key, count] : seen) EXPECT_EQ(count, 1) << key.first << "/" << key.second;
   EXPECT_EQ(exits_by_pid.size(), execs_by_pid.size());
   for (const auto& [pid, count] : exits_by_pid) EXPECT_EQ(count, 1) << pid;
+  // Causal order per process, although fork, exec and exit run on different CPUs.
+  std::map<int, std::vector<std::string>> order;
+  for (const auto& e : monitor.events()) {
+    if (e.at("event") == "lost") continue;
+    if (int pid = e.at("pid").get<int>(); execs_by_pid.count(pid)) order[pid].push_back(e.at("event"));
+  }
+  for (const auto& [pid, kinds] : order) {
+    EXPECT_EQ(kinds, (std::vector<std::string>{"fork", "exec", "exit"})) << pid;
+  }
   EXPECT_EQ(monitor.summary_count("lost"), 0u) << monitor.stderr_text();
   EXPECT_EQ(monitor.summary_count("decode errors"), 0u);
 }

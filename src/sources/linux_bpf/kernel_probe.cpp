@@ -13,8 +13,6 @@
 namespace procsentry {
 namespace {
 
-constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
-
 bool has_capability(__u32 cap) {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
@@ -46,20 +44,20 @@ int tracepoint_arity(const btf* vmlinux, const char* tracepoint) {
 
 }  // namespace
 
-Result<KernelFeatures> probe_kernel() {
+Result<KernelFeatures> probe_kernel(const char* vmlinux_btf) {
   if (!privileged()) {
     return Error{"procsentry needs root (or CAP_BPF and CAP_PERFMON) to load its kernel sensor: run it with sudo"};
   }
-  if (access(kVmlinuxBtf, R_OK) != 0) {
-    return Error{std::string("this kernel exposes no BTF (") + kVmlinuxBtf +
+  if (access(vmlinux_btf, R_OK) != 0) {
+    return Error{std::string("this kernel exposes no BTF (") + vmlinux_btf +
                  " is missing): procsentry needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)"};
   }
   if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) <= 0) {
     return Error{"this kernel has no BPF ring buffer: procsentry needs Linux 5.8 or newer"};
   }
-  btf* vmlinux = btf__parse(kVmlinuxBtf, nullptr);
+  btf* vmlinux = btf__parse(vmlinux_btf, nullptr);
   if (vmlinux == nullptr) {
-    return Error{std::string("cannot read the kernel's BTF at ") + kVmlinuxBtf + ": " + std::strerror(errno)};
+    return Error{std::string("cannot read the kernel's BTF at ") + vmlinux_btf + ": " + std::strerror(errno)};
   }
   KernelFeatures features;
   int exec_arity = tracepoint_arity(vmlinux, "sched_process_exec");

@@ -1,0 +1,43 @@
+// Startup probes: each missing capability of the machine is one clear line.
+#include "sources/linux_bpf/kernel_probe.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace procsentry {
+namespace {
+
+TEST(KernelProbe, ThisMachineHasWhatTheSensorNeeds) {
+  if (geteuid() != 0) GTEST_SKIP() << "the probe starts with the privilege check";
+  auto features = probe_kernel();
+  ASSERT_TRUE(features.has_value()) << features.error().message;
+}
+
+TEST(KernelProbe, MissingBtfSaysWhatToDo) {
+  if (geteuid() != 0) GTEST_SKIP() << "the privilege check comes first";
+  auto features = probe_kernel("/nonexistent/btf/vmlinux");
+  ASSERT_FALSE(features.has_value());
+  const std::string& message = features.error().message;
+  EXPECT_NE(message.find("no BTF"), std::string::npos) << message;
+  EXPECT_NE(message.find("CONFIG_DEBUG_INFO_BTF"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << "one line";
+}
+
+TEST(KernelProbe, GarbageBtfIsAnErrorNotACrash) {
+  if (geteuid() != 0) GTEST_SKIP() << "the privilege check comes first";
+  char path[] = "/tmp/procsentry-btf-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "not btf at all", 14), 14);
+  close(fd);
+  auto features = probe_kernel(path);
+  unlink(path);
+  ASSERT_FALSE(features.has_value());
+  EXPECT_NE(features.error().message.find("cannot read the kernel's BTF"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace procsentry
