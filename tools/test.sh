@@ -11,11 +11,25 @@ step() { printf '\n==== %s\n' "$*"; }
 step "format check"
 tools/check-format.sh
 
+passed=0
+failed=0
 for preset in dev asan-ubsan tsan; do
   step "build and test: $preset"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
-  ctest --preset "$preset"
+  log=$(mktemp)
+  status=0
+  ctest --preset "$preset" | tee "$log" || status=$?
+  # "100% tests passed, 0 tests failed out of 72"
+  total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+  bad=$(sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' "$log" | tail -n 1)
+  rm -f "$log"
+  passed=$((passed + ${total:-0} - ${bad:-0}))
+  failed=$((failed + ${bad:-0}))
+  if ((status != 0)); then
+    echo "tests: $passed passed, $failed failed"
+    exit "$status"
+  fi
 done
 
 step "fuzz the decoder for ${fuzz_seconds}s"
@@ -27,3 +41,4 @@ cp fuzz/corpus/decode/* "$corpus"/
 build/fuzz/fuzz/decode_fuzz -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" fuzz/corpus/decode
 
 step "all tests passed"
+echo "tests: $passed passed, $failed failed"
