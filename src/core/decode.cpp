@@ -212,6 +212,19 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       }
       return &e;
     }
+    case PS_REC_CREATE: {
+      ps_create body{};
+      if (!read_body(record, body)) return too_short("create", sizeof(body));
+      RecordParser p(record, "create", sizeof(body), e);
+      e.kind = EventKind::create;
+      fill_task(body.task);
+      e.creator_pid = body.creator_pid;
+      e.session_id = body.session_id;
+      if (!p.text(body.image, "image", e.image) || !p.text(body.command_line, "command_line", e.command_line)) {
+        return error(p.failure().kind, std::move(p.failure().message));
+      }
+      return &e;
+    }
     case PS_REC_EXEC_FAILED: {
       ps_exec_failed body{};
       if (!read_body(record, body)) return too_short("exec_failed", sizeof(body));

@@ -69,6 +69,11 @@ struct Event {
   bool core_dumped = false;
   std::int64_t duration_ns = 0;  // exit time - start time
 
+  // create (Windows): one command line, not an argv list
+  Text command_line;
+  std::uint32_t creator_pid = 0;
+  std::uint32_t session_id = 0;
+
   // lost
   std::uint64_t lost_count = 0;
   std::uint32_t lost_cause = 0;

@@ -52,6 +52,9 @@ enum ps_clock {
 /* ps_exec.exec_flags */
 #define PS_EXEC_SCRIPT 0x1u   /* an interpreter ran the file named by filename (#! or binfmt_misc) */
 
+/* ps_create.create_flags */
+#define PS_CREATE_FILE_OPEN_NAME_AVAILABLE 0x1u /* image is the name used to open the file */
+
 /* ps_lost.cause */
 enum ps_lost_cause {
 	PS_LOST_RINGBUF_FULL = 1, /* BPF ring buffer had no room for a reservation */
@@ -133,6 +136,19 @@ struct ps_lost {
 	ps_u32 reserved0;
 };
 
+/* Windows: a process was created with a new image (the seed's event). uid/gid/euid and comm
+ * are zero (Windows has neither); start_time_ns is the record's timestamp. */
+struct ps_create {
+	struct ps_header hdr;
+	struct ps_task task;      /* pid, ppid = ParentProcessId, tid = creating thread */
+	ps_u32 creator_pid;       /* CreatingThreadId.UniqueProcess */
+	ps_u32 session_id;
+	ps_u32 create_flags;      /* PS_CREATE_* */
+	ps_u32 reserved0;
+	struct ps_str image;        /* ImageFileName, UTF-16LE; absent when Windows gave none */
+	struct ps_str command_line; /* CommandLine, UTF-16LE; absent when Windows gave none */
+};
+
 PS_STATIC_ASSERT(sizeof(struct ps_header) == 24, "ps_header size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_header, size) == 4, "ps_header.size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_header, timestamp_ns) == 8, "ps_header.timestamp_ns");
@@ -155,11 +171,15 @@ PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_fork, parent_start_time_ns) == 80, "ps_fo
 PS_STATIC_ASSERT(sizeof(struct ps_exit) == 80, "ps_exit size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exit, exit_status) == 72, "ps_exit.exit_status");
 PS_STATIC_ASSERT(sizeof(struct ps_lost) == 40, "ps_lost size");
+PS_STATIC_ASSERT(sizeof(struct ps_create) == 120, "ps_create size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, image) == 88, "ps_create.image");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, command_line) == 104, "ps_create.command_line");
 /* Every body with a task has it right after the header: the decoder relies on it. */
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, task) == sizeof(struct ps_header), "ps_exec.task");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec_failed, task) == sizeof(struct ps_header), "ps_exec_failed.task");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_fork, task) == sizeof(struct ps_header), "ps_fork.task");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exit, task) == sizeof(struct ps_header), "ps_exit.task");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, task) == sizeof(struct ps_header), "ps_create.task");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_lost, cause) == 32, "ps_lost.cause");
 
 #endif /* PROCSENTRY_WIRE_H */

@@ -77,8 +77,13 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
   if (!e.user.empty()) o.string("user", e.user);
   o.text("comm", Text{e.task.comm, true, false, static_cast<std::uint32_t>(e.task.comm.size())});
   switch (e.kind) {
-    case EventKind::exec:
-    case EventKind::create: {
+    case EventKind::create:
+      o.text("image", e.image);
+      o.text("command_line", e.command_line);
+      o.number("creator_pid", e.creator_pid);
+      o.number("session_id", e.session_id);
+      break;
+    case EventKind::exec: {
       o.text("image", e.image);
       o.text("filename", e.filename);
       if (e.is_script && !e.script.empty()) o.string("script", e.script);

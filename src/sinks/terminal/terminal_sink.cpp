@@ -98,8 +98,10 @@ void TerminalSink::format(std::string& out, const Event& e) {
   append_image_cell(out, cell_);
 
   switch (e.kind) {
-    case EventKind::exec:
     case EventKind::create:
+      append_terminal_escaped(out, e.command_line.bytes);
+      break;
+    case EventKind::exec:
       for (std::size_t i = 0; i < e.argv.size(); ++i) {
         if (i != 0) out += ' ';
         append_shell_quoted(out, e.argv[i]);
