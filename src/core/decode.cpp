@@ -254,7 +254,12 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       e.kind = EventKind::exit;
       fill_task(body.task);
       e.exit_status = body.exit_status;
-      if ((body.exit_status & 0x7f) == 0) {
+      if ((body.exit_flags & ~PS_EXIT_WINDOWS_CODE) != 0) {
+        return error(DecodeErrorKind::bad_value, fmt::format("exit record: unknown flags {:#x}", body.exit_flags));
+      }
+      if ((body.exit_flags & PS_EXIT_WINDOWS_CODE) != 0) {
+        e.exit_code = static_cast<int>(body.exit_status);  // a 32-bit exit code or NTSTATUS
+      } else if ((body.exit_status & 0x7f) == 0) {
         e.exit_code = static_cast<int>((body.exit_status >> 8) & 0xff);
       } else {
         e.exit_signal = static_cast<int>(body.exit_status & 0x7f);

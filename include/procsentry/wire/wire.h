@@ -122,11 +122,14 @@ struct ps_fork {
 	ps_u64 parent_start_time_ns;
 };
 
+/* ps_exit.exit_flags */
+#define PS_EXIT_WINDOWS_CODE 0x1u /* exit_status is a Windows exit code, not a wait(2) status */
+
 struct ps_exit {
 	struct ps_header hdr;
 	struct ps_task task;
 	ps_u32 exit_status; /* wait(2) status: (code << 8) | signal | 0x80 if core dumped */
-	ps_u32 reserved0;
+	ps_u32 exit_flags;  /* PS_EXIT_* */
 };
 
 struct ps_lost {

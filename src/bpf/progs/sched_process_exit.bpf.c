@@ -19,7 +19,7 @@ static __always_inline int ps_exit_emit(struct task_struct *task)
 	/* do_exit() stores the code before this tracepoint; for a group exit every thread
 	 * carries the group's code, so the last thread's is the process's. */
 	rec->exit_status = (__u32)BPF_CORE_READ(task, exit_code);
-	rec->reserved0 = 0;
+	rec->exit_flags = 0;
 	ps_submit(rec);
 	return 0;
 }

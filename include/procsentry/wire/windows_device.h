@@ -1,0 +1,20 @@
+/* The Windows driver's device contract, shared by the driver and its clients. */
+#ifndef PROCSENTRY_WINDOWS_DEVICE_H
+#define PROCSENTRY_WINDOWS_DEVICE_H
+
+#include "procsentry/wire/wire.h"
+
+#define PS_DEVICE_NAME L"\\Device\\procsentry"
+#define PS_DEVICE_LINK L"\\DosDevices\\procsentry"
+#define PS_DEVICE_PATH "\\\\.\\procsentry" /* what a client opens */
+
+/* CTL_CODE(FILE_DEVICE_UNKNOWN 0x22, 0x800, METHOD_BUFFERED 0, FILE_READ_ACCESS 1):
+ * returns as many whole records as fit; pends until at least one is queued. */
+#define PS_IOCTL_READ 0x00226000u
+
+/* A read buffer must hold the largest record the driver can queue: both UNICODE_STRINGs
+ * at their 65534-byte maximum. */
+#define PS_WINDOWS_RECORD_MAX (sizeof(struct ps_create) + 2 * 65534u)
+#define PS_WINDOWS_READ_MIN PS_WINDOWS_RECORD_MAX
+
+#endif

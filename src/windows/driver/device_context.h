@@ -1,0 +1,26 @@
+// Everything the driver owns lives in the device extension; the process-notify callback,
+// which gets no context argument, reaches it through one pointer that is written before the
+// callback is registered and cleared after it is unregistered (never while callbacks run).
+#pragma once
+
+#include "record_queue.h"
+
+namespace procsentry::driver {
+
+struct DeviceContext {
+  RecordQueue queue;
+  IO_CSQ read_csq;           // pended read IRPs (inverted call), cancel-safe
+  KSPIN_LOCK read_lock;      // guards pending_reads; taken by the IO_CSQ callbacks only
+  LIST_ENTRY pending_reads;
+  PDEVICE_OBJECT device;
+  BOOLEAN notify_registered;
+  BOOLEAN link_created;
+};
+
+// Limits of the queue: a stalled client costs at most this much nonpaged pool.
+constexpr ULONG kMaxQueuedRecords = 4096;
+constexpr SIZE_T kMaxQueuedBytes = 8u << 20;
+
+extern DeviceContext* g_context;
+
+}  // namespace procsentry::driver

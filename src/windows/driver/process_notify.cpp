@@ -1,0 +1,90 @@
+#include "process_notify.h"
+
+#include "read_dispatch.h"
+
+namespace procsentry::driver {
+namespace {
+
+ULONG handle_to_id(HANDLE h) { return static_cast<ULONG>(reinterpret_cast<ULONG_PTR>(h)); }
+
+void init_header(ps_header& hdr, UCHAR type, ULONG size, ULONG64 now_ns) {
+  hdr.magic = PS_WIRE_MAGIC;
+  hdr.version = PS_WIRE_VERSION;
+  hdr.type = type;
+  hdr.size = size;
+  hdr.timestamp_ns = now_ns;
+  hdr.clock = PS_CLOCK_UNIX_EPOCH;
+}
+
+ULONG64 now_epoch_ns() {
+  LARGE_INTEGER now;
+  KeQuerySystemTime(&now);
+  return windows_time_to_epoch_ns(now.QuadPart);
+}
+
+// Length in bytes of an optional UNICODE_STRING: Windows may pass none.
+ULONG text_length(PCUNICODE_STRING s) { return (s != nullptr && s->Buffer != nullptr) ? s->Length : 0; }
+
+void place_text(RecordNode* node, ULONG& at, PCUNICODE_STRING s, ps_str& desc) {
+  if (s == nullptr || s->Buffer == nullptr) return;  // absent: descriptor stays all zero
+  ULONG length = s->Length;
+  RtlCopyMemory(node->bytes + at, s->Buffer, length);
+  desc.offset = at;
+  desc.length = length;
+  desc.original_length = length;
+  desc.flags = PS_STR_PRESENT | PS_STR_UTF16LE;
+  at += length;
+}
+
+}  // namespace
+
+RecordNode* build_create_record(PEPROCESS process, HANDLE process_id, const PS_CREATE_NOTIFY_INFO& info) {
+  ULONG size = sizeof(ps_create) + text_length(info.ImageFileName) + text_length(info.CommandLine);
+  RecordNode* node = allocate_record(size);
+  if (node == nullptr) return nullptr;
+  ps_create body;
+  RtlZeroMemory(&body, sizeof(body));
+  ULONG64 now = now_epoch_ns();
+  init_header(body.hdr, PS_REC_CREATE, size, now);
+  body.task.pid = handle_to_id(process_id);
+  body.task.ppid = handle_to_id(info.ParentProcessId);
+  body.task.tid = handle_to_id(info.CreatingThreadId.UniqueThread);
+  body.task.start_time_ns = now;
+  body.creator_pid = handle_to_id(info.CreatingThreadId.UniqueProcess);
+  body.session_id = PsGetProcessSessionId(process);
+  if (info.FileOpenNameAvailable) body.create_flags |= PS_CREATE_FILE_OPEN_NAME_AVAILABLE;
+  ULONG at = sizeof(ps_create);
+  place_text(node, at, info.ImageFileName, body.image);
+  place_text(node, at, info.CommandLine, body.command_line);
+  RtlCopyMemory(node->bytes, &body, sizeof(body));
+  return node;
+}
+
+RecordNode* build_exit_record(PEPROCESS process, HANDLE process_id) {
+  RecordNode* node = allocate_record(sizeof(ps_exit));
+  if (node == nullptr) return nullptr;
+  ps_exit body;
+  RtlZeroMemory(&body, sizeof(body));
+  init_header(body.hdr, PS_REC_EXIT, sizeof(body), now_epoch_ns());
+  body.task.pid = handle_to_id(process_id);
+  body.task.start_time_ns = windows_time_to_epoch_ns(PsGetProcessCreateTimeQuadPart(process));
+  body.exit_status = static_cast<ULONG>(PsGetProcessExitStatus(process));
+  body.exit_flags = PS_EXIT_WINDOWS_CODE;
+  RtlCopyMemory(node->bytes, &body, sizeof(body));
+  return node;
+}
+
+void on_process_notify(PEPROCESS process, HANDLE process_id, PPS_CREATE_NOTIFY_INFO create_info) {
+  DeviceContext* context = g_context;
+  RecordNode* node = create_info != nullptr ? build_create_record(process, process_id, *create_info)
+                                            : build_exit_record(process, process_id);
+  if (node == nullptr) {
+    context->queue.count_drop(PS_LOST_ALLOC_FAILED);
+  } else {
+    context->queue.push(node);  // on a full queue the record is freed and counted
+  }
+  // Never waits for the client: completes a read only if one is already pending.
+  deliver_pending_reads(*context);
+}
+
+}  // namespace procsentry::driver

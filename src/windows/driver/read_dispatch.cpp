@@ -1,0 +1,97 @@
+#include "read_dispatch.h"
+
+namespace procsentry::driver {
+namespace {
+
+DeviceContext& context_of(PIO_CSQ csq) { return *CONTAINING_RECORD(csq, DeviceContext, read_csq); }
+
+// IO_CSQ callbacks: the IO manager's cancel-safe queue calls these under csq_acquire_lock.
+VOID csq_insert(PIO_CSQ csq, PIRP irp) { InsertTailList(&context_of(csq).pending_reads, &irp->Tail.Overlay.ListEntry); }
+
+VOID csq_remove(PIO_CSQ, PIRP irp) { RemoveEntryList(&irp->Tail.Overlay.ListEntry); }
+
+PIRP csq_peek_next(PIO_CSQ csq, PIRP irp, PVOID) {
+  LIST_ENTRY* head = &context_of(csq).pending_reads;
+  LIST_ENTRY* next = irp == nullptr ? head->Flink : irp->Tail.Overlay.ListEntry.Flink;
+  return next == head ? nullptr : CONTAINING_RECORD(next, IRP, Tail.Overlay.ListEntry);
+}
+
+VOID csq_acquire_lock(PIO_CSQ csq, PKIRQL irql) {
+  KeAcquireSpinLock(&context_of(csq).read_lock, irql);
+}
+
+VOID csq_release_lock(PIO_CSQ csq, KIRQL irql) {
+  KeReleaseSpinLock(&context_of(csq).read_lock, irql);
+}
+
+VOID csq_complete_canceled(PIO_CSQ, PIRP irp) {
+  irp->IoStatus.Status = STATUS_CANCELLED;
+  irp->IoStatus.Information = 0;
+  IoCompleteRequest(irp, IO_NO_INCREMENT);
+}
+
+NTSTATUS complete(PIRP irp, NTSTATUS status, ULONG_PTR information) {
+  irp->IoStatus.Status = status;
+  irp->IoStatus.Information = information;
+  IoCompleteRequest(irp, IO_NO_INCREMENT);
+  return status;
+}
+
+ULONG output_length(PIRP irp) {
+  return IoGetCurrentIrpStackLocation(irp)->Parameters.DeviceIoControl.OutputBufferLength;
+}
+
+}  // namespace
+
+NTSTATUS init_read_queue(DeviceContext& context) {
+  KeInitializeSpinLock(&context.read_lock);
+  InitializeListHead(&context.pending_reads);
+  return IoCsqInitialize(&context.read_csq, csq_insert, csq_remove, csq_peek_next, csq_acquire_lock,
+                         csq_release_lock, csq_complete_canceled);
+}
+
+void deliver_pending_reads(DeviceContext& context) {
+  // Callbacks and readers both call this after adding their half; each side re-checks the
+  // other, so a record and a read can never both wait for each other (no lost wakeup).
+  while (context.queue.has_data()) {
+    PIRP irp = IoCsqRemoveNextIrp(&context.read_csq, nullptr);
+    if (irp == nullptr) return;
+    auto* buffer = static_cast<UCHAR*>(irp->AssociatedIrp.SystemBuffer);
+    ULONG written = context.queue.drain_into(buffer, output_length(irp));
+    if (written == 0) {
+      // Another thread took the records between the check and the drain: re-pend.
+      IoCsqInsertIrp(&context.read_csq, irp, nullptr);
+      continue;
+    }
+    complete(irp, STATUS_SUCCESS, written);
+  }
+}
+
+void cancel_pending_reads(DeviceContext& context) {
+  while (PIRP irp = IoCsqRemoveNextIrp(&context.read_csq, nullptr)) complete(irp, STATUS_CANCELLED, 0);
+}
+
+NTSTATUS dispatch_create_close(PDEVICE_OBJECT, PIRP irp) { return complete(irp, STATUS_SUCCESS, 0); }
+
+NTSTATUS dispatch_cleanup(PDEVICE_OBJECT device, PIRP irp) {
+  cancel_pending_reads(*static_cast<DeviceContext*>(device->DeviceExtension));
+  return complete(irp, STATUS_SUCCESS, 0);
+}
+
+NTSTATUS dispatch_device_control(PDEVICE_OBJECT device, PIRP irp) {
+  DeviceContext& context = *static_cast<DeviceContext*>(device->DeviceExtension);
+  PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(irp);
+  const auto& io = stack->Parameters.DeviceIoControl;
+  if (io.IoControlCode != PS_IOCTL_READ) return complete(irp, STATUS_INVALID_DEVICE_REQUEST, 0);
+  if (io.InputBufferLength != 0) return complete(irp, STATUS_INVALID_PARAMETER, 0);
+  if (io.OutputBufferLength < PS_WINDOWS_READ_MIN || irp->AssociatedIrp.SystemBuffer == nullptr) {
+    return complete(irp, STATUS_BUFFER_TOO_SMALL, 0);
+  }
+  ULONG written = context.queue.drain_into(static_cast<UCHAR*>(irp->AssociatedIrp.SystemBuffer), io.OutputBufferLength);
+  if (written != 0) return complete(irp, STATUS_SUCCESS, written);
+  IoCsqInsertIrp(&context.read_csq, irp, nullptr);  // marks the IRP pending
+  deliver_pending_reads(context);  // a record may have arrived before the read was queued
+  return STATUS_PENDING;
+}
+
+}  // namespace procsentry::driver
