@@ -9,8 +9,8 @@ namespace procsentry::driver {
 
 struct DeviceContext {
   RecordQueue queue;
-  IO_CSQ read_csq;           // pended read IRPs (inverted call), cancel-safe
-  KSPIN_LOCK read_lock;      // guards pending_reads; taken by the IO_CSQ callbacks only
+  IO_CSQ read_csq;       // pended read IRPs (inverted call), cancel-safe
+  KSPIN_LOCK read_lock;  // guards pending_reads; taken by the IO_CSQ callbacks only
   LIST_ENTRY pending_reads;
   PDEVICE_OBJECT device;
   BOOLEAN notify_registered;

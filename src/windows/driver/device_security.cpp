@@ -5,8 +5,8 @@ namespace procsentry::driver {
 NTSTATUS restrict_to_admins(PDEVICE_OBJECT device) {
   PSID system = SeExports->SeLocalSystemSid;
   PSID admins = SeExports->SeAliasAdminsSid;
-  ULONG acl_size = sizeof(ACL) + 2 * (sizeof(ACCESS_ALLOWED_ACE) - sizeof(ULONG)) + RtlLengthSid(system) +
-                   RtlLengthSid(admins);
+  ULONG acl_size = static_cast<ULONG>(sizeof(ACL) + 2 * (sizeof(ACCESS_ALLOWED_ACE) - sizeof(ULONG))) +
+                   RtlLengthSid(system) + RtlLengthSid(admins);
   auto* acl = static_cast<PACL>(ExAllocatePoolWithTag(PagedPool, acl_size, kPoolTag));
   if (acl == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
 

@@ -45,8 +45,8 @@ extern "C" NTSTATUS DriverEntry(PDRIVER_OBJECT driver, PUNICODE_STRING) {
   RtlInitUnicodeString(&name, PS_DEVICE_NAME);
   PDEVICE_OBJECT device = nullptr;
   // Exclusive: one client at a time.
-  NTSTATUS status = IoCreateDevice(driver, sizeof(DeviceContext), &name, FILE_DEVICE_UNKNOWN,
-                                   FILE_DEVICE_SECURE_OPEN, TRUE, &device);
+  NTSTATUS status =
+      IoCreateDevice(driver, sizeof(DeviceContext), &name, FILE_DEVICE_UNKNOWN, FILE_DEVICE_SECURE_OPEN, TRUE, &device);
   if (!NT_SUCCESS(status)) return status;
   auto* context = static_cast<DeviceContext*>(device->DeviceExtension);
   RtlZeroMemory(context, sizeof(*context));

@@ -39,7 +39,7 @@ void place_text(RecordNode* node, ULONG& at, PCUNICODE_STRING s, ps_str& desc) {
 }  // namespace
 
 RecordNode* build_create_record(PEPROCESS process, HANDLE process_id, const PS_CREATE_NOTIFY_INFO& info) {
-  ULONG size = sizeof(ps_create) + text_length(info.ImageFileName) + text_length(info.CommandLine);
+  ULONG size = static_cast<ULONG>(sizeof(ps_create)) + text_length(info.ImageFileName) + text_length(info.CommandLine);
   RecordNode* node = allocate_record(size);
   if (node == nullptr) return nullptr;
   ps_create body;

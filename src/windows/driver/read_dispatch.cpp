@@ -16,13 +16,9 @@ PIRP csq_peek_next(PIO_CSQ csq, PIRP irp, PVOID) {
   return next == head ? nullptr : CONTAINING_RECORD(next, IRP, Tail.Overlay.ListEntry);
 }
 
-VOID csq_acquire_lock(PIO_CSQ csq, PKIRQL irql) {
-  KeAcquireSpinLock(&context_of(csq).read_lock, irql);
-}
+VOID csq_acquire_lock(PIO_CSQ csq, PKIRQL irql) { KeAcquireSpinLock(&context_of(csq).read_lock, irql); }
 
-VOID csq_release_lock(PIO_CSQ csq, KIRQL irql) {
-  KeReleaseSpinLock(&context_of(csq).read_lock, irql);
-}
+VOID csq_release_lock(PIO_CSQ csq, KIRQL irql) { KeReleaseSpinLock(&context_of(csq).read_lock, irql); }
 
 VOID csq_complete_canceled(PIO_CSQ, PIRP irp) {
   irp->IoStatus.Status = STATUS_CANCELLED;
@@ -46,8 +42,8 @@ ULONG output_length(PIRP irp) {
 NTSTATUS init_read_queue(DeviceContext& context) {
   KeInitializeSpinLock(&context.read_lock);
   InitializeListHead(&context.pending_reads);
-  return IoCsqInitialize(&context.read_csq, csq_insert, csq_remove, csq_peek_next, csq_acquire_lock,
-                         csq_release_lock, csq_complete_canceled);
+  return IoCsqInitialize(&context.read_csq, csq_insert, csq_remove, csq_peek_next, csq_acquire_lock, csq_release_lock,
+                         csq_complete_canceled);
 }
 
 void deliver_pending_reads(DeviceContext& context) {
@@ -90,7 +86,7 @@ NTSTATUS dispatch_device_control(PDEVICE_OBJECT device, PIRP irp) {
   ULONG written = context.queue.drain_into(static_cast<UCHAR*>(irp->AssociatedIrp.SystemBuffer), io.OutputBufferLength);
   if (written != 0) return complete(irp, STATUS_SUCCESS, written);
   IoCsqInsertIrp(&context.read_csq, irp, nullptr);  // marks the IRP pending
-  deliver_pending_reads(context);  // a record may have arrived before the read was queued
+  deliver_pending_reads(context);                   // a record may have arrived before the read was queued
   return STATUS_PENDING;
 }
 

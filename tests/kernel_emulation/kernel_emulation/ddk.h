@@ -1,0 +1,301 @@
+// User-mode emulation of exactly the Windows kernel APIs procsentry's driver calls, so the
+// driver's own sources run on Linux under ThreadSanitizer and AddressSanitizer. Names and
+// signatures follow the DDK; behaviour follows the documented contracts, plus checks the
+// real kernel leaves to Driver Verifier: per-tag pool accounting, double frees, frees with
+// the wrong tag, IRQL rules, IRPs completed twice, and callback rundown on unregistration.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+
+using VOID = void;
+using PVOID = void*;
+using UCHAR = unsigned char;
+using PUCHAR = UCHAR*;
+using USHORT = std::uint16_t;
+using ULONG = std::uint32_t;
+using PULONG = ULONG*;
+using LONG = std::int32_t;
+using LONGLONG = std::int64_t;
+using ULONG64 = std::uint64_t;
+using ULONG_PTR = std::uintptr_t;
+using SIZE_T = std::size_t;
+using BOOLEAN = UCHAR;
+using NTSTATUS = LONG;
+using HANDLE = void*;
+using KIRQL = UCHAR;
+using PKIRQL = KIRQL*;
+using ACCESS_MASK = ULONG;
+using UINT8 = std::uint8_t;
+using UINT16 = std::uint16_t;
+using UINT32 = std::uint32_t;
+using INT32 = std::int32_t;
+using UINT64 = std::uint64_t;
+using WCHAR = char16_t;
+using PCWSTR = const wchar_t*;  // L"" literals; converted to UTF-16 by RtlInitUnicodeString
+
+#define TRUE 1
+#define FALSE 0
+#define NTAPI
+#define NT_SUCCESS(status) ((static_cast<NTSTATUS>(status)) >= 0)
+constexpr NTSTATUS STATUS_SUCCESS = 0;
+constexpr NTSTATUS STATUS_PENDING = 0x103;
+constexpr NTSTATUS STATUS_CANCELLED = static_cast<NTSTATUS>(0xC0000120);
+constexpr NTSTATUS STATUS_INVALID_DEVICE_REQUEST = static_cast<NTSTATUS>(0xC0000010);
+constexpr NTSTATUS STATUS_INVALID_PARAMETER = static_cast<NTSTATUS>(0xC000000D);
+constexpr NTSTATUS STATUS_BUFFER_TOO_SMALL = static_cast<NTSTATUS>(0xC0000023);
+constexpr NTSTATUS STATUS_INSUFFICIENT_RESOURCES = static_cast<NTSTATUS>(0xC000009A);
+constexpr NTSTATUS STATUS_OBJECT_NAME_COLLISION = static_cast<NTSTATUS>(0xC0000035);
+constexpr NTSTATUS STATUS_PROCEDURE_NOT_FOUND = static_cast<NTSTATUS>(0xC000007A);
+constexpr NTSTATUS STATUS_ALLOTTED_SPACE_EXCEEDED = static_cast<NTSTATUS>(0xC0000099);
+
+constexpr KIRQL PASSIVE_LEVEL = 0;
+constexpr KIRQL DISPATCH_LEVEL = 2;
+
+#define FIELD_OFFSET(type, field) (offsetof(type, field))
+#define CONTAINING_RECORD(address, type, field) \
+  (reinterpret_cast<type*>(reinterpret_cast<char*>(address) - offsetof(type, field)))
+inline void RtlZeroMemory(void* destination, SIZE_T bytes) { std::memset(destination, 0, bytes); }
+inline void RtlCopyMemory(void* destination, const void* source, SIZE_T bytes) {
+  std::memcpy(destination, source, bytes);
+}
+
+struct LIST_ENTRY {
+  LIST_ENTRY* Flink;
+  LIST_ENTRY* Blink;
+};
+using PLIST_ENTRY = LIST_ENTRY*;
+inline void InitializeListHead(PLIST_ENTRY head) { head->Flink = head->Blink = head; }
+inline bool IsListEmpty(const LIST_ENTRY* head) { return head->Flink == head; }
+inline void InsertTailList(PLIST_ENTRY head, PLIST_ENTRY entry) {
+  entry->Flink = head;
+  entry->Blink = head->Blink;
+  head->Blink->Flink = entry;
+  head->Blink = entry;
+}
+inline BOOLEAN RemoveEntryList(PLIST_ENTRY entry) {
+  entry->Blink->Flink = entry->Flink;
+  entry->Flink->Blink = entry->Blink;
+  return entry->Flink == entry->Blink;
+}
+inline PLIST_ENTRY RemoveHeadList(PLIST_ENTRY head) {
+  PLIST_ENTRY entry = head->Flink;
+  RemoveEntryList(entry);
+  return entry;
+}
+
+union LARGE_INTEGER {
+  LONGLONG QuadPart;
+};
+
+struct UNICODE_STRING {
+  USHORT Length;  // bytes
+  USHORT MaximumLength;
+  WCHAR* Buffer;
+};
+using PUNICODE_STRING = UNICODE_STRING*;
+using PCUNICODE_STRING = const UNICODE_STRING*;
+
+struct CLIENT_ID {
+  HANDLE UniqueProcess;
+  HANDLE UniqueThread;
+};
+
+struct _EPROCESS;  // defined by the emulation
+using PEPROCESS = _EPROCESS*;
+struct _FILE_OBJECT;
+using PFILE_OBJECT = _FILE_OBJECT*;
+
+struct PS_CREATE_NOTIFY_INFO {
+  SIZE_T Size;
+  union {
+    ULONG Flags;
+    __extension__ struct {  // anonymous, as in the DDK
+      ULONG FileOpenNameAvailable : 1;
+      ULONG IsSubsystemProcess : 1;
+      ULONG Reserved : 30;
+    };
+  };
+  HANDLE ParentProcessId;
+  CLIENT_ID CreatingThreadId;
+  PFILE_OBJECT FileObject;
+  PCUNICODE_STRING ImageFileName;
+  PCUNICODE_STRING CommandLine;
+  NTSTATUS CreationStatus;
+};
+using PPS_CREATE_NOTIFY_INFO = PS_CREATE_NOTIFY_INFO*;
+using PCREATE_PROCESS_NOTIFY_ROUTINE_EX = void (*)(PEPROCESS, HANDLE, PPS_CREATE_NOTIFY_INFO);
+
+// Spin lock: a plain word taken with atomic builtins (acquire/release), which ThreadSanitizer
+// understands. Zero is unlocked, as for the real KSPIN_LOCK.
+using KSPIN_LOCK = ULONG_PTR;
+using PKSPIN_LOCK = KSPIN_LOCK*;
+
+enum POOL_TYPE { NonPagedPool = 0, PagedPool = 1, NonPagedPoolNx = 512 };
+
+struct IO_STATUS_BLOCK {
+  NTSTATUS Status;
+  ULONG_PTR Information;
+};
+
+struct IO_STACK_LOCATION {
+  UCHAR MajorFunction;
+  union {
+    struct {
+      ULONG OutputBufferLength;
+      ULONG InputBufferLength;
+      ULONG IoControlCode;
+      PVOID Type3InputBuffer;
+    } DeviceIoControl;
+  } Parameters;
+  PFILE_OBJECT FileObject;
+};
+using PIO_STACK_LOCATION = IO_STACK_LOCATION*;
+
+struct _IO_CSQ;
+struct IRP {
+  IO_STATUS_BLOCK IoStatus;
+  union {
+    PVOID SystemBuffer;
+  } AssociatedIrp;
+  struct {
+    struct {
+      LIST_ENTRY ListEntry;
+    } Overlay;
+  } Tail;
+  BOOLEAN Cancel;
+  BOOLEAN PendingReturned;
+  // Emulation only: the stack location, the queue holding the IRP, completion signalling.
+  IO_STACK_LOCATION stack;
+  _IO_CSQ* queued_in;
+  std::atomic<int> completions;
+  std::mutex mutex;
+  std::condition_variable completed;
+};
+using PIRP = IRP*;
+inline PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP irp) { return &irp->stack; }
+constexpr char IO_NO_INCREMENT = 0;
+void IoCompleteRequest(PIRP irp, char priority_boost);
+
+struct DEVICE_OBJECT;
+struct DRIVER_OBJECT;
+using PDEVICE_OBJECT = DEVICE_OBJECT*;
+using PDRIVER_OBJECT = DRIVER_OBJECT*;
+using PDRIVER_DISPATCH = NTSTATUS (*)(PDEVICE_OBJECT, PIRP);
+using PDRIVER_UNLOAD = VOID (*)(PDRIVER_OBJECT);
+constexpr int IRP_MJ_CREATE = 0x00;
+constexpr int IRP_MJ_CLOSE = 0x02;
+constexpr int IRP_MJ_DEVICE_CONTROL = 0x0e;
+constexpr int IRP_MJ_CLEANUP = 0x12;
+constexpr int IRP_MJ_MAXIMUM_FUNCTION = 0x1b;
+constexpr ULONG FILE_DEVICE_UNKNOWN = 0x22;
+constexpr ULONG FILE_DEVICE_SECURE_OPEN = 0x100;
+constexpr ULONG DO_DEVICE_INITIALIZING = 0x80;
+
+struct DEVICE_OBJECT {
+  PDRIVER_OBJECT DriverObject;
+  PVOID DeviceExtension;
+  ULONG Flags;
+};
+struct DRIVER_OBJECT {
+  PDEVICE_OBJECT DeviceObject;
+  PDRIVER_UNLOAD DriverUnload;
+  PDRIVER_DISPATCH MajorFunction[IRP_MJ_MAXIMUM_FUNCTION + 1];
+};
+
+// Cancel-safe IRP queue.
+struct _IO_CSQ;
+using PIO_CSQ = _IO_CSQ*;
+using PIO_CSQ_INSERT_IRP = VOID (*)(PIO_CSQ, PIRP);
+using PIO_CSQ_REMOVE_IRP = VOID (*)(PIO_CSQ, PIRP);
+using PIO_CSQ_PEEK_NEXT_IRP = PIRP (*)(PIO_CSQ, PIRP, PVOID);
+using PIO_CSQ_ACQUIRE_LOCK = VOID (*)(PIO_CSQ, PKIRQL);
+using PIO_CSQ_RELEASE_LOCK = VOID (*)(PIO_CSQ, KIRQL);
+using PIO_CSQ_COMPLETE_CANCELED_IRP = VOID (*)(PIO_CSQ, PIRP);
+struct _IO_CSQ {
+  PIO_CSQ_INSERT_IRP insert;
+  PIO_CSQ_REMOVE_IRP remove;
+  PIO_CSQ_PEEK_NEXT_IRP peek;
+  PIO_CSQ_ACQUIRE_LOCK acquire;
+  PIO_CSQ_RELEASE_LOCK release;
+  PIO_CSQ_COMPLETE_CANCELED_IRP complete_canceled;
+};
+using IO_CSQ = _IO_CSQ;
+NTSTATUS IoCsqInitialize(PIO_CSQ csq, PIO_CSQ_INSERT_IRP insert, PIO_CSQ_REMOVE_IRP remove, PIO_CSQ_PEEK_NEXT_IRP peek,
+                         PIO_CSQ_ACQUIRE_LOCK acquire, PIO_CSQ_RELEASE_LOCK release,
+                         PIO_CSQ_COMPLETE_CANCELED_IRP complete_canceled);
+VOID IoCsqInsertIrp(PIO_CSQ csq, PIRP irp, PVOID context);
+PIRP IoCsqRemoveNextIrp(PIO_CSQ csq, PVOID peek_context);
+
+// Security: just enough of SIDs, ACLs and descriptors for the device's DACL.
+struct SID {
+  UCHAR bytes[16];
+  ULONG length;
+};
+using PSID = SID*;
+struct ACL {
+  UCHAR AclRevision;
+  UCHAR Sbz1;
+  USHORT AclSize;
+  USHORT AceCount;
+  USHORT Sbz2;
+};
+using PACL = ACL*;
+struct ACE_HEADER {
+  UCHAR AceType;
+  UCHAR AceFlags;
+  USHORT AceSize;
+};
+struct ACCESS_ALLOWED_ACE {
+  ACE_HEADER Header;
+  ACCESS_MASK Mask;
+  ULONG SidStart;
+};
+struct SECURITY_DESCRIPTOR {
+  BOOLEAN dacl_present;
+  PACL dacl;
+};
+using PSECURITY_DESCRIPTOR = PVOID;
+struct SE_EXPORTS {
+  PSID SeLocalSystemSid;
+  PSID SeAliasAdminsSid;
+};
+extern SE_EXPORTS* SeExports;
+constexpr ULONG SECURITY_DESCRIPTOR_REVISION = 1;
+constexpr ULONG ACL_REVISION = 2;
+constexpr ACCESS_MASK GENERIC_ALL = 0x10000000;
+constexpr ACCESS_MASK WRITE_DAC = 0x00040000;
+constexpr ULONG OBJ_KERNEL_HANDLE = 0x200;
+constexpr ULONG DACL_SECURITY_INFORMATION = 0x4;
+enum KPROCESSOR_MODE { KernelMode = 0, UserMode = 1 };
+
+ULONG RtlLengthSid(PSID sid);
+NTSTATUS RtlCreateSecurityDescriptor(PSECURITY_DESCRIPTOR descriptor, ULONG revision);
+NTSTATUS RtlCreateAcl(PACL acl, ULONG size, ULONG revision);
+NTSTATUS RtlAddAccessAllowedAce(PACL acl, ULONG revision, ACCESS_MASK mask, PSID sid);
+NTSTATUS RtlSetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR descriptor, BOOLEAN present, PACL dacl, BOOLEAN defaulted);
+NTSTATUS ObOpenObjectByPointer(PVOID object, ULONG attributes, PVOID access_state, ACCESS_MASK access, PVOID type,
+                               KPROCESSOR_MODE mode, HANDLE* handle);
+NTSTATUS ZwSetSecurityObject(HANDLE handle, ULONG information, PSECURITY_DESCRIPTOR descriptor);
+NTSTATUS ZwClose(HANDLE handle);
+
+PVOID ExAllocatePoolWithTag(POOL_TYPE pool, SIZE_T bytes, ULONG tag);
+VOID ExFreePoolWithTag(PVOID p, ULONG tag);
+VOID KeInitializeSpinLock(PKSPIN_LOCK lock);
+VOID KeAcquireSpinLock(PKSPIN_LOCK lock, PKIRQL old_irql);
+VOID KeReleaseSpinLock(PKSPIN_LOCK lock, KIRQL new_irql);
+VOID KeQuerySystemTime(LARGE_INTEGER* time);
+VOID RtlInitUnicodeString(PUNICODE_STRING destination, PCWSTR source);
+NTSTATUS IoCreateDevice(PDRIVER_OBJECT driver, ULONG extension_size, PUNICODE_STRING name, ULONG type,
+                        ULONG characteristics, BOOLEAN exclusive, PDEVICE_OBJECT* device);
+VOID IoDeleteDevice(PDEVICE_OBJECT device);
+NTSTATUS IoCreateSymbolicLink(PUNICODE_STRING link, PUNICODE_STRING target);
+NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING link);
+NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine, BOOLEAN remove);
+NTSTATUS PsGetProcessExitStatus(PEPROCESS process);
+ULONG PsGetProcessSessionId(PEPROCESS process);
+LONGLONG PsGetProcessCreateTimeQuadPart(PEPROCESS process);

@@ -1,0 +1,423 @@
+#include "kernel_emulation/emulation.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace {
+
+struct Allocation {
+  ULONG tag;
+  SIZE_T bytes;
+};
+
+// The emulated kernel's own bookkeeping. It is the harness's state, not the driver's: one
+// mutex guards it, and the driver under test never touches it directly.
+struct Kernel {
+  std::mutex mutex;
+  std::unordered_map<void*, Allocation> allocations;
+  std::map<ULONG, kemu::PoolStats> pool_by_tag;
+  kemu::Violations violations;
+  std::size_t fail_every = 0;
+  std::size_t allocation_counter = 0;
+  std::set<PDEVICE_OBJECT> devices;
+  std::map<PDEVICE_OBJECT, std::vector<kemu::AllowedAce>> dacls;
+  std::set<PDEVICE_OBJECT> exclusive_devices;
+  std::set<std::u16string> links;
+
+  std::shared_mutex registration;  // shared: callbacks in flight; exclusive: (un)registering
+  PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine = nullptr;
+};
+
+Kernel& kernel() {
+  static Kernel k;
+  return k;
+}
+
+thread_local KIRQL current_irql = PASSIVE_LEVEL;
+
+void irql_violation() {
+  std::lock_guard lock(kernel().mutex);
+  kernel().violations.irql_errors++;
+}
+
+std::u16string to_u16(const UNICODE_STRING* s) { return std::u16string(s->Buffer, s->Length / 2); }
+
+SID make_sid(std::initializer_list<UCHAR> bytes) {
+  SID sid{};
+  std::size_t i = 0;
+  for (UCHAR b : bytes) sid.bytes[i++] = b;
+  sid.length = static_cast<ULONG>(i);
+  return sid;
+}
+// S-1-5-18 and S-1-5-32-544 in their binary forms.
+SID g_system_sid = make_sid({1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0});
+SID g_admins_sid = make_sid({1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0});
+SE_EXPORTS g_exports{&g_system_sid, &g_admins_sid};
+
+std::string sid_string(const UCHAR* sid) {
+  std::string s = "S-" + std::to_string(sid[0]) + "-" + std::to_string(sid[7]);
+  for (UCHAR i = 0; i < sid[1]; ++i) {
+    const UCHAR* sub = sid + 8 + 4 * i;
+    s += "-" + std::to_string(sub[0] | (sub[1] << 8) | (sub[2] << 16) | (sub[3] << 24));
+  }
+  return s;
+}
+
+bool call_routine(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info) {
+  std::shared_lock lock(kernel().registration);
+  if (kernel().routine == nullptr) return false;
+  if (current_irql != PASSIVE_LEVEL) irql_violation();
+  kernel().routine(process, pid, info);
+  if (current_irql != PASSIVE_LEVEL) irql_violation();  // the callback must restore IRQL
+  return true;
+}
+
+}  // namespace
+
+SE_EXPORTS* SeExports = &g_exports;
+
+PVOID ExAllocatePoolWithTag(POOL_TYPE pool, SIZE_T bytes, ULONG tag) {
+  if (pool == PagedPool && current_irql > PASSIVE_LEVEL + 1) irql_violation();
+  Kernel& k = kernel();
+  std::lock_guard lock(k.mutex);
+  if (k.fail_every != 0 && ++k.allocation_counter % k.fail_every == 0) return nullptr;
+  void* p = std::malloc(bytes == 0 ? 1 : bytes);
+  if (p == nullptr) return nullptr;
+  std::memset(p, 0xA5, bytes);  // like the special pool: callers must not rely on zeroes
+  k.allocations[p] = Allocation{tag, bytes};
+  kemu::PoolStats& s = k.pool_by_tag[tag];
+  s.live_allocations++;
+  s.total_allocations++;
+  s.live_bytes += bytes;
+  if (s.live_bytes > s.peak_bytes) s.peak_bytes = s.live_bytes;
+  return p;
+}
+
+VOID ExFreePoolWithTag(PVOID p, ULONG tag) {
+  Kernel& k = kernel();
+  std::unique_lock lock(k.mutex);
+  auto it = k.allocations.find(p);
+  if (it == k.allocations.end()) {
+    // Freed twice or never allocated: the seed's bug class. Count it and do not touch the
+    // memory again (the real kernel would bug-check here).
+    k.violations.double_frees++;
+    return;
+  }
+  if (it->second.tag != tag) k.violations.wrong_tag_frees++;
+  kemu::PoolStats& s = k.pool_by_tag[it->second.tag];
+  s.live_allocations--;
+  s.live_bytes -= it->second.bytes;
+  SIZE_T bytes = it->second.bytes;
+  k.allocations.erase(it);
+  lock.unlock();
+  std::memset(p, 0xDD, bytes);  // freed memory poisoned for readers that still hold it
+  std::free(p);
+}
+
+VOID KeInitializeSpinLock(PKSPIN_LOCK lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
+
+VOID KeAcquireSpinLock(PKSPIN_LOCK lock, PKIRQL old_irql) {
+  if (current_irql > DISPATCH_LEVEL) irql_violation();
+  *old_irql = current_irql;
+  current_irql = DISPATCH_LEVEL;
+  for (;;) {
+    ULONG_PTR expected = 0;
+    if (__atomic_compare_exchange_n(lock, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
+    while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0) std::this_thread::yield();
+  }
+}
+
+VOID KeReleaseSpinLock(PKSPIN_LOCK lock, KIRQL new_irql) {
+  if (__atomic_load_n(lock, __ATOMIC_RELAXED) == 0) irql_violation();  // releasing a free lock
+  __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+  current_irql = new_irql;
+}
+
+VOID KeQuerySystemTime(LARGE_INTEGER* time) {
+  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  time->QuadPart =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count() / 100 + 116444736000000000LL;
+}
+
+VOID RtlInitUnicodeString(PUNICODE_STRING destination, PCWSTR source) {
+  // L"" is UTF-32 on Linux: intern a UTF-16 copy (device names are ASCII).
+  static std::mutex mutex;
+  static std::set<std::u16string> interned;
+  std::u16string converted;
+  for (const wchar_t* c = source; *c != 0; ++c) converted += static_cast<char16_t>(*c);
+  std::lock_guard lock(mutex);
+  const std::u16string& kept = *interned.insert(converted).first;
+  destination->Buffer = const_cast<WCHAR*>(kept.data());
+  destination->Length = static_cast<USHORT>(kept.size() * 2);
+  destination->MaximumLength = destination->Length;
+}
+
+NTSTATUS IoCreateDevice(PDRIVER_OBJECT driver, ULONG extension_size, PUNICODE_STRING, ULONG, ULONG, BOOLEAN exclusive,
+                        PDEVICE_OBJECT* device) {
+  auto* d = new DEVICE_OBJECT{};
+  d->DriverObject = driver;
+  d->DeviceExtension = std::calloc(1, extension_size);
+  d->Flags = DO_DEVICE_INITIALIZING;
+  driver->DeviceObject = d;
+  std::lock_guard lock(kernel().mutex);
+  kernel().devices.insert(d);
+  if (exclusive) kernel().exclusive_devices.insert(d);
+  *device = d;
+  return STATUS_SUCCESS;
+}
+
+VOID IoDeleteDevice(PDEVICE_OBJECT device) {
+  {
+    std::lock_guard lock(kernel().mutex);
+    kernel().devices.erase(device);
+    kernel().exclusive_devices.erase(device);
+    kernel().dacls.erase(device);
+  }
+  if (device->DriverObject->DeviceObject == device) device->DriverObject->DeviceObject = nullptr;
+  std::free(device->DeviceExtension);
+  delete device;
+}
+
+NTSTATUS IoCreateSymbolicLink(PUNICODE_STRING link, PUNICODE_STRING) {
+  std::lock_guard lock(kernel().mutex);
+  return kernel().links.insert(to_u16(link)).second ? STATUS_SUCCESS : STATUS_OBJECT_NAME_COLLISION;
+}
+
+NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING link) {
+  std::lock_guard lock(kernel().mutex);
+  kernel().links.erase(to_u16(link));
+  return STATUS_SUCCESS;
+}
+
+void IoCompleteRequest(PIRP irp, char) {
+  if (current_irql > DISPATCH_LEVEL) irql_violation();
+  if (irp->completions.fetch_add(1) != 0) {
+    std::lock_guard lock(kernel().mutex);
+    kernel().violations.double_completions++;
+    return;
+  }
+  std::lock_guard lock(irp->mutex);
+  irp->completed.notify_all();
+}
+
+NTSTATUS IoCsqInitialize(PIO_CSQ csq, PIO_CSQ_INSERT_IRP insert, PIO_CSQ_REMOVE_IRP remove, PIO_CSQ_PEEK_NEXT_IRP peek,
+                         PIO_CSQ_ACQUIRE_LOCK acquire, PIO_CSQ_RELEASE_LOCK release,
+                         PIO_CSQ_COMPLETE_CANCELED_IRP complete_canceled) {
+  *csq = _IO_CSQ{insert, remove, peek, acquire, release, complete_canceled};
+  return STATUS_SUCCESS;
+}
+
+VOID IoCsqInsertIrp(PIO_CSQ csq, PIRP irp, PVOID) {
+  KIRQL irql;
+  csq->acquire(csq, &irql);
+  irp->PendingReturned = TRUE;  // IoMarkIrpPending
+  if (__atomic_load_n(&irp->Cancel, __ATOMIC_ACQUIRE)) {
+    // Cancelled before it could be queued: complete it as cancelled, like the real csq.
+    csq->release(csq, irql);
+    csq->complete_canceled(csq, irp);
+    return;
+  }
+  __atomic_store_n(&irp->queued_in, csq, __ATOMIC_RELEASE);
+  csq->insert(csq, irp);
+  csq->release(csq, irql);
+}
+
+PIRP IoCsqRemoveNextIrp(PIO_CSQ csq, PVOID peek_context) {
+  KIRQL irql;
+  csq->acquire(csq, &irql);
+  PIRP irp = csq->peek(csq, nullptr, peek_context);
+  if (irp != nullptr) {
+    csq->remove(csq, irp);
+    __atomic_store_n(&irp->queued_in, nullptr, __ATOMIC_RELEASE);
+  }
+  csq->release(csq, irql);
+  return irp;
+}
+
+ULONG RtlLengthSid(PSID sid) { return sid->length; }
+
+NTSTATUS RtlCreateSecurityDescriptor(PSECURITY_DESCRIPTOR descriptor, ULONG) {
+  *static_cast<SECURITY_DESCRIPTOR*>(descriptor) = SECURITY_DESCRIPTOR{FALSE, nullptr};
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS RtlCreateAcl(PACL acl, ULONG size, ULONG revision) {
+  if (size < sizeof(ACL)) return STATUS_BUFFER_TOO_SMALL;
+  *acl = ACL{static_cast<UCHAR>(revision), 0, static_cast<USHORT>(size), 0, 0};
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS RtlAddAccessAllowedAce(PACL acl, ULONG, ACCESS_MASK mask, PSID sid) {
+  // Walk the existing ACEs to the free space; refuse to write past AclSize, as the kernel does.
+  auto* base = reinterpret_cast<UCHAR*>(acl);
+  std::size_t at = sizeof(ACL);
+  for (USHORT i = 0; i < acl->AceCount; ++i) at += reinterpret_cast<ACE_HEADER*>(base + at)->AceSize;
+  std::size_t ace_size = sizeof(ACCESS_ALLOWED_ACE) - sizeof(ULONG) + sid->length;
+  if (at + ace_size > acl->AclSize) return STATUS_ALLOTTED_SPACE_EXCEEDED;
+  auto* ace = reinterpret_cast<ACCESS_ALLOWED_ACE*>(base + at);
+  ace->Header = ACE_HEADER{0, 0, static_cast<USHORT>(ace_size)};
+  ace->Mask = mask;
+  std::memcpy(&ace->SidStart, sid->bytes, sid->length);
+  acl->AceCount++;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS RtlSetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR descriptor, BOOLEAN present, PACL dacl, BOOLEAN) {
+  *static_cast<SECURITY_DESCRIPTOR*>(descriptor) = SECURITY_DESCRIPTOR{present, dacl};
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS ObOpenObjectByPointer(PVOID object, ULONG, PVOID, ACCESS_MASK, PVOID, KPROCESSOR_MODE, HANDLE* handle) {
+  *handle = object;  // the emulated handle is the object itself
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS ZwSetSecurityObject(HANDLE handle, ULONG information, PSECURITY_DESCRIPTOR descriptor) {
+  auto* sd = static_cast<SECURITY_DESCRIPTOR*>(descriptor);
+  if (information != DACL_SECURITY_INFORMATION || !sd->dacl_present || sd->dacl == nullptr) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  std::vector<kemu::AllowedAce> aces;
+  auto* base = reinterpret_cast<UCHAR*>(sd->dacl);
+  std::size_t at = sizeof(ACL);
+  for (USHORT i = 0; i < sd->dacl->AceCount; ++i) {
+    auto* ace = reinterpret_cast<ACCESS_ALLOWED_ACE*>(base + at);
+    aces.push_back({ace->Mask, sid_string(reinterpret_cast<UCHAR*>(&ace->SidStart))});
+    at += ace->Header.AceSize;
+  }
+  std::lock_guard lock(kernel().mutex);
+  kernel().dacls[static_cast<PDEVICE_OBJECT>(handle)] = aces;  // the object keeps a copy
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS ZwClose(HANDLE) { return STATUS_SUCCESS; }
+
+NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine, BOOLEAN remove) {
+  // Exclusive: waits for every callback in flight, as the kernel's rundown protection does.
+  std::unique_lock lock(kernel().registration);
+  if (remove) {
+    if (kernel().routine != routine) return STATUS_PROCEDURE_NOT_FOUND;
+    kernel().routine = nullptr;
+    return STATUS_SUCCESS;
+  }
+  if (kernel().routine != nullptr) return STATUS_INVALID_PARAMETER;
+  kernel().routine = routine;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS PsGetProcessExitStatus(PEPROCESS process) { return process->exit_status; }
+ULONG PsGetProcessSessionId(PEPROCESS process) { return process->session_id; }
+LONGLONG PsGetProcessCreateTimeQuadPart(PEPROCESS process) { return process->create_time; }
+
+namespace kemu {
+
+void reset() {
+  Kernel& k = kernel();
+  std::lock_guard lock(k.mutex);
+  k.allocations.clear();
+  k.pool_by_tag.clear();
+  k.violations = Violations{};
+  k.fail_every = 0;
+  k.allocation_counter = 0;
+  k.links.clear();
+  k.dacls.clear();
+}
+
+PoolStats pool_stats(ULONG tag) {
+  std::lock_guard lock(kernel().mutex);
+  return kernel().pool_by_tag[tag];
+}
+
+Violations violations() {
+  std::lock_guard lock(kernel().mutex);
+  return kernel().violations;
+}
+
+void set_pool_failure_every(std::size_t n) {
+  std::lock_guard lock(kernel().mutex);
+  kernel().fail_every = n;
+  kernel().allocation_counter = 0;
+}
+
+bool notify_create(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info) {
+  return call_routine(process, pid, info);
+}
+bool notify_exit(PEPROCESS process, HANDLE pid) { return call_routine(process, pid, nullptr); }
+
+bool notify_registered() {
+  std::shared_lock lock(kernel().registration);
+  return kernel().routine != nullptr;
+}
+
+Request* new_read(ULONG output_length, ULONG input_length, ULONG code) {
+  auto* r = new Request{};
+  r->buffer.assign(std::max(output_length, input_length), 0xCC);  // stale bytes must not leak out
+  r->irp.AssociatedIrp.SystemBuffer = r->buffer.empty() ? nullptr : r->buffer.data();
+  r->irp.stack.MajorFunction = IRP_MJ_DEVICE_CONTROL;
+  r->irp.stack.Parameters.DeviceIoControl.OutputBufferLength = output_length;
+  r->irp.stack.Parameters.DeviceIoControl.InputBufferLength = input_length;
+  r->irp.stack.Parameters.DeviceIoControl.IoControlCode = code;
+  return r;
+}
+
+NTSTATUS send(PDRIVER_OBJECT driver, Request* request) {
+  return driver->MajorFunction[request->irp.stack.MajorFunction](driver->DeviceObject, &request->irp);
+}
+
+bool wait(Request* request, int timeout_ms) {
+  std::unique_lock lock(request->irp.mutex);
+  return request->irp.completed.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                         [&] { return request->irp.completions.load() > 0; });
+}
+
+void cancel(Request* request) {
+  IRP& irp = request->irp;
+  __atomic_store_n(&irp.Cancel, static_cast<BOOLEAN>(TRUE), __ATOMIC_RELEASE);
+  PIO_CSQ csq = nullptr;
+  {
+    // Racing with the driver removing it: whoever takes it off the queue completes it.
+    PIO_CSQ queued = __atomic_load_n(&irp.queued_in, __ATOMIC_ACQUIRE);
+    if (queued == nullptr) return;
+    KIRQL irql;
+    queued->acquire(queued, &irql);
+    if (__atomic_load_n(&irp.queued_in, __ATOMIC_ACQUIRE) == queued) {
+      queued->remove(queued, &irp);
+      __atomic_store_n(&irp.queued_in, nullptr, __ATOMIC_RELEASE);
+      csq = queued;
+    }
+    queued->release(queued, irql);
+  }
+  if (csq != nullptr) csq->complete_canceled(csq, &irp);
+}
+
+int completions(const Request* request) { return request->irp.completions.load(); }
+
+void free_request(Request* request) { delete request; }
+
+std::vector<AllowedAce> device_dacl(PDEVICE_OBJECT device) {
+  std::lock_guard lock(kernel().mutex);
+  return kernel().dacls[device];
+}
+
+std::size_t live_devices() {
+  std::lock_guard lock(kernel().mutex);
+  return kernel().devices.size();
+}
+
+std::size_t live_links() {
+  std::lock_guard lock(kernel().mutex);
+  return kernel().links.size();
+}
+
+bool device_is_exclusive(PDEVICE_OBJECT device) {
+  std::lock_guard lock(kernel().mutex);
+  return kernel().exclusive_devices.count(device) != 0;
+}
+
+}  // namespace kemu

@@ -1,0 +1,69 @@
+// The test side of the emulation: what the "kernel" offers the harness (process events,
+// a client's IRPs) and what it observed (pool accounting, violations).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernel_emulation/ddk.h"
+
+struct _EPROCESS {
+  NTSTATUS exit_status = 0;
+  ULONG session_id = 1;
+  LONGLONG create_time = 0;
+};
+
+namespace kemu {
+
+struct PoolStats {
+  std::size_t live_allocations = 0;
+  std::size_t live_bytes = 0;
+  std::size_t peak_bytes = 0;
+  std::size_t total_allocations = 0;
+};
+
+// Driver Verifier-style findings. A test expects none, except the seed's negative control.
+struct Violations {
+  std::size_t double_frees = 0;
+  std::size_t unknown_frees = 0;
+  std::size_t wrong_tag_frees = 0;
+  std::size_t irql_errors = 0;
+  std::size_t double_completions = 0;
+  std::size_t total() const {
+    return double_frees + unknown_frees + wrong_tag_frees + irql_errors + double_completions;
+  }
+};
+
+void reset();  // between tests: forget allocations, violations, devices, links, registration
+PoolStats pool_stats(ULONG tag);
+Violations violations();
+void set_pool_failure_every(std::size_t n);  // 0: never; n: every n-th allocation fails
+
+// Calls the registered process-notify routine the way Windows does (PASSIVE_LEVEL, from the
+// calling thread; many threads may call at once). False when no routine is registered.
+bool notify_create(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info);
+bool notify_exit(PEPROCESS process, HANDLE pid);
+bool notify_registered();
+
+// A client's device-control request, dispatched to the driver as the IO manager would.
+struct Request {
+  IRP irp;
+  std::vector<UCHAR> buffer;
+};
+Request* new_read(ULONG output_length, ULONG input_length = 0, ULONG code = 0x00226000u);
+NTSTATUS send(PDRIVER_OBJECT driver, Request* request);  // STATUS_PENDING or the final status
+bool wait(Request* request, int timeout_ms);             // until completed
+void cancel(Request* request);                           // IoCancelIrp
+int completions(const Request* request);
+void free_request(Request* request);
+
+struct AllowedAce {
+  ACCESS_MASK mask;
+  std::string sid;  // "S-1-5-18", "S-1-5-32-544"
+};
+std::vector<AllowedAce> device_dacl(PDEVICE_OBJECT device);
+std::size_t live_devices();
+std::size_t live_links();
+bool device_is_exclusive(PDEVICE_OBJECT device);
+
+}  // namespace kemu
