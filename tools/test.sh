@@ -11,6 +11,10 @@ step() { printf '\n==== %s\n' "$*"; }
 step "format check"
 tools/check-format.sh
 
+step "cross-build the Windows driver and client (mingw-w64)"
+cmake --preset mingw >/dev/null
+cmake --build --preset mingw
+
 passed=0
 failed=0
 for preset in dev asan-ubsan tsan; do
