@@ -1,6 +1,11 @@
 // procsentry: attach the sensor, stream events to the chosen sink until Ctrl-C or SIGTERM.
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <memory>
 
@@ -12,6 +17,7 @@
 #include "sinks/json_lines/json_lines_sink.h"
 #include "sinks/terminal/terminal_sink.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
+#include "sources/replay/replay_source.h"
 
 namespace {
 
@@ -42,18 +48,44 @@ int main(int argc, char** argv) {
   const AppOptions& options = parsed->options;
 
   install_stop_handlers();
+  Filter filter(options.filter);
+  UserNames users;
+  auto sink = make_sink(options);
+  std::unique_ptr<FdOutput> raw;
+  if (!options.save_raw.empty()) {
+    int fd = open(options.save_raw.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod(fd, 0600) != 0) {  // command lines hold secrets: never world-readable
+      fmt::print(stderr, "procsentry: cannot write {}: {}\n", options.save_raw, std::strerror(errno));
+      return kExitCannotStart;
+    }
+    raw = std::make_unique<FdOutput>(fd);
+  }
+
+  if (!options.replay.empty()) {
+    auto replay = ReplaySource::open(options.replay);
+    if (!replay) {
+      fmt::print(stderr, "procsentry: {}\n", replay.error().message);
+      return kExitCannotStart;
+    }
+    ProcessTable table;  // replayed records describe another time: no seeding from /proc
+    Decoder decoder(ClockMapping::from_system());
+    EventPipeline pipeline(decoder, table, users, filter, *sink, stderr);
+    auto delivered = replay->deliver_all(pipeline);
+    if (!delivered) fmt::print(stderr, "procsentry: {}\n", delivered.error().message);
+    print_summary(stderr, pipeline.stats(), SensorDrops{});
+    return delivered ? 0 : kExitRuntimeError;
+  }
+
   auto source = RingBufferSource::open(options.sensor);
   if (!source) {
     fmt::print(stderr, "procsentry: {}\n", source.error().message);
     return kExitCannotStart;
   }
-  Filter filter(options.filter);
   ProcessTable table;
   table.seed_from_proc();
-  UserNames users;
   Decoder decoder(ClockMapping::from_system());
-  auto sink = make_sink(options);
   EventPipeline pipeline(decoder, table, users, filter, *sink, stderr);
+  pipeline.save_raw_to(raw.get());
 
   fmt::print(stderr, "procsentry: watching exec, {}fork and exit on this machine (Ctrl-C to stop)\n",
              (*source)->reports_exec_failed() ? "exec_failed, " : "");
@@ -69,6 +101,7 @@ int main(int argc, char** argv) {
   }
   if (!sink->failed()) (void)(*source)->poll(0, pipeline);  // what arrived before the stop
   sink->flush();
+  pipeline.on_batch_end();
   print_summary(stderr, pipeline.stats(), (*source)->drops());
   return status;
 }

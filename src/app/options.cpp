@@ -41,6 +41,8 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   bool no_exec_failed = false;
   app.add_flag("--no-exec-failed", no_exec_failed,
                "do not hook syscall exits (no exec_failed events; lowest overhead)");
+  app.add_option("--replay", o.replay, "read raw wire records from FILE instead of the kernel (no root needed)");
+  app.add_option("--save-raw", o.save_raw, "also append every raw wire record to FILE (created 0600), for --replay");
   app.add_flag("--verbose", o.sensor.verbose, "show libbpf's and the verifier's messages");
 
   try {

@@ -17,6 +17,8 @@ struct AppOptions {
   bool json = false;
   ColorMode color = ColorMode::automatic;
   FilterOptions filter;
+  std::string replay;    // read raw wire records from this file instead of the kernel
+  std::string save_raw;  // also append every raw record to this file (mode 0600)
   SensorOptions sensor;
 };
 

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <cstring>
+
 namespace procsentry {
 namespace {
 // Enough to show what is wrong without flooding the terminal if a sensor goes bad.
@@ -19,6 +21,10 @@ EventPipeline::EventPipeline(Decoder& decoder, ProcessTable& table, UserNames& u
     : decoder_(decoder), table_(table), users_(users), filter_(filter), sink_(sink), diagnostics_(diagnostics) {}
 
 void EventPipeline::on_record(std::span<const std::uint8_t> record) {
+  if (raw_ != nullptr) {
+    raw_->buffer().append(reinterpret_cast<const char*>(record.data()), record.size());
+    raw_->end_event();
+  }
   auto decoded = decoder_.decode(record);
   if (!decoded) {
     if (++stats_.decode_errors <= kDecodeErrorsShown) {
@@ -36,6 +42,16 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
   table_.apply(event);
 }
 
-void EventPipeline::on_batch_end() { sink_.flush(); }
+void EventPipeline::on_batch_end() {
+  sink_.flush();
+  if (raw_ != nullptr) {
+    raw_->flush();
+    if (raw_->failed()) {
+      fmt::print(diagnostics_, "procsentry: stopped saving raw records: {} (the live stream continues)\n",
+                 std::strerror(raw_->error()));
+      raw_ = nullptr;
+    }
+  }
+}
 
 }  // namespace procsentry

@@ -9,6 +9,7 @@
 #include "core/filter.h"
 #include "core/process_table.h"
 #include "core/user_names.h"
+#include "sinks/fd_output/fd_output.h"
 #include "sinks/sink.h"
 #include "sources/record_handler.h"
 
@@ -28,6 +29,9 @@ class EventPipeline final : public RecordHandler {
   void on_record(std::span<const std::uint8_t> record) override;
   void on_batch_end() override;
   const PipelineStats& stats() const { return stats_; }
+  // Also keep every raw record (for --replay); a write failure is reported once and only
+  // stops the saving, never the stream.
+  void save_raw_to(FdOutput* raw) { raw_ = raw; }
 
  private:
   Decoder& decoder_;
@@ -36,6 +40,7 @@ class EventPipeline final : public RecordHandler {
   const Filter& filter_;
   Sink& sink_;
   std::FILE* diagnostics_;
+  FdOutput* raw_ = nullptr;
   PipelineStats stats_;
 };
 

@@ -1,0 +1,46 @@
+#include "sources/replay/replay_source.h"
+
+#include <fmt/core.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <span>
+
+#include "procsentry/wire/wire.h"
+
+namespace procsentry {
+
+Result<ReplaySource> ReplaySource::open(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ReplaySource(std::move(bytes));
+}
+
+Result<std::size_t> ReplaySource::deliver_all(RecordHandler& handler) {
+  std::span<const std::uint8_t> rest(bytes_);
+  std::size_t delivered = 0;
+  while (!rest.empty()) {
+    ps_header hdr{};
+    if (rest.size() < sizeof(hdr)) {
+      handler.on_batch_end();
+      return Error{fmt::format("replay: {} stray bytes at offset {} (not a whole record header)", rest.size(),
+                               bytes_.size() - rest.size())};
+    }
+    std::memcpy(&hdr, rest.data(), sizeof(hdr));
+    if (hdr.size < sizeof(hdr) || hdr.size > rest.size() || hdr.size > PS_RECORD_MAX) {
+      handler.on_batch_end();
+      return Error{fmt::format("replay: record at offset {} claims {} bytes, {} remain", bytes_.size() - rest.size(),
+                               hdr.size, rest.size())};
+    }
+    handler.on_record(rest.first(hdr.size));
+    rest = rest.subspan(hdr.size);
+    ++delivered;
+  }
+  handler.on_batch_end();
+  return delivered;
+}
+
+}  // namespace procsentry

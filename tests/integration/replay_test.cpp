@@ -1,0 +1,156 @@
+// --save-raw and --replay: the same decode-and-output path without the kernel, including
+// Windows records (the Windows client's path, tested on Linux).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "integration/monitor.h"
+#include "support/record_builder.h"
+
+namespace procsentry::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ReplayRun {
+  int status = 0;
+  std::string out;
+  std::string err;
+};
+
+ReplayRun run_replay(const std::string& file) {
+  int out[2];
+  int err[2];
+  if (pipe(out) != 0 || pipe(err) != 0) return {};
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(err[1], STDERR_FILENO);
+    std::string bin = procsentry_binary();
+    execl(bin.c_str(), bin.c_str(), "--json", "--replay", file.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  ReplayRun r;
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof(buf))) > 0;) r.out.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(err[0], buf, sizeof(buf))) > 0;) r.err.append(buf, static_cast<std::size_t>(n));
+  close(out[0]);
+  close(err[0]);
+  r.status = wait_for(pid);
+  return r;
+}
+
+std::vector<nlohmann::json> lines(const std::string& text) {
+  std::vector<nlohmann::json> events;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) events.push_back(nlohmann::json::parse(line));
+  return events;
+}
+
+fs::path temp_file(const std::string& name) {
+  return fs::temp_directory_path() / ("procsentry-" + name + "-" + std::to_string(getpid()));
+}
+
+TEST(Replay, LiveCaptureReplaysToTheSameEventsAndIsPrivate) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
+  fs::path raw = temp_file("capture");
+  fs::remove(raw);
+  std::vector<std::string> argv = {"true", "secret=hunter2", std::string("\xff", 1)};
+  pid_t pid = 0;
+  {
+    Monitor monitor({"--save-raw", raw.string()});
+    pid = run("/usr/bin/true", argv).first;
+    monitor.stop();
+  }
+  struct stat st {};
+  ASSERT_EQ(stat(raw.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "command lines hold secrets";
+
+  ReplayRun r = run_replay(raw.string());
+  fs::remove(raw);
+  EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.err;
+  std::size_t execs = 0;
+  for (const auto& e : lines(r.out)) {
+    if (e.at("event") == "exec" && e.at("pid") == pid) {
+      ++execs;
+      EXPECT_EQ(exact_argv(e), argv);
+      EXPECT_EQ(e.at("image"), "/usr/bin/true");
+    }
+  }
+  EXPECT_EQ(execs, 1u);
+}
+
+TEST(Replay, WindowsRecordsDecodeOnLinux) {
+  RecordBuilder<ps_create> b(PS_REC_CREATE, 1'795'521'841'000'000'000, PS_CLOCK_UNIX_EPOCH);
+  ps_create body = b.body();
+  body.task.pid = 4242;
+  body.task.ppid = 600;
+  body.session_id = 1;
+  const std::u16string image = u"\\??\\C:\\Windows\\System32\\cmd.exe";
+  const std::u16string command = u"cmd.exe /c \"echo J\u00f6rg\"";
+  body.image = b.add(std::string_view(reinterpret_cast<const char*>(image.data()), image.size() * 2),
+                     PS_STR_PRESENT | PS_STR_UTF16LE);
+  body.command_line = b.add(std::string_view(reinterpret_cast<const char*>(command.data()), command.size() * 2),
+                            PS_STR_PRESENT | PS_STR_UTF16LE);
+  b.set_body(body);
+  Bytes create = b.finish();
+  RecordBuilder<ps_exit> x(PS_REC_EXIT, 1'795'521'842'000'000'000, PS_CLOCK_UNIX_EPOCH);
+  ps_exit exit_body = x.body();
+  exit_body.task.pid = 4242;
+  exit_body.task.start_time_ns = 1'795'521'841'000'000'000;
+  exit_body.exit_status = 0xC0000005;  // STATUS_ACCESS_VIOLATION
+  exit_body.exit_flags = PS_EXIT_WINDOWS_CODE;
+  x.set_body(exit_body);
+  Bytes exit_record = x.finish();
+
+  fs::path file = temp_file("windows");
+  {
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(create.data()), static_cast<std::streamsize>(create.size()));
+    out.write(reinterpret_cast<const char*>(exit_record.data()), static_cast<std::streamsize>(exit_record.size()));
+  }
+  ReplayRun r = run_replay(file.string());
+  fs::remove(file);
+  ASSERT_EQ(WEXITSTATUS(r.status), 0) << r.err;
+  auto events = lines(r.out);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].at("event"), "create");
+  EXPECT_EQ(events[0].at("image"), "\\??\\C:\\Windows\\System32\\cmd.exe");
+  EXPECT_EQ(events[0].at("command_line"), "cmd.exe /c \"echo J\xc3\xb6rg\"");
+  EXPECT_EQ(events[1].at("event"), "exit");
+  EXPECT_EQ(events[1].at("exit_code").get<std::int64_t>(), static_cast<std::int32_t>(0xC0000005));
+  EXPECT_EQ(events[1].at("image"), "\\??\\C:\\Windows\\System32\\cmd.exe") << "the table links exit to create";
+  EXPECT_EQ(events[1].at("duration_ns"), 1'000'000'000);
+}
+
+TEST(Replay, TruncatedTailIsAClearErrorAfterTheWholeRecords) {
+  Bytes good = fork_record(TaskSpec{}, 1, 1);
+  fs::path file = temp_file("truncated");
+  {
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(good.data()), static_cast<std::streamsize>(good.size()));
+    out.write(reinterpret_cast<const char*>(good.data()), 30);
+  }
+  ReplayRun r = run_replay(file.string());
+  fs::remove(file);
+  EXPECT_EQ(WEXITSTATUS(r.status), 1);
+  EXPECT_EQ(lines(r.out).size(), 1u);
+  EXPECT_NE(r.err.find("claims 88 bytes, 30 remain"), std::string::npos) << r.err;
+}
+
+TEST(Replay, MissingFileIsOneLineAndStatus2) {
+  ReplayRun r = run_replay("/nonexistent/capture.raw");
+  EXPECT_EQ(WEXITSTATUS(r.status), 2);
+  EXPECT_NE(r.err.find("cannot open /nonexistent/capture.raw"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
+}  // namespace
+}  // namespace procsentry::test
