@@ -7,8 +7,9 @@ target_compile_options(procsentry_warnings INTERFACE
 if(PROCSENTRY_WERROR)
   target_compile_options(procsentry_warnings INTERFACE -Werror)
 endif()
-# GCC 12 at -O3 reports std::string members of aggregate temporaries as maybe-uninitialized
-# (GCC bug 105562 and relatives): a false positive that would make Release builds fail.
+# GCC 12 at -O3 reports std::string internals as maybe-uninitialized (GCC bug 105562) and
+# as overlapping memcpy (-Wrestrict, GCC bug 105329): false positives inside libstdc++ that
+# would make Release builds fail.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  target_compile_options(procsentry_warnings INTERFACE -Wno-maybe-uninitialized)
+  target_compile_options(procsentry_warnings INTERFACE -Wno-maybe-uninitialized -Wno-restrict)
 endif()
