@@ -3,6 +3,7 @@
 #include <time.h>
 
 namespace procsentry {
+#ifndef _WIN32
 namespace {
 std::int64_t read_ns(clockid_t clock) {
   timespec ts{};
@@ -10,8 +11,12 @@ std::int64_t read_ns(clockid_t clock) {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 }  // namespace
+#endif
 
 ClockMapping ClockMapping::from_system() {
+#ifdef _WIN32
+  return ClockMapping{};  // Windows records are stamped in epoch time already
+#else
   ClockMapping best;
   std::int64_t best_window = INT64_MAX;
   for (int i = 0; i < 5; ++i) {
@@ -24,6 +29,7 @@ ClockMapping ClockMapping::from_system() {
     }
   }
   return best;
+#endif
 }
 
 }  // namespace procsentry

@@ -1,6 +1,11 @@
 #include "core/filter.h"
 
+#ifdef _WIN32
+#include <windows.h>
+#include <shlwapi.h>
+#else
 #include <fnmatch.h>
+#endif
 
 #include <algorithm>
 
@@ -10,6 +15,13 @@ template <typename T, typename U>
 bool allowed(const std::vector<T>& allowed_values, const U& value) {
   return allowed_values.empty() ||
          std::find(allowed_values.begin(), allowed_values.end(), value) != allowed_values.end();
+}
+bool glob_matches(const std::string& glob, const std::string& path) {
+#ifdef _WIN32
+  return PathMatchSpecA(path.c_str(), glob.c_str()) != FALSE;
+#else
+  return fnmatch(glob.c_str(), path.c_str(), 0) == 0;
+#endif
 }
 }  // namespace
 
@@ -35,7 +47,7 @@ bool Filter::matches(const Event& event) const {
   if (options_.images.empty()) return true;
   const std::string image(image_of(event));  // fnmatch needs a terminated string
   return std::any_of(options_.images.begin(), options_.images.end(),
-                     [&](const std::string& glob) { return fnmatch(glob.c_str(), image.c_str(), 0) == 0; });
+                     [&](const std::string& glob) { return glob_matches(glob, image); });
 }
 
 }  // namespace procsentry

@@ -1,6 +1,8 @@
 #include "core/process_table.h"
 
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <charconv>
@@ -10,6 +12,9 @@
 namespace procsentry {
 
 void ProcessTable::seed_from_proc(std::string_view proc_root) {
+#ifdef _WIN32
+  (void)proc_root;  // no /proc: the Windows table fills from create records only
+#else
   std::error_code ec;
   for (const auto& dir : std::filesystem::directory_iterator(proc_root, ec)) {
     const std::string name = dir.path().filename().string();
@@ -22,6 +27,7 @@ void ProcessTable::seed_from_proc(std::string_view proc_root) {
     if (n <= 0) continue;
     images_[pid] = Entry{std::string(target, static_cast<std::size_t>(n)), 0};
   }
+#endif
 }
 
 bool ProcessTable::enrich(Event& event) {

@@ -1,12 +1,18 @@
 #include "core/user_names.h"
 
+#ifndef _WIN32
 #include <pwd.h>
+#endif
 
 #include <vector>
 
 namespace procsentry {
 
 std::string_view UserNames::name(std::uint32_t uid) {
+#ifdef _WIN32
+  (void)uid;
+  return {};  // Windows records carry no uid; a SID lookup would be the Windows equivalent
+#else
   if (auto it = names_.find(uid); it != names_.end()) return it->second;
   passwd entry{};
   passwd* found = nullptr;
@@ -16,6 +22,7 @@ std::string_view UserNames::name(std::uint32_t uid) {
   // Full: start over rather than grow (views handed out earlier are used per event only).
   if (names_.size() >= kMaxEntries) names_.clear();
   return names_.emplace(uid, std::move(name)).first->second;
+#endif
 }
 
 }  // namespace procsentry

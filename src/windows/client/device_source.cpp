@@ -1,0 +1,69 @@
+#include "device_source.h"
+
+#include <fmt/core.h>
+
+#include <cstring>
+
+#include "procsentry/wire/windows_device.h"
+
+namespace procsentry {
+namespace {
+
+std::string windows_error_text(DWORD error) {
+  char text[256] = {};
+  FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, error, 0, text, sizeof(text),
+                 nullptr);
+  std::string s(text);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == '.')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+DeviceSource::DeviceSource(HANDLE device) : device_(device), buffer_(PS_WINDOWS_READ_MIN) {}
+
+DeviceSource::~DeviceSource() { CloseHandle(device_); }
+
+Result<std::unique_ptr<DeviceSource>> DeviceSource::open() {
+  HANDLE device = CreateFileA(PS_DEVICE_PATH, GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+  if (device == INVALID_HANDLE_VALUE) {
+    DWORD error = GetLastError();
+    if (error == ERROR_FILE_NOT_FOUND) {
+      return Error{"the procsentry driver is not loaded: install and start it (sc create procsentry type= kernel "
+                   "binPath= C:\\path\\procsentry.sys, then sc start procsentry)"};
+    }
+    if (error == ERROR_ACCESS_DENIED) {
+      return Error{"access to the procsentry device is denied: run from an elevated (administrator) prompt, and "
+                   "make sure no other procsentry client is running (one at a time)"};
+    }
+    return Error{fmt::format("cannot open {}: {}", PS_DEVICE_PATH, windows_error_text(error))};
+  }
+  return std::unique_ptr<DeviceSource>(new DeviceSource(device));
+}
+
+Result<int> DeviceSource::read(RecordHandler& handler) {
+  DWORD returned = 0;
+  if (!DeviceIoControl(device_, PS_IOCTL_READ, nullptr, 0, buffer_.data(), static_cast<DWORD>(buffer_.size()),
+                       &returned, nullptr)) {
+    DWORD error = GetLastError();
+    if (error == ERROR_OPERATION_ABORTED) return 0;  // cancel()
+    return Error{fmt::format("reading the procsentry device failed: {}", windows_error_text(error))};
+  }
+  int records = 0;
+  std::size_t at = 0;
+  while (at + sizeof(ps_header) <= returned) {
+    ps_header hdr;
+    std::memcpy(&hdr, buffer_.data() + at, sizeof(hdr));
+    if (hdr.size < sizeof(hdr) || at + hdr.size > returned) break;  // the decoder reports the rest
+    handler.on_record({buffer_.data() + at, hdr.size});
+    at += hdr.size;
+    ++records;
+  }
+  if (at < returned) handler.on_record({buffer_.data() + at, returned - at});
+  handler.on_batch_end();
+  return records;
+}
+
+void DeviceSource::cancel() { CancelIoEx(device_, nullptr); }
+
+}  // namespace procsentry

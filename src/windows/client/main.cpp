@@ -1,0 +1,92 @@
+// procsentry.exe: the Windows client. Same options, table and JSON as on Linux where they
+// apply; reads the driver through \\.\procsentry, or a capture with --replay.
+#include <fmt/core.h>
+#include <windows.h>
+
+#include <atomic>
+#include <cstdio>
+#include <io.h>
+
+#include "app/options.h"
+#include "app/pipeline.h"
+#include "app/summary.h"
+#include "device_source.h"
+#include "sinks/json_lines/json_lines_sink.h"
+#include "sinks/terminal/terminal_sink.h"
+#include "sources/replay/replay_source.h"
+
+namespace {
+
+constexpr int kExitRuntimeError = 1;
+constexpr int kExitCannotStart = 2;
+
+std::atomic<bool> g_stop{false};
+procsentry::DeviceSource* g_source = nullptr;
+
+BOOL WINAPI on_console_control(DWORD) {
+  g_stop = true;
+  if (g_source != nullptr) g_source->cancel();  // ends the read that is waiting in the driver
+  return TRUE;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace procsentry;
+  SetConsoleOutputCP(CP_UTF8);
+  auto parsed = parse_options(argc, argv);
+  if (!parsed) {
+    fmt::print(stderr, "procsentry: {}\n", parsed.error().message);
+    return kExitCannotStart;
+  }
+  if (parsed->exit_code >= 0) return parsed->exit_code;
+  const AppOptions& options = parsed->options;
+
+  Filter filter(options.filter);
+  UserNames users;
+  ProcessTable table;
+  Decoder decoder(ClockMapping::from_system());
+  const int out = _fileno(stdout);
+  std::unique_ptr<Sink> sink;
+  if (options.json) {
+    sink = std::make_unique<JsonLinesSink>(out);
+  } else {
+    sink = std::make_unique<TerminalSink>(out, options.color == ColorMode::always);
+  }
+  EventPipeline pipeline(decoder, table, users, filter, *sink, stderr);
+
+  if (!options.replay.empty()) {
+    auto replay = ReplaySource::open(options.replay);
+    if (!replay) {
+      fmt::print(stderr, "procsentry: {}\n", replay.error().message);
+      return kExitCannotStart;
+    }
+    auto delivered = replay->deliver_all(pipeline);
+    if (!delivered) fmt::print(stderr, "procsentry: {}\n", delivered.error().message);
+    print_summary(stderr, pipeline.stats(), SensorDrops{});
+    return delivered ? 0 : kExitRuntimeError;
+  }
+
+  auto source = DeviceSource::open();
+  if (!source) {
+    fmt::print(stderr, "procsentry: {}\n", source.error().message);
+    return kExitCannotStart;
+  }
+  g_source = source->get();
+  SetConsoleCtrlHandler(on_console_control, TRUE);
+  fmt::print(stderr, "procsentry: watching process creation and exit on this machine (Ctrl-C to stop)\n");
+  int status = 0;
+  while (!g_stop) {
+    auto records = (*source)->read(pipeline);
+    if (!records) {
+      fmt::print(stderr, "procsentry: {}\n", records.error().message);
+      status = kExitRuntimeError;
+      break;
+    }
+    if (sink->failed()) break;
+  }
+  g_source = nullptr;
+  sink->flush();
+  print_summary(stderr, pipeline.stats(), SensorDrops{});
+  return status;
+}
