@@ -5,7 +5,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   clang llvm libclang-rt-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
-  clang-format mingw-w64
+  clang-format mingw-w64 wine64
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <string>
 
 namespace procsentry {
 
@@ -11,8 +12,10 @@ void print_summary(std::FILE* out, const PipelineStats& stats, const SensorDrops
   // Drops still pending in the kernel at stop never reached the stream as a lost record:
   // the kernel's own total is the truth.
   std::uint64_t lost = std::max(stats.lost_records, drops.total());
-  fmt::print(out, "procsentry: {} events (exec {}, exec_failed {}, fork {}, exit {}), lost {}, decode errors {}\n",
-             stats.events() - count(EventKind::lost), count(EventKind::exec), count(EventKind::exec_failed),
+  // create is the Windows sensor's event: shown where it occurs.
+  std::string creates = count(EventKind::create) != 0 ? fmt::format("create {}, ", count(EventKind::create)) : "";
+  fmt::print(out, "procsentry: {} events ({}exec {}, exec_failed {}, fork {}, exit {}), lost {}, decode errors {}\n",
+             stats.events() - count(EventKind::lost), creates, count(EventKind::exec), count(EventKind::exec_failed),
              count(EventKind::fork), count(EventKind::exit), lost, stats.decode_errors);
 }
 

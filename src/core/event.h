@@ -35,6 +35,9 @@ struct Task {
   std::uint32_t euid = 0;
   std::int64_t start_time_ns = 0;  // wall clock, ns since the Unix epoch
   std::string_view comm;
+  // Linux records carry tid, uid, gid, euid and comm; Windows records have no such fields,
+  // and sinks omit them rather than print zeros.
+  bool posix = true;
 };
 
 struct Event {

@@ -1,8 +1,8 @@
 #include "core/filter.h"
 
 #ifdef _WIN32
-#include <windows.h>
 #include <shlwapi.h>
+#include <windows.h>
 #else
 #include <fnmatch.h>
 #endif

@@ -124,6 +124,9 @@ TEST(Replay, WindowsRecordsDecodeOnLinux) {
   EXPECT_EQ(events[0].at("event"), "create");
   EXPECT_EQ(events[0].at("image"), "\\??\\C:\\Windows\\System32\\cmd.exe");
   EXPECT_EQ(events[0].at("command_line"), "cmd.exe /c \"echo J\xc3\xb6rg\"");
+  for (const char* absent : {"uid", "gid", "euid", "comm", "user"}) {
+    EXPECT_FALSE(events[0].contains(absent)) << absent << ": Windows has none, so none is printed";
+  }
   EXPECT_EQ(events[1].at("event"), "exit");
   EXPECT_EQ(events[1].at("exit_code").get<std::int64_t>(), static_cast<std::int32_t>(0xC0000005));
   EXPECT_EQ(events[1].at("image"), "\\??\\C:\\Windows\\System32\\cmd.exe") << "the table links exit to create";

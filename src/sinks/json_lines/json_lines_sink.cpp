@@ -69,13 +69,19 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
     return;
   }
   o.number("pid", e.task.pid);
-  o.number("tid", e.task.tid);
-  o.number("ppid", e.task.ppid);
-  o.number("uid", e.task.uid);
-  o.number("gid", e.task.gid);
-  o.number("euid", e.task.euid);
-  if (!e.user.empty()) o.string("user", e.user);
-  o.text("comm", Text{e.task.comm, true, false, static_cast<std::uint32_t>(e.task.comm.size())});
+  if (e.task.posix) {
+    o.number("tid", e.task.tid);
+    o.number("ppid", e.task.ppid);
+    o.number("uid", e.task.uid);
+    o.number("gid", e.task.gid);
+    o.number("euid", e.task.euid);
+    if (!e.user.empty()) o.string("user", e.user);
+    o.text("comm", Text{e.task.comm, true, false, static_cast<std::uint32_t>(e.task.comm.size())});
+  } else {
+    // Windows: the creating thread and parent are known at creation only.
+    if (e.task.tid != 0) o.number("tid", e.task.tid);
+    if (e.task.ppid != 0) o.number("ppid", e.task.ppid);
+  }
   switch (e.kind) {
     case EventKind::create:
       o.text("image", e.image);

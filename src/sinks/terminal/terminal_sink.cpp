@@ -79,7 +79,9 @@ void TerminalSink::format(std::string& out, const Event& e) {
   }
   fmt::format_to(std::back_inserter(out), "{:<7} {:<7} ", e.task.pid, e.task.ppid);
   cell_.clear();
-  if (e.user.empty()) {
+  if (!e.task.posix) {
+    cell_ += '-';
+  } else if (e.user.empty()) {
     fmt::format_to(std::back_inserter(cell_), "{}", e.task.uid);
   } else {
     append_terminal_escaped(cell_, e.user);

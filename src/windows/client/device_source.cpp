@@ -29,12 +29,14 @@ Result<std::unique_ptr<DeviceSource>> DeviceSource::open() {
   if (device == INVALID_HANDLE_VALUE) {
     DWORD error = GetLastError();
     if (error == ERROR_FILE_NOT_FOUND) {
-      return Error{"the procsentry driver is not loaded: install and start it (sc create procsentry type= kernel "
-                   "binPath= C:\\path\\procsentry.sys, then sc start procsentry)"};
+      return Error{
+          "the procsentry driver is not loaded: install and start it (sc create procsentry type= kernel "
+          "binPath= C:\\path\\procsentry.sys, then sc start procsentry)"};
     }
     if (error == ERROR_ACCESS_DENIED) {
-      return Error{"access to the procsentry device is denied: run from an elevated (administrator) prompt, and "
-                   "make sure no other procsentry client is running (one at a time)"};
+      return Error{
+          "access to the procsentry device is denied: run from an elevated (administrator) prompt, and "
+          "make sure no other procsentry client is running (one at a time)"};
     }
     return Error{fmt::format("cannot open {}: {}", PS_DEVICE_PATH, windows_error_text(error))};
   }

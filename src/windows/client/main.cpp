@@ -3,9 +3,9 @@
 #include <fmt/core.h>
 #include <windows.h>
 
+#include <io.h>
 #include <atomic>
 #include <cstdio>
-#include <io.h>
 
 #include "app/options.h"
 #include "app/pipeline.h"

@@ -1,0 +1,97 @@
+// The cross-built Windows client, run for real under Wine: Windows records through the
+// Windows build of the core, and the one-line error when no driver is loaded.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/record_builder.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using procsentry::test::Bytes;
+using procsentry::test::RecordBuilder;
+
+struct Output {
+  int status = -1;
+  std::string out;
+};
+
+// stderr: "2>/dev/null" or "2>&1" (Wine's own start-up chatter goes to the same place).
+Output run_under_wine(const std::string& args, const char* stderr_to = "2>/dev/null") {
+  std::string command = "WINEDEBUG=-all wine " PROCSENTRY_WINDOWS_CLIENT " " + args + " " + stderr_to;
+  Output o;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return o;
+  char buf[4096];
+  for (std::size_t n; (n = fread(buf, 1, sizeof(buf), pipe)) > 0;) o.out.append(buf, n);
+  o.status = pclose(pipe);
+  return o;
+}
+
+Bytes windows_create(std::uint32_t pid, const std::u16string& image, const std::u16string& command) {
+  RecordBuilder<ps_create> b(PS_REC_CREATE, 1'795'521'841'000'000'000, PS_CLOCK_UNIX_EPOCH);
+  ps_create body = b.body();
+  body.task.pid = pid;
+  body.task.ppid = 600;
+  body.creator_pid = 600;
+  body.session_id = 1;
+  body.image = b.add(std::string_view(reinterpret_cast<const char*>(image.data()), image.size() * 2),
+                     PS_STR_PRESENT | PS_STR_UTF16LE);
+  body.command_line = b.add(std::string_view(reinterpret_cast<const char*>(command.data()), command.size() * 2),
+                            PS_STR_PRESENT | PS_STR_UTF16LE);
+  b.set_body(body);
+  return b.finish();
+}
+
+class WindowsClient : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(PROCSENTRY_WINDOWS_CLIENT))
+        << "build it: cmake --preset mingw && cmake --build --preset mingw";
+    ASSERT_EQ(std::system("command -v wine >/dev/null"), 0)
+        << "wine is needed to run the Windows client (tools/deps.sh)";
+  }
+};
+
+TEST_F(WindowsClient, ReplaysWindowsRecordsAsJson) {
+  fs::path file = fs::temp_directory_path() / ("procsentry-wine-" + std::to_string(getpid()) + ".raw");
+  {
+    Bytes a = windows_create(4242, u"\\??\\C:\\Windows\\System32\\cmd.exe", u"cmd.exe /c \"echo J\u00f6rg\"");
+    Bytes b = windows_create(4243, u"\\??\\C:\\Tools\\x.exe", u"x.exe \x1b[31m");
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(a.data()), static_cast<std::streamsize>(a.size()));
+    out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  }
+  Output o = run_under_wine("--json --replay Z:" + file.string());
+  fs::remove(file);
+  ASSERT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0) << o.status << "\n" << o.out;
+  std::vector<nlohmann::json> events;
+  std::istringstream lines(o.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    events.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].at("event"), "create");
+  EXPECT_EQ(events[0].at("pid"), 4242);
+  EXPECT_EQ(events[0].at("image"), "\\??\\C:\\Windows\\System32\\cmd.exe");
+  EXPECT_EQ(events[0].at("command_line"), "cmd.exe /c \"echo J\xc3\xb6rg\"");
+  EXPECT_EQ(events[1].at("command_line"), "x.exe \x1b[31m");
+  EXPECT_FALSE(events[0].contains("uid"));
+}
+
+TEST_F(WindowsClient, NoDriverIsOneClearLineAndStatus2) {
+  Output o = run_under_wine("--json", "2>&1");
+  EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 2) << o.status;
+  EXPECT_NE(o.out.find("procsentry: the procsentry driver is not loaded: install and start it"), std::string::npos)
+      << o.out;
+}
+
+}  // namespace
