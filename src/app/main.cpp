@@ -11,13 +11,13 @@
 
 #include "app/options.h"
 #include "app/pipeline.h"
+#include "app/replay_run.h"
 #include "app/signals.h"
 #include "app/summary.h"
 #include "core/clock.h"
 #include "sinks/json_lines/json_lines_sink.h"
 #include "sinks/terminal/terminal_sink.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
-#include "sources/replay/replay_source.h"
 
 namespace {
 
@@ -62,18 +62,10 @@ int main(int argc, char** argv) {
   }
 
   if (!options.replay.empty()) {
-    auto replay = ReplaySource::open(options.replay);
-    if (!replay) {
-      fmt::print(stderr, "procsentry: {}\n", replay.error().message);
-      return kExitCannotStart;
-    }
     ProcessTable table;  // replayed records describe another time: no seeding from /proc
     Decoder decoder(ClockMapping::from_system());
     EventPipeline pipeline(decoder, table, users, filter, *sink, stderr);
-    auto delivered = replay->deliver_all(pipeline);
-    if (!delivered) fmt::print(stderr, "procsentry: {}\n", delivered.error().message);
-    print_summary(stderr, pipeline.stats(), SensorDrops{});
-    return delivered ? 0 : kExitRuntimeError;
+    return replay_file(options.replay, pipeline);
   }
 
   auto source = RingBufferSource::open(options.sensor);

@@ -9,11 +9,11 @@
 
 #include "app/options.h"
 #include "app/pipeline.h"
+#include "app/replay_run.h"
 #include "app/summary.h"
 #include "device_source.h"
 #include "sinks/json_lines/json_lines_sink.h"
 #include "sinks/terminal/terminal_sink.h"
-#include "sources/replay/replay_source.h"
 
 namespace {
 
@@ -56,15 +56,7 @@ int main(int argc, char** argv) {
   EventPipeline pipeline(decoder, table, users, filter, *sink, stderr);
 
   if (!options.replay.empty()) {
-    auto replay = ReplaySource::open(options.replay);
-    if (!replay) {
-      fmt::print(stderr, "procsentry: {}\n", replay.error().message);
-      return kExitCannotStart;
-    }
-    auto delivered = replay->deliver_all(pipeline);
-    if (!delivered) fmt::print(stderr, "procsentry: {}\n", delivered.error().message);
-    print_summary(stderr, pipeline.stats(), SensorDrops{});
-    return delivered ? 0 : kExitRuntimeError;
+    return replay_file(options.replay, pipeline);
   }
 
   auto source = DeviceSource::open();
