@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs what procsentry needs to build, test and run (Debian 12). Safe to run again.
+# Installs what procsentry needs (Debian 12). Safe to run again.
+#   tools/deps.sh              what building and running the Linux monitor needs
+#   tools/deps.sh --for-tests  plus the test and cross-build tools (clang-format, mingw-w64, wine)
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   clang llvm libclang-rt-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
-  clang-format mingw-w64 wine64
 )
+if [[ ${1:-} == --for-tests ]]; then
+  packages+=(clang-format mingw-w64 wine64)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

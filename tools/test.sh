@@ -3,7 +3,7 @@
 # tests load the real sensor). This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/deps.sh
+tools/deps.sh --for-tests
 fuzz_seconds=${PROCSENTRY_FUZZ_SECONDS:-60}
 
 step() { printf '\n==== %s\n' "$*"; }
