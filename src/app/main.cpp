@@ -13,8 +13,10 @@
 #include "app/pipeline.h"
 #include "app/replay_run.h"
 #include "app/signals.h"
+#include "app/tree_view.h"
 #include "app/summary.h"
 #include "core/clock.h"
+#include "hashing/image_hasher.h"
 #include "sinks/json_lines/json_lines_sink.h"
 #include "sinks/terminal/terminal_sink.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
@@ -35,6 +37,24 @@ std::unique_ptr<procsentry::Sink> make_sink(const procsentry::AppOptions& option
   return std::make_unique<TerminalSink>(STDOUT_FILENO, color);
 }
 
+// procsentry tree: needs no sensor, only /proc.
+int print_tree(const procsentry::AppOptions& options) {
+  using namespace procsentry;
+  ProcessTable table(ProcessUidScheme::for_this_machine(), ProcessTableOptions{"/proc", false});
+  table.seed_from_proc();
+  UserNames users;
+  std::string out;
+  auto shown = render_tree(table, users, options.tree_pid, options.json, out);
+  if (!shown) {
+    fmt::print(stderr, "procsentry: {}\n", shown.error().message);
+    return kExitRuntimeError;
+  }
+  FdOutput output(STDOUT_FILENO);
+  output.buffer() = std::move(out);
+  output.flush();
+  return output.failed() ? kExitRuntimeError : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,6 +66,7 @@ int main(int argc, char** argv) {
   }
   if (parsed->exit_code >= 0) return parsed->exit_code;
   const AppOptions& options = parsed->options;
+  if (options.command == Command::tree) return print_tree(options);
 
   install_stop_handlers();
   Filter filter(options.filter);
@@ -62,9 +83,11 @@ int main(int argc, char** argv) {
   }
 
   if (!options.replay.empty()) {
-    ProcessTable table;  // replayed records describe another time: no seeding from /proc
+    // Replayed records describe another time, perhaps another machine: no /proc, and no
+    // boot id to put in process_uids (docs/json-schema.md).
+    ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{"", options.ancestry});
     Decoder decoder(ClockMapping::from_system());
-    EventPipeline pipeline(decoder, table, users, filter, *sink, stderr);
+    EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
     return replay_file(options.replay, pipeline);
   }
 
@@ -73,10 +96,13 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "procsentry: {}\n", source.error().message);
     return kExitCannotStart;
   }
-  ProcessTable table;
+  ProcessTable table(ProcessUidScheme::for_this_machine(), ProcessTableOptions{"/proc", options.ancestry});
   table.seed_from_proc();
+  CgroupPaths cgroups(CgroupPaths::find_mount());
+  std::unique_ptr<ImageHasher> hasher;
+  if (options.hash) hasher = std::make_unique<ImageHasher>();
   Decoder decoder(ClockMapping::from_system());
-  EventPipeline pipeline(decoder, table, users, filter, *sink, stderr);
+  EventPipeline pipeline(decoder, Enrichment{table, users, &cgroups, hasher.get()}, filter, *sink, stderr);
   pipeline.save_raw_to(raw.get());
 
   fmt::print(stderr, "procsentry: watching exec, {}fork and exit on this machine (Ctrl-C to stop)\n",
@@ -89,9 +115,11 @@ int main(int argc, char** argv) {
       status = kExitRuntimeError;
       break;
     }
+    pipeline.on_idle();
     if (sink->failed()) break;  // e.g. the reader of our pipe went away
   }
   if (!sink->failed()) (void)(*source)->poll(0, pipeline);  // what arrived before the stop
+  pipeline.on_idle();
   sink->flush();
   pipeline.on_batch_end();
   print_summary(stderr, pipeline.stats(), (*source)->drops());

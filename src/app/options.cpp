@@ -44,6 +44,14 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   app.add_option("--replay", o.replay, "read raw wire records from FILE instead of the kernel (no root needed)");
   app.add_option("--save-raw", o.save_raw, "also append every raw wire record to FILE (created 0600), for --replay");
   app.add_flag("--verbose", o.sensor.verbose, "show libbpf's and the verifier's messages");
+  app.add_flag("--ancestry", o.ancestry, "exec events also carry every ancestor's process_uid and image");
+  std::string hash;
+  app.add_option("--hash", hash, "also report each exec'd image's hash (computed off the event path): sha256")
+      ->check(CLI::IsMember({"sha256"}));
+
+  CLI::App* tree = app.add_subcommand("tree", "print the current process tree (pid, user, image, args, container)");
+  tree->add_option("--pid", o.tree_pid, "only the subtree of this process");
+  tree->add_flag("--json", o.json, "one JSON object per process, in tree order");
 
   try {
     app.parse(argc, argv);
@@ -55,6 +63,8 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   }
   o.color = color == "always" ? ColorMode::always : color == "never" ? ColorMode::never : ColorMode::automatic;
   o.sensor.exec_failed = !no_exec_failed;
+  o.hash = !hash.empty();
+  if (tree->parsed()) o.command = Command::tree;
   for (const auto& name : events) o.filter.events.push_back(*event_kind_from_string(name));
   return parsed;
 }

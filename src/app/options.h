@@ -13,8 +13,14 @@ namespace procsentry {
 
 enum class ColorMode { automatic, always, never };
 
+enum class Command { stream, tree };
+
 struct AppOptions {
+  Command command = Command::stream;
   bool json = false;
+  bool ancestry = false;  // exec events carry the ancestors' uids and images
+  bool hash = false;      // --hash sha256
+  std::uint32_t tree_pid = 0;  // tree: only this subtree (0: the whole tree)
   ColorMode color = ColorMode::automatic;
   FilterOptions filter;
   std::string replay;    // read raw wire records from this file instead of the kernel

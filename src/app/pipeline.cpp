@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "core/clock.h"
+
 namespace procsentry {
 namespace {
 // Enough to show what is wrong without flooding the terminal if a sensor goes bad.
@@ -16,9 +18,9 @@ std::uint64_t PipelineStats::events() const {
   return total;
 }
 
-EventPipeline::EventPipeline(Decoder& decoder, ProcessTable& table, UserNames& users, const Filter& filter, Sink& sink,
+EventPipeline::EventPipeline(Decoder& decoder, Enrichment enrichment, const Filter& filter, Sink& sink,
                              std::FILE* diagnostics)
-    : decoder_(decoder), table_(table), users_(users), filter_(filter), sink_(sink), diagnostics_(diagnostics) {}
+    : decoder_(decoder), enrich_(enrichment), filter_(filter), sink_(sink), diagnostics_(diagnostics) {}
 
 void EventPipeline::on_record(std::span<const std::uint8_t> record) {
   if (raw_ != nullptr) {
@@ -34,12 +36,44 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
     return;
   }
   Event& event = **decoded;
-  if (!table_.enrich(event)) return;
-  event.user = users_.name(event.task.uid);
+  if (!enrich_.table.enrich(event)) return;
+  event.user = enrich_.users.name(event.task.uid);
+  if (event.kind == EventKind::exec) {
+    event.group = enrich_.users.group(event.task.gid);
+    if (enrich_.cgroups != nullptr) event.cgroup = enrich_.cgroups->path(event.cgroup_id);
+    event.container_id = container_id_from_cgroup(event.cgroup);
+  }
   stats_.by_kind[static_cast<std::size_t>(event.kind)]++;
-  if (event.kind == EventKind::lost) stats_.lost_records += event.lost_count;
-  if (filter_.matches(event)) sink_.write(event);
-  table_.apply(event);
+  if (event.kind == EventKind::lost) {
+    stats_.lost_records += event.lost_count;
+    enrich_.table.prune_vanished();  // the lost records may have held exits
+  }
+  if (filter_.matches(event)) {
+    if (event.kind == EventKind::exec && enrich_.hasher != nullptr) enrich_.hasher->describe(event);
+    sink_.write(event);
+  }
+  enrich_.table.apply(event);
+}
+
+void EventPipeline::on_idle() {
+  if (enrich_.hasher == nullptr) return;
+  auto finished = enrich_.hasher->take_finished();
+  if (finished.empty()) return;
+  for (const FinishedHash& h : finished) {
+    Event& e = hash_event_;
+    e.reset();
+    e.kind = EventKind::hash;
+    e.time_ns = ClockMapping::now_epoch_ns();
+    e.task.pid = h.pid;
+    e.task.posix = false;  // says nothing of uid or comm
+    e.process_uid = h.process_uid;
+    e.image = Text{h.image, true, false, static_cast<std::uint32_t>(h.image.size())};
+    e.sha256 = h.sha256;
+    e.sha256_missing = h.missing;
+    stats_.by_kind[static_cast<std::size_t>(e.kind)]++;
+    sink_.write(e);
+  }
+  sink_.flush();
 }
 
 void EventPipeline::on_batch_end() {

@@ -1,11 +1,14 @@
-// decode -> process table -> filter -> sink, for each raw record a source delivers.
+// decode -> enrich (process table, names, cgroup, hash) -> filter -> sink, for each raw
+// record a source delivers. Runs on one thread; the hasher's worker is behind ExecHasher.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <cstdio>
 
+#include "core/cgroups.h"
 #include "core/decode.h"
+#include "core/exec_hasher.h"
 #include "core/filter.h"
 #include "core/process_table.h"
 #include "core/user_names.h"
@@ -22,12 +25,21 @@ struct PipelineStats {
   std::uint64_t events() const;
 };
 
+// What turns a decoded record into an event with context. cgroups and hasher are optional.
+struct Enrichment {
+  ProcessTable& table;
+  UserNames& users;
+  CgroupPaths* cgroups = nullptr;
+  ExecHasher* hasher = nullptr;
+};
+
 class EventPipeline final : public RecordHandler {
  public:
-  EventPipeline(Decoder& decoder, ProcessTable& table, UserNames& users, const Filter& filter, Sink& sink,
-                std::FILE* diagnostics);
+  EventPipeline(Decoder& decoder, Enrichment enrichment, const Filter& filter, Sink& sink, std::FILE* diagnostics);
   void on_record(std::span<const std::uint8_t> record) override;
   void on_batch_end() override;
+  // Between polls: writes the hashes the worker finished (as `hash` events).
+  void on_idle();
   const PipelineStats& stats() const { return stats_; }
   // Also keep every raw record (for --replay); a write failure is reported once and only
   // stops the saving, never the stream.
@@ -35,8 +47,8 @@ class EventPipeline final : public RecordHandler {
 
  private:
   Decoder& decoder_;
-  ProcessTable& table_;
-  UserNames& users_;
+  Enrichment enrich_;
+  Event hash_event_;
   const Filter& filter_;
   Sink& sink_;
   std::FILE* diagnostics_;

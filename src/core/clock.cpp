@@ -1,5 +1,7 @@
 #include "core/clock.h"
 
+#include <chrono>
+
 #include <time.h>
 
 namespace procsentry {
@@ -30,6 +32,11 @@ ClockMapping ClockMapping::from_system() {
   }
   return best;
 #endif
+}
+
+std::int64_t ClockMapping::now_epoch_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace procsentry

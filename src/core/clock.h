@@ -10,6 +10,8 @@ struct ClockMapping {
 
   // Measures CLOCK_REALTIME - CLOCK_BOOTTIME, keeping the tightest of a few samples.
   static ClockMapping from_system();
+  // Wall clock now, for events procsentry makes itself.
+  static std::int64_t now_epoch_ns();
 };
 
 }  // namespace procsentry

@@ -111,6 +111,16 @@ bool split_argv(const Text& raw, std::uint32_t argc, Event& event, RecordParser&
   return true;
 }
 
+void fill_context(const ps_exec_context& c, std::span<const std::uint8_t> record, Event& e) {
+  e.cgroup_id = c.cgroup_id;
+  if (c.loginuid != PS_ID_UNSET) e.loginuid = c.loginuid;
+  if (c.sessionid != PS_ID_UNSET) e.audit_session = c.sessionid;
+  e.pid_ns = c.pid_ns;
+  // A fixed array the kernel NUL-terminates; a hostile record may not, so stop at its end.
+  const char* tty = reinterpret_cast<const char*>(record.data()) + offsetof(ps_exec, context) + offsetof(ps_exec_context, tty);
+  e.tty = std::string_view(tty, strnlen(tty, PS_TTY_NAME_LEN));
+}
+
 // cwd + "/" + filename, without leading "./" segments; lexical (".." is kept as is).
 std::string absolute_script(std::string_view filename, std::string_view cwd) {
   if (!filename.empty() && filename.front() == '/') return std::string(filename);
@@ -184,8 +194,15 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
   e.cpu = hdr.cpu;
   // Every body that has a task has it right after the header (static_asserts in wire.h).
   auto fill_task = [&](const ps_task& t) {
-    e.task =
-        Task{t.pid, t.tid, t.ppid, t.uid, t.gid, t.euid, wall(t.start_time_ns), comm_in(record, sizeof(ps_header))};
+    e.task = Task{t.pid,
+                  t.tid,
+                  t.ppid,
+                  t.uid,
+                  t.gid,
+                  t.euid,
+                  wall(t.start_time_ns),
+                  t.start_time_ns,
+                  comm_in(record, sizeof(ps_header))};
   };
   auto too_short = [&](std::string_view name, std::size_t need) {
     return error(DecodeErrorKind::too_short,
@@ -210,6 +227,7 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       if (e.is_script && e.filename.present && (e.cwd.present || e.filename.bytes.starts_with('/'))) {
         e.script = absolute_script(e.filename.bytes, e.cwd.bytes);
       }
+      fill_context(body.context, record, e);
       return &e;
     }
     case PS_REC_CREATE: {
@@ -247,6 +265,7 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       e.parent_pid = body.parent_pid;
       e.parent_tid = body.parent_tid;
       e.parent_start_time_ns = wall(body.parent_start_time_ns);
+      e.parent_start_time_raw_ns = body.parent_start_time_ns;
       return &e;
     }
     case PS_REC_EXIT: {

@@ -5,13 +5,14 @@
 
 namespace procsentry {
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 6> kNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 7> kNames{{
     {EventKind::exec, "exec"},
     {EventKind::exec_failed, "exec_failed"},
     {EventKind::fork, "fork"},
     {EventKind::exit, "exit"},
     {EventKind::lost, "lost"},
     {EventKind::create, "create"},
+    {EventKind::hash, "hash"},
 }};
 }  // namespace
 
@@ -32,11 +33,14 @@ std::optional<EventKind> event_kind_from_string(std::string_view name) {
 void Event::reset() {
   auto kept_argv = std::move(argv);
   auto kept_storage = std::move(storage);
+  auto kept_ancestry = std::move(ancestry);
+  kept_ancestry.clear();
   kept_argv.clear();
   kept_storage.clear();
   *this = Event{};
   argv = std::move(kept_argv);
   storage = std::move(kept_storage);
+  ancestry = std::move(kept_ancestry);
 }
 
 }  // namespace procsentry

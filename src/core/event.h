@@ -10,9 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/process_uid.h"
+
 namespace procsentry {
 
-enum class EventKind : std::uint8_t { exec = 1, exec_failed = 2, fork = 3, exit = 4, lost = 5, create = 6 };
+// hash is made by procsentry itself (--hash), the others come from a sensor.
+enum class EventKind : std::uint8_t { exec = 1, exec_failed = 2, fork = 3, exit = 4, lost = 5, create = 6, hash = 7 };
 
 std::string_view to_string(EventKind kind);
 std::optional<EventKind> event_kind_from_string(std::string_view name);
@@ -34,6 +37,9 @@ struct Task {
   std::uint32_t gid = 0;
   std::uint32_t euid = 0;
   std::int64_t start_time_ns = 0;  // wall clock, ns since the Unix epoch
+  // Start time in the sensor's own clock (Linux: CLOCK_BOOTTIME), which unlike the wall clock
+  // never moves: what the process identity is derived from.
+  std::uint64_t start_time_raw_ns = 0;
   std::string_view comm;
   // Linux records carry tid, uid, gid, euid and comm; Windows records have no such fields,
   // and sinks omit them rather than print zeros.
@@ -57,6 +63,13 @@ struct Event {
   bool is_script = false;
   std::string script;  // absolute path of the script when is_script (derived: cwd + filename)
 
+  // exec context, read by the kernel sensor
+  std::uint64_t cgroup_id = 0;          // 0: unknown
+  std::optional<std::uint32_t> loginuid;
+  std::optional<std::uint32_t> audit_session;
+  std::uint32_t pid_ns = 0;  // 0: unknown
+  std::string_view tty;      // kernel name, e.g. "pts3"; empty if none
+
   // exec_failed
   std::int32_t error = 0;  // positive errno
 
@@ -64,6 +77,7 @@ struct Event {
   std::uint32_t parent_pid = 0;
   std::uint32_t parent_tid = 0;
   std::int64_t parent_start_time_ns = 0;  // wall clock
+  std::uint64_t parent_start_time_raw_ns = 0;
 
   // exit: wait(2) status, split for convenience
   std::uint32_t exit_status = 0;
@@ -77,6 +91,7 @@ struct Event {
   std::uint32_t creator_pid = 0;
   std::uint32_t session_id = 0;
 
+  // hash (user space): the SHA-256 of an image an earlier exec event reported as pending
   // lost
   std::uint64_t lost_count = 0;
   std::uint32_t lost_cause = 0;
@@ -84,6 +99,27 @@ struct Event {
   // Enrichment filled by the pipeline (not by the decoder).
   std::string_view user;  // name of task.uid, empty if unknown
   Text known_image;       // for fork/exit: the image the process table knows
+
+  // Lineage, from the process table. Views stay valid until the table applies this event.
+  ProcessUid process_uid;
+  ProcessUid parent_uid;    // the parent at the time of the event (ppid), empty if unknown
+  Text parent_image;        // exec: what the parent runs
+  Text parent_argv_raw;     // exec: the parent's argv, NUL-separated
+  struct Ancestor {
+    std::uint32_t pid = 0;
+    ProcessUid uid;
+    std::string_view image;
+  };
+  std::vector<Ancestor> ancestry;  // exec with --ancestry: parent first, up to pid 1
+
+  // Context resolved in user space from the kernel's ids.
+  std::string_view group;         // name of task.gid
+  std::string_view cgroup;        // exec: cgroup v2 path of cgroup_id
+  std::string_view container_id;  // exec: the container the cgroup path names
+
+  // exec with --hash: the image's SHA-256 (hex), or why there is none.
+  std::string_view sha256;
+  std::string_view sha256_missing;
 
   // Owned text the views may point into (e.g. converted UTF-16): a string never moves once
   // added, so views into it stay valid until reset().

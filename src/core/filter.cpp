@@ -29,6 +29,7 @@ std::string_view image_of(const Event& event) {
   switch (event.kind) {
     case EventKind::exec:
     case EventKind::create:
+    case EventKind::hash:
       return event.image.bytes;
     case EventKind::exec_failed:
       return event.filename.bytes;

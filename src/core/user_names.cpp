@@ -1,6 +1,7 @@
 #include "core/user_names.h"
 
 #ifndef _WIN32
+#include <grp.h>
 #include <pwd.h>
 #endif
 
@@ -22,6 +23,22 @@ std::string_view UserNames::name(std::uint32_t uid) {
   // Full: start over rather than grow (views handed out earlier are used per event only).
   if (names_.size() >= kMaxEntries) names_.clear();
   return names_.emplace(uid, std::move(name)).first->second;
+#endif
+}
+
+std::string_view UserNames::group(std::uint32_t gid) {
+#ifdef _WIN32
+  (void)gid;
+  return {};
+#else
+  if (auto it = groups_.find(gid); it != groups_.end()) return it->second;
+  struct group entry {};
+  struct group* found = nullptr;
+  std::vector<char> buffer(16384);
+  std::string name;
+  if (getgrgid_r(gid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) name = found->gr_name;
+  if (groups_.size() >= kMaxEntries) groups_.clear();
+  return groups_.emplace(gid, std::move(name)).first->second;
 #endif
 }
 

@@ -30,7 +30,7 @@ struct OwnedExec {
     }
     event.kind = EventKind::exec;
     event.time_ns = kTime;
-    event.task = Task{4242, 4242, 4100, 1000, 1000, 1000, kTime - 1'000'000, "ls"};
+    event.task = Task{4242, 4242, 4100, 1000, 1000, 1000, kTime - 1'000'000, 0, "ls"};
     event.user = "alice";
     event.image = Text{"/usr/bin/ls", true, false, 11};
     event.filename = Text{"ls", true, false, 2};

@@ -49,6 +49,10 @@ enum ps_clock {
 #define PS_STR_NUL_LIST 0x8u   /* a list of NUL-terminated items (argv) */
 #define PS_STR_FLAGS_KNOWN 0xfu
 
+/* ps_exec_context: an id the kernel has not set (audit loginuid and sessionid) */
+#define PS_ID_UNSET 0xffffffffu
+#define PS_TTY_NAME_LEN 32
+
 /* ps_exec.exec_flags */
 #define PS_EXEC_SCRIPT 0x1u   /* an interpreter ran the file named by filename (#! or binfmt_misc) */
 
@@ -95,6 +99,17 @@ struct ps_task {
 	char comm[PS_COMM_LEN];
 };
 
+/* Where and as whom an exec runs, read in the kernel at exec time so it is right even for
+ * a process that is gone before user space sees the record. */
+struct ps_exec_context {
+	ps_u64 cgroup_id;  /* cgroup v2 id (the cgroup directory's inode number); 0 if none */
+	ps_u32 loginuid;   /* audit login uid, PS_ID_UNSET when not set */
+	ps_u32 sessionid;  /* audit session id, PS_ID_UNSET when not set */
+	ps_u32 pid_ns;     /* inode number of the process's pid namespace */
+	ps_u32 reserved0;
+	char tty[PS_TTY_NAME_LEN]; /* controlling terminal's kernel name ("pts3"), empty if none */
+};
+
 struct ps_exec {
 	struct ps_header hdr;
 	struct ps_task task;
@@ -104,6 +119,7 @@ struct ps_exec {
 	struct ps_str filename; /* exactly as passed to execve */
 	struct ps_str cwd;      /* working directory at exec */
 	struct ps_str argv;     /* NUL-separated, PS_STR_NUL_LIST */
+	struct ps_exec_context context;
 };
 
 struct ps_exec_failed {
@@ -163,7 +179,10 @@ PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_str, flags) == 12, "ps_str.flags");
 PS_STATIC_ASSERT(sizeof(struct ps_task) == 48, "ps_task size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_task, start_time_ns) == 24, "ps_task.start_time_ns");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_task, comm) == 32, "ps_task.comm");
-PS_STATIC_ASSERT(sizeof(struct ps_exec) == 144, "ps_exec size");
+PS_STATIC_ASSERT(sizeof(struct ps_exec_context) == 56, "ps_exec_context size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec_context, tty) == 24, "ps_exec_context.tty");
+PS_STATIC_ASSERT(sizeof(struct ps_exec) == 200, "ps_exec size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, context) == 144, "ps_exec.context");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, exec_flags) == 72, "ps_exec.exec_flags");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, image) == 80, "ps_exec.image");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, argv) == 128, "ps_exec.argv");

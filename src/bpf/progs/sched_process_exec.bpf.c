@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 #include "../helpers/task.bpf.h"
 #include "../helpers/path.bpf.h"
+#include "../helpers/context.bpf.h"
 
 /* Most command lines are short: those get a small reservation so the ring buffer holds
  * many more of them; the rest get room for the configured argv cap. */
@@ -19,6 +20,7 @@ static __noinline int ps_exec_fill(struct ps_exec *rec, __u32 argv_room, struct 
 	__u32 pos = 0;
 
 	ps_task_fill(&rec->task, task);
+	ps_context_fill(&rec->context, task);
 	rec->task.tid = old_pid; /* the thread that called exec; it is the leader now */
 	rec->argc = BPF_CORE_READ(bprm, argc);
 	rec->exec_flags = 0;

@@ -55,6 +55,54 @@ class ObjectWriter {
   bool first_ = true;
 };
 
+// A NUL-separated list as a JSON array (with a lossless _b64 companion when not UTF-8).
+void write_nul_list(ObjectWriter& o, std::string_view name, const Text& list) {
+  if (!list.present) return;
+  std::string& a = o.key(name);
+  a += '[';
+  std::string_view rest = list.bytes;
+  for (bool first = true; !rest.empty(); first = false) {
+    std::size_t nul = rest.find('\0');
+    if (!first) a += ',';
+    append_json_string(a, rest.substr(0, nul));
+    rest.remove_prefix(nul == std::string_view::npos ? rest.size() : nul + 1);
+  }
+  a += ']';
+  if (!is_valid_utf8(list.bytes)) {
+    append_base64(o.key(std::string(name) + "_b64") += '"', list.bytes);
+    a += '"';
+  }
+  if (list.truncated) o.boolean(std::string(name) + "_truncated", true);
+}
+
+void write_exec_context(ObjectWriter& o, const Event& e) {
+  if (!e.group.empty()) o.string("group", e.group);
+  if (e.loginuid) o.number("loginuid", *e.loginuid);
+  if (e.audit_session) o.number("session_id", *e.audit_session);
+  if (!e.tty.empty()) o.text("tty", Text{e.tty, true, false, static_cast<std::uint32_t>(e.tty.size())});
+  if (e.pid_ns != 0) o.number("pid_ns", e.pid_ns);
+  if (e.cgroup_id != 0) o.number("cgroup_id", e.cgroup_id);
+  if (!e.cgroup.empty()) o.text("cgroup", Text{e.cgroup, true, false, static_cast<std::uint32_t>(e.cgroup.size())});
+  if (!e.container_id.empty()) o.string("container_id", e.container_id);
+  o.text("parent_image", e.parent_image);
+  write_nul_list(o, "parent_argv", e.parent_argv_raw);
+  if (!e.ancestry.empty()) {
+    std::string& a = o.key("ancestry");
+    a += '[';
+    for (std::size_t i = 0; i < e.ancestry.size(); ++i) {
+      if (i != 0) a += ',';
+      ObjectWriter item(a);
+      item.number("pid", e.ancestry[i].pid);
+      item.string("process_uid", e.ancestry[i].uid.view());
+      item.text("image", Text{e.ancestry[i].image, true, false, static_cast<std::uint32_t>(e.ancestry[i].image.size())});
+      item.end();
+    }
+    a += ']';
+  }
+  if (!e.sha256.empty()) o.string("sha256", e.sha256);
+  if (!e.sha256_missing.empty()) o.string("sha256_missing", e.sha256_missing);
+}
+
 }  // namespace
 
 void JsonLinesSink::format(std::string& out, const Event& e) {
@@ -69,6 +117,15 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
     return;
   }
   o.number("pid", e.task.pid);
+  if (!e.process_uid.empty()) o.string("process_uid", e.process_uid.view());
+  if (e.kind == EventKind::hash) {
+    o.text("image", e.image);
+    if (!e.sha256.empty()) o.string("sha256", e.sha256);
+    if (!e.sha256_missing.empty()) o.string("sha256_missing", e.sha256_missing);
+    o.end();
+    return;
+  }
+  if (!e.parent_uid.empty()) o.string("parent_uid", e.parent_uid.view());
   if (e.task.posix) {
     o.number("tid", e.task.tid);
     o.number("ppid", e.task.ppid);
@@ -88,6 +145,8 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
       o.text("command_line", e.command_line);
       o.number("creator_pid", e.creator_pid);
       o.number("session_id", e.session_id);
+      o.text("parent_image", e.parent_image);
+      o.text("parent_command_line", e.parent_argv_raw);
       break;
     case EventKind::exec: {
       o.text("image", e.image);
@@ -110,6 +169,7 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
         o.boolean("argv_truncated", e.argv_truncated);
         if (e.argv_truncated && e.argv_original_length != 0) o.number("argv_original_length", e.argv_original_length);
       }
+      write_exec_context(o, e);
       break;
     }
     case EventKind::exec_failed:
@@ -134,6 +194,7 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
       o.number("duration_ns", e.duration_ns);
       break;
     case EventKind::lost:
+    case EventKind::hash:
       break;
   }
   o.end();

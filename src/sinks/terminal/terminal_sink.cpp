@@ -12,6 +12,9 @@ namespace {
 constexpr std::string_view kHeader =
     "TIME          EVENT       PID     PPID    USER     IMAGE                                    ARGS";
 
+// Like `docker ps`: the first 12 digits of an id are enough to tell containers apart.
+constexpr std::size_t kContainerIdShown = 12;
+
 std::string_view color_of(EventKind kind) {
   switch (kind) {
     case EventKind::exec:
@@ -24,6 +27,8 @@ std::string_view color_of(EventKind kind) {
       return "\x1b[36m";
     case EventKind::exit:
       return "\x1b[33m";
+    case EventKind::hash:
+      return "\x1b[35m";
   }
   return "";
 }
@@ -114,6 +119,20 @@ void TerminalSink::format(std::string& out, const Event& e) {
         out += " (script ";
         append_terminal_escaped(out, e.script);
         out += ')';
+      }
+      if (!e.container_id.empty()) {
+        out += " [container ";
+        append_terminal_escaped(out, e.container_id.substr(0, kContainerIdShown));
+        out += ']';
+      }
+      if (!e.sha256.empty()) fmt::format_to(std::back_inserter(out), " sha256={}", e.sha256);
+      break;
+    case EventKind::hash:
+      if (!e.sha256.empty()) {
+        fmt::format_to(std::back_inserter(out), "sha256={}", e.sha256);
+      } else {
+        out += "no hash: ";
+        append_terminal_escaped(out, e.sha256_missing);
       }
       break;
     case EventKind::exec_failed:

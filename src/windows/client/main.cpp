@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
 
   Filter filter(options.filter);
   UserNames users;
-  ProcessTable table;
+  // Windows has no boot id we can read without privileges the client lacks; create times
+  // are FILETIME (100 ns) and never repeat for one pid, so they make the identity.
+  ProcessTable table(ProcessUidScheme("", 100), ProcessTableOptions{"", options.ancestry});
   Decoder decoder(ClockMapping::from_system());
   const int out = _fileno(stdout);
   std::unique_ptr<Sink> sink;
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
   } else {
     sink = std::make_unique<TerminalSink>(out, options.color == ColorMode::always);
   }
-  EventPipeline pipeline(decoder, table, users, filter, *sink, stderr);
+  EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
 
   if (!options.replay.empty()) {
     return replay_file(options.replay, pipeline);

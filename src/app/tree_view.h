@@ -1,0 +1,21 @@
+// procsentry tree: the process table drawn as a tree, as text (fits kTreeWidth columns,
+// escaped like every other output) or as JSON Lines (one process per line, in tree order).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/process_table.h"
+#include "core/result.h"
+#include "core/user_names.h"
+
+namespace procsentry {
+
+constexpr std::size_t kTreeWidth = 100;
+
+// Appends the tree below `root` (0: every process without a known parent) to `out`.
+// An error when `root` is not a live process.
+Result<std::size_t> render_tree(ProcessTable& table, UserNames& users, std::uint32_t root, bool json,
+                                std::string& out);
+
+}  // namespace procsentry

@@ -1,0 +1,39 @@
+#include "core/process_uid.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+
+namespace procsentry {
+namespace {
+// Linux reports start times in USER_HZ ticks, which is 100 on every architecture.
+constexpr std::uint64_t kUserHzTickNs = 10'000'000;
+}  // namespace
+
+ProcessUidScheme::ProcessUidScheme(std::string_view boot_id, std::uint64_t tick_ns)
+    : tick_ns_(tick_ns == 0 ? 1 : tick_ns) {
+  std::size_t n = 0;
+  for (char c : boot_id) {
+    if (n == 8) break;
+    if (std::isxdigit(static_cast<unsigned char>(c)) != 0) boot_[n++] = static_cast<char>(std::tolower(c));
+  }
+  while (n < 8) boot_[n++] = '0';
+}
+
+ProcessUidScheme ProcessUidScheme::for_this_machine() {
+  std::string boot_id;
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::getline(in, boot_id);
+  return ProcessUidScheme(boot_id, kUserHzTickNs);
+}
+
+ProcessUid ProcessUidScheme::make(std::uint32_t pid, std::uint64_t start_ticks) const {
+  ProcessUid uid;
+  auto result = fmt::format_to_n(uid.text_, sizeof(uid.text_), "{}-{}-{}", std::string_view(boot_, 8), pid, start_ticks);
+  uid.length_ = static_cast<std::uint8_t>(std::min(result.size, sizeof(uid.text_)));
+  return uid;
+}
+
+}  // namespace procsentry
