@@ -95,6 +95,11 @@ struct ExecSpec {
   std::vector<std::string> argv = {"ls", "-l", "/tmp/a b"};
   std::uint32_t exec_flags = 0;
   std::size_t argv_keep = SIZE_MAX;  // < raw size: truncate argv to this many bytes
+  std::uint64_t cgroup_id = 0;
+  std::uint32_t loginuid = PS_ID_UNSET;
+  std::uint32_t sessionid = PS_ID_UNSET;
+  std::uint32_t pid_ns = 0;
+  std::string tty;  // copied into the fixed field, unterminated when it fills it
 };
 
 inline Bytes exec_record(const ExecSpec& spec) {
@@ -113,6 +118,11 @@ inline Bytes exec_record(const ExecSpec& spec) {
   } else {
     body.argv = b.add(raw, PS_STR_PRESENT | PS_STR_NUL_LIST);
   }
+  body.context.cgroup_id = spec.cgroup_id;
+  body.context.loginuid = spec.loginuid;
+  body.context.sessionid = spec.sessionid;
+  body.context.pid_ns = spec.pid_ns;
+  std::memcpy(body.context.tty, spec.tty.data(), std::min(spec.tty.size(), sizeof(body.context.tty)));
   b.set_body(body);
   return b.finish();
 }

@@ -327,3 +327,44 @@ TEST_F(DecodeTest, EveryTruncationIsAnError) {
 
 }  // namespace
 }  // namespace procsentry
+
+namespace procsentry {
+namespace {
+
+TEST_F(DecodeTest, ExecContext) {
+  test::ExecSpec spec;
+  spec.task.start_time_ns = 123'456'789'012;
+  spec.cgroup_id = 4242;
+  spec.loginuid = 1000;
+  spec.sessionid = 7;
+  spec.pid_ns = 4026531836;
+  spec.tty = "pts3";
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const Event& e = **r;
+  EXPECT_EQ(e.cgroup_id, 4242u);
+  EXPECT_EQ(e.loginuid, 1000u);
+  EXPECT_EQ(e.audit_session, 7u);
+  EXPECT_EQ(e.pid_ns, 4026531836u);
+  EXPECT_EQ(e.tty, "pts3");
+  EXPECT_EQ(e.task.start_time_raw_ns, 123'456'789'012u);  // the kernel's clock, for process_uid
+}
+
+TEST_F(DecodeTest, UnsetContextIdsAreAbsent) {
+  auto r = decode(test::exec_record(test::ExecSpec{}));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_FALSE((*r)->loginuid.has_value());
+  EXPECT_FALSE((*r)->audit_session.has_value());
+  EXPECT_TRUE((*r)->tty.empty());
+}
+
+TEST_F(DecodeTest, UnterminatedTtyStopsAtItsField) {
+  test::ExecSpec spec;
+  spec.tty = std::string(PS_TTY_NAME_LEN, 't');  // fills the field: no NUL
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ((*r)->tty, std::string(PS_TTY_NAME_LEN, 't'));
+}
+
+}  // namespace
+}  // namespace procsentry
