@@ -18,7 +18,8 @@ std::string keep_argv(std::string_view raw, bool& truncated) {
   return std::string(raw.substr(0, ProcessTable::kArgvKept));
 }
 
-Text text_of(const std::string& s) { return Text{s, true, false, static_cast<std::uint32_t>(s.size())}; }
+// Empty means unknown (a kernel thread, or /proc would not say): absent, not "".
+Text text_of(const std::string& s) { return Text{s, !s.empty(), false, static_cast<std::uint32_t>(s.size())}; }
 
 #ifndef _WIN32
 // Whole small /proc file, or up to `limit` bytes of it; empty if unreadable.
