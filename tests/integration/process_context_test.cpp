@@ -172,9 +172,10 @@ TEST_F(ProcessContext, ProcessesOlderThanTheMonitorAreSeeded) {
 pid_t orphan_via_middle(int report, const std::string& marker) {
   pid_t middle = fork();
   if (middle == 0) {
+    const pid_t self = getpid();
     pid_t orphan = fork();
     if (orphan == 0) {
-      while (getppid() == middle) usleep(1000);
+      while (getppid() == self) usleep(1000);
       pid_t now = getppid();
       if (write(report, &now, sizeof(now)) != sizeof(now)) _exit(1);
       execl("/bin/true", "true", marker.c_str(), nullptr);
