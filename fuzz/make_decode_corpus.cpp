@@ -23,6 +23,13 @@ int main(int argc, char** argv) {
   std::string dir = argv[1];
   ExecSpec exec;
   save(dir, "exec", exec_record(exec));
+  ExecSpec context = exec;
+  context.cgroup_id = 4242;
+  context.loginuid = 1000;
+  context.sessionid = 3;
+  context.pid_ns = 4026531836u;
+  context.tty = std::string(PS_TTY_NAME_LEN, 'p');  // unterminated
+  save(dir, "exec_context", exec_record(context));
   exec.argv = {"sh", "", std::string("\xff\x1b[31m", 6), ""};
   exec.exec_flags = PS_EXEC_SCRIPT;
   exec.filename = "./run.sh";
