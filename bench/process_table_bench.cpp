@@ -31,7 +31,8 @@ std::vector<Bytes> lifecycle(std::uint32_t pid, std::uint32_t parent) {
   test::ExecSpec exec;
   exec.task = task(pid, parent);
   exec.image = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java";
-  exec.argv = {"java", "-Xmx2g", "-Dconfig.file=/etc/app/app.conf", "-jar", "/srv/app/current/app.jar", "--port", "8080"};
+  exec.argv = {"java",   "-Xmx2g", "-Dconfig.file=/etc/app/app.conf", "-jar", "/srv/app/current/app.jar",
+               "--port", "8080"};
   return {test::fork_record(task(pid, parent), parent, (1000 + parent) * kTickNs), test::exec_record(exec),
           test::exit_record(task(pid, parent), 0, 5'000'000'000'000)};
 }

@@ -18,8 +18,8 @@ enum class Command { stream, tree };
 struct AppOptions {
   Command command = Command::stream;
   bool json = false;
-  bool ancestry = false;  // exec events carry the ancestors' uids and images
-  bool hash = false;      // --hash sha256
+  bool ancestry = false;       // exec events carry the ancestors' uids and images
+  bool hash = false;           // --hash sha256
   std::uint32_t tree_pid = 0;  // tree: only this subtree (0: the whole tree)
   ColorMode color = ColorMode::automatic;
   FilterOptions filter;

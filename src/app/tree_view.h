@@ -15,7 +15,6 @@ constexpr std::size_t kTreeWidth = 100;
 
 // Appends the tree below `root` (0: every process without a known parent) to `out`.
 // An error when `root` is not a live process.
-Result<std::size_t> render_tree(ProcessTable& table, UserNames& users, std::uint32_t root, bool json,
-                                std::string& out);
+Result<std::size_t> render_tree(ProcessTable& table, UserNames& users, std::uint32_t root, bool json, std::string& out);
 
 }  // namespace procsentry

@@ -12,7 +12,6 @@
 namespace procsentry {
 namespace {
 
-
 // A run of exactly 64 lowercase hex digits not adjacent to another hex digit.
 std::string_view hex64_in(std::string_view component) {
   constexpr std::size_t kIdLength = 64;
@@ -68,8 +67,8 @@ void CgroupPaths::rescan() {
   std::error_code ec;
   struct stat st {};
   if (::stat(mount_.c_str(), &st) == 0) paths_[st.st_ino] = "/";
-  for (fs::recursive_directory_iterator it(mount_, fs::directory_options::skip_permission_denied, ec), end;
-       it != end; it.increment(ec)) {
+  for (fs::recursive_directory_iterator it(mount_, fs::directory_options::skip_permission_denied, ec), end; it != end;
+       it.increment(ec)) {
     if (ec) break;
     if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
     if (::stat(it->path().c_str(), &st) != 0) continue;

@@ -117,7 +117,8 @@ void fill_context(const ps_exec_context& c, std::span<const std::uint8_t> record
   if (c.sessionid != PS_ID_UNSET) e.audit_session = c.sessionid;
   e.pid_ns = c.pid_ns;
   // A fixed array the kernel NUL-terminates; a hostile record may not, so stop at its end.
-  const char* tty = reinterpret_cast<const char*>(record.data()) + offsetof(ps_exec, context) + offsetof(ps_exec_context, tty);
+  const char* tty =
+      reinterpret_cast<const char*>(record.data()) + offsetof(ps_exec, context) + offsetof(ps_exec_context, tty);
   e.tty = std::string_view(tty, strnlen(tty, PS_TTY_NAME_LEN));
 }
 

@@ -64,7 +64,7 @@ struct Event {
   std::string script;  // absolute path of the script when is_script (derived: cwd + filename)
 
   // exec context, read by the kernel sensor
-  std::uint64_t cgroup_id = 0;          // 0: unknown
+  std::uint64_t cgroup_id = 0;  // 0: unknown
   std::optional<std::uint32_t> loginuid;
   std::optional<std::uint32_t> audit_session;
   std::uint32_t pid_ns = 0;  // 0: unknown
@@ -102,9 +102,9 @@ struct Event {
 
   // Lineage, from the process table. Views stay valid until the table applies this event.
   ProcessUid process_uid;
-  ProcessUid parent_uid;    // the parent at the time of the event (ppid), empty if unknown
-  Text parent_image;        // exec: what the parent runs
-  Text parent_argv_raw;     // exec: the parent's argv, NUL-separated
+  ProcessUid parent_uid;  // the parent at the time of the event (ppid), empty if unknown
+  Text parent_image;      // exec: what the parent runs
+  Text parent_argv_raw;   // exec: the parent's argv, NUL-separated
   struct Ancestor {
     std::uint32_t pid = 0;
     ProcessUid uid;

@@ -15,7 +15,7 @@ struct FinishedHash {
   std::uint32_t pid = 0;
   ProcessUid process_uid;
   std::string image;
-  std::string sha256;   // 64 hex digits, empty when `missing` says why
+  std::string sha256;  // 64 hex digits, empty when `missing` says why
   std::string missing;
 };
 

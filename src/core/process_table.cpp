@@ -188,7 +188,8 @@ bool ProcessTable::enrich(Event& event) {
   event.parent_uid = parent->process_uid;
   if (event.kind != EventKind::exec && event.kind != EventKind::create) return true;
   event.parent_image = text_of(parent->image);
-  event.parent_argv_raw = Text{parent->argv, true, parent->argv_truncated, static_cast<std::uint32_t>(parent->argv.size())};
+  event.parent_argv_raw =
+      Text{parent->argv, true, parent->argv_truncated, static_cast<std::uint32_t>(parent->argv.size())};
   if (!options_.ancestry) return true;
   // Parent first, up to pid 1; the bound also stops a cycle a corrupt table could hold.
   for (const ProcessRecord* a = parent; a != nullptr && event.ancestry.size() < kMaxAncestry;) {
@@ -213,8 +214,8 @@ void ProcessTable::apply(const Event& event) {
       r.process_uid = uid;
       r.comm.assign(event.task.comm);
       r.image.assign(event.image.bytes);
-      r.argv = keep_argv(event.kind == EventKind::exec ? event.argv_raw.bytes : event.command_line.bytes,
-                         r.argv_truncated);
+      r.argv =
+          keep_argv(event.kind == EventKind::exec ? event.argv_raw.bytes : event.command_line.bytes, r.argv_truncated);
       r.argv_truncated = r.argv_truncated || event.argv_raw.truncated;
       r.cgroup_id = event.cgroup_id;
       r.cgroup.assign(event.cgroup);

@@ -30,7 +30,7 @@ struct ProcessRecord {
   std::string argv;  // NUL-separated, at most kArgvKept bytes
   bool argv_truncated = false;
   std::uint64_t cgroup_id = 0;
-  std::string cgroup;  // seeded processes: from /proc/PID/cgroup (the sensor gives cgroup_id)
+  std::string cgroup;   // seeded processes: from /proc/PID/cgroup (the sensor gives cgroup_id)
   bool seeded = false;  // known from /proc, not from an event
 };
 

@@ -31,7 +31,8 @@ ProcessUidScheme ProcessUidScheme::for_this_machine() {
 
 ProcessUid ProcessUidScheme::make(std::uint32_t pid, std::uint64_t start_ticks) const {
   ProcessUid uid;
-  auto result = fmt::format_to_n(uid.text_, sizeof(uid.text_), "{}-{}-{}", std::string_view(boot_, 8), pid, start_ticks);
+  auto result =
+      fmt::format_to_n(uid.text_, sizeof(uid.text_), "{}-{}-{}", std::string_view(boot_, 8), pid, start_ticks);
   uid.length_ = static_cast<std::uint8_t>(std::min(result.size, sizeof(uid.text_)));
   return uid;
 }

@@ -24,6 +24,25 @@ void append_digits(std::string& out, std::int64_t value, int width) {
   out.append(digits, static_cast<std::size_t>(width));
 }
 
+// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's civil_from_days):
+// pure arithmetic, where gmtime_r takes libc's time-zone lock and snprintf parses a format.
+void civil_from_days(std::int64_t days, std::int64_t& year, int& month, int& day) {
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  year = yoe + era * 400 + (month <= 2);
+}
+
+void append_two(char*& at, std::int64_t value) {
+  *at++ = static_cast<char>('0' + value / 10);
+  *at++ = static_cast<char>('0' + value % 10);
+}
+
 }  // namespace
 
 void Rfc3339Formatter::append(std::string& out, std::int64_t epoch_ns) {
@@ -31,12 +50,39 @@ void Rfc3339Formatter::append(std::string& out, std::int64_t epoch_ns) {
   std::int64_t fraction = 0;
   split(epoch_ns, second, fraction);
   if (second != cached_second_) {
-    std::time_t t = static_cast<std::time_t>(second);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    int n = std::snprintf(prefix_, sizeof(prefix_), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                          tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    prefix_len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
+    std::int64_t days = second / 86400;
+    std::int64_t in_day = second % 86400;
+    if (in_day < 0) {
+      in_day += 86400;
+      --days;
+    }
+    std::int64_t year = 0;
+    int month = 0;
+    int day = 0;
+    civil_from_days(days, year, month, day);
+    if (year >= 0 && year <= 9999) {
+      char* at = prefix_;
+      append_two(at, year / 100);
+      append_two(at, year % 100);
+      *at++ = '-';
+      append_two(at, month);
+      *at++ = '-';
+      append_two(at, day);
+      *at++ = 'T';
+      append_two(at, in_day / 3600);
+      *at++ = ':';
+      append_two(at, in_day / 60 % 60);
+      *at++ = ':';
+      append_two(at, in_day % 60);
+      prefix_len_ = static_cast<std::size_t>(at - prefix_);
+    } else {  // only a hostile timestamp gets here
+      std::time_t t = static_cast<std::time_t>(second);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      int n = std::snprintf(prefix_, sizeof(prefix_), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      prefix_len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
     cached_second_ = second;
   }
   out.append(prefix_, prefix_len_);

@@ -33,14 +33,15 @@ struct FileIdentity {
 
 struct FileIdentityHash {
   std::size_t operator()(const FileIdentity& f) const {
-    return std::hash<std::uint64_t>()(f.inode * 0x9e3779b97f4a7c15ULL ^ f.device ^ static_cast<std::uint64_t>(f.mtime_ns));
+    return std::hash<std::uint64_t>()(f.inode * 0x9e3779b97f4a7c15ULL ^ f.device ^
+                                      static_cast<std::uint64_t>(f.mtime_ns));
   }
 };
 
 class ImageHasher final : public ExecHasher {
  public:
-  static constexpr std::size_t kMaxPending = 256;    // files waiting for the worker
-  static constexpr std::size_t kMaxCached = 16384;   // distinct files remembered
+  static constexpr std::size_t kMaxPending = 256;   // files waiting for the worker
+  static constexpr std::size_t kMaxCached = 16384;  // distinct files remembered
 
   explicit ImageHasher(std::string proc_root = "/proc");
   ~ImageHasher() override;

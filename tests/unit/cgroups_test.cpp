@@ -16,7 +16,9 @@ const std::string kId = "4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f2a4b6c8
 TEST(ContainerId, FromRuntimesCgroupPaths) {
   EXPECT_EQ(container_id_from_cgroup("/system.slice/docker-" + kId + ".scope"), kId);
   EXPECT_EQ(container_id_from_cgroup("/docker/" + kId), kId);
-  EXPECT_EQ(container_id_from_cgroup("/system.slice/containerd.service/kubepods-besteffort-pod1.slice:cri-containerd:" + kId), kId);
+  EXPECT_EQ(
+      container_id_from_cgroup("/system.slice/containerd.service/kubepods-besteffort-pod1.slice:cri-containerd:" + kId),
+      kId);
   EXPECT_EQ(container_id_from_cgroup("/kubepods.slice/kubepods-pod1.slice/cri-containerd-" + kId + ".scope"), kId);
   EXPECT_EQ(container_id_from_cgroup("/machine.slice/libpod-" + kId + ".scope/container"), kId);
   EXPECT_EQ(container_id_from_cgroup("/kubepods/burstable/pod1/crio-" + kId + ".scope"), kId);

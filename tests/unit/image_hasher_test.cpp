@@ -103,7 +103,8 @@ TEST_F(ImageHasherTest, AGoneImageSaysWhy) {
 TEST_F(ImageHasherTest, EventThreadAndWorkerRace) {
   ImageHasher hasher;
   std::vector<std::string> paths;
-  for (int i = 0; i < 64; ++i) paths.push_back(write("f" + std::to_string(i), std::string(static_cast<std::size_t>(1000 + i), 'a')));
+  for (int i = 0; i < 64; ++i)
+    paths.push_back(write("f" + std::to_string(i), std::string(static_cast<std::size_t>(1000 + i), 'a')));
   std::size_t pending = 0;
   std::map<std::string, std::string> digest;  // path -> sha256 from any answer
   std::vector<FinishedHash> done;

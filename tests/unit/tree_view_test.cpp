@@ -27,7 +27,13 @@ class TreeViewTest : public ::testing::Test {
     proc_.add(FakeProcess{2, 0, 5, "kthreadd", "", {}, 0, "/"});
     proc_.add(FakeProcess{10, 1, 50, "sshd", "/usr/sbin/sshd", {"sshd", "-D"}, 0, "/system.slice/ssh.service"});
     proc_.add(FakeProcess{20, 10, 60, "bash", "/usr/bin/bash", {"-bash"}, 0, "/user.slice"});
-    proc_.add(FakeProcess{30, 20, 70, "evil", "/tmp/evil", {"evil", "\x1b[31mred\nline", std::string(300, 'x')}, 0,
+    proc_.add(FakeProcess{30,
+                          20,
+                          70,
+                          "evil",
+                          "/tmp/evil",
+                          {"evil", "\x1b[31mred\nline", std::string(300, 'x')},
+                          0,
                           "/system.slice/docker-" + id + ".scope"});
     proc_.add(FakeProcess{21, 10, 61, "bash", "/usr/bin/bash", {"-bash"}, 0, "/user.slice"});
     table_.seed_from_proc();

@@ -94,7 +94,8 @@ void write_exec_context(ObjectWriter& o, const Event& e) {
       ObjectWriter item(a);
       item.number("pid", e.ancestry[i].pid);
       item.string("process_uid", e.ancestry[i].uid.view());
-      item.text("image", Text{e.ancestry[i].image, true, false, static_cast<std::uint32_t>(e.ancestry[i].image.size())});
+      item.text("image",
+                Text{e.ancestry[i].image, true, false, static_cast<std::uint32_t>(e.ancestry[i].image.size())});
       item.end();
     }
     a += ']';
