@@ -1,5 +1,6 @@
 // Exec-storm benchmarks of the real monitor (run as root):
-//   storm_bench monitor  [--execs N] [--workers W]   procsentry's CPU per 1,000 events, delivery latency, peak RSS
+//   storm_bench monitor  [--execs N] [--workers W] [-- OPTIONS]   procsentry's CPU per 1,000 events, delivery
+//                                                   latency, peak RSS (OPTIONS go to procsentry, e.g. --hash sha256)
 //   storm_bench kernel   [--execs N] [--pairs P]     the storm's own sys CPU per exec, sensor attached vs detached
 // Exec rate on small VMs drifts, so the kernel comparison interleaves attached/detached runs and
 // reports the ratio of each pair, not of two long averages.
@@ -71,6 +72,9 @@ struct Monitor {
   int err = -1;
 };
 
+// Options after "--" on our command line go to procsentry (e.g. -- --hash sha256 --ancestry).
+std::vector<std::string> g_monitor_options;
+
 Monitor start_monitor(const std::string& binary, bool read_stdout) {
   int out[2];
   int err[2];
@@ -85,7 +89,12 @@ Monitor start_monitor(const std::string& binary, bool read_stdout) {
       dup2(devnull, STDOUT_FILENO);
     }
     dup2(err[1], STDERR_FILENO);
-    execl(binary.c_str(), binary.c_str(), "--json", static_cast<char*>(nullptr));
+    std::vector<std::string> args{binary, "--json"};
+    args.insert(args.end(), g_monitor_options.begin(), g_monitor_options.end());
+    std::vector<char*> ptrs;
+    for (auto& a : args) ptrs.push_back(a.data());
+    ptrs.push_back(nullptr);
+    execv(binary.c_str(), ptrs.data());
     _exit(127);
   }
   close(out[1]);
@@ -263,7 +272,7 @@ int kernel_cost(const std::string& binary, int execs, int pairs) {
 }
 
 int arg(int argc, char** argv, const char* name, int fallback) {
-  for (int i = 2; i + 1 < argc; ++i) {
+  for (int i = 2; i + 1 < argc && std::strcmp(argv[i], "--") != 0; ++i) {
     if (std::strcmp(argv[i], name) == 0) return std::atoi(argv[i + 1]);
   }
   return fallback;
@@ -274,11 +283,15 @@ int arg(int argc, char** argv, const char* name, int fallback) {
 int main(int argc, char** argv) {
   if (argc < 2 || geteuid() != 0) {
     std::fprintf(stderr,
-                 "usage (as root): storm_bench monitor [--execs N] [--workers W] | kernel [--execs N] [--pairs P]\n");
+                 "usage (as root): storm_bench monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | kernel [--execs N] "
+                 "[--pairs P]\n");
     return 2;
   }
   std::string binary = PROCSENTRY_BINARY;
   std::string mode = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) g_monitor_options.assign(argv + i + 1, argv + argc);
+  }
   if (mode == "monitor") return monitor_cost(binary, arg(argc, argv, "--execs", 4000), arg(argc, argv, "--workers", 4));
   if (mode == "kernel") return kernel_cost(binary, arg(argc, argv, "--execs", 1000), arg(argc, argv, "--pairs", 10));
   std::fprintf(stderr, "storm_bench: unknown mode '%s'\n", mode.c_str());
