@@ -282,9 +282,10 @@ int arg(int argc, char** argv, const char* name, int fallback) {
 
 int main(int argc, char** argv) {
   if (argc < 2 || geteuid() != 0) {
-    std::fprintf(stderr,
-                 "usage (as root): storm_bench monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | kernel [--execs N] "
-                 "[--pairs P]\n");
+    std::fprintf(
+        stderr,
+        "usage (as root): storm_bench monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | kernel [--execs N] "
+        "[--pairs P]\n");
     return 2;
   }
   std::string binary = PROCSENTRY_BINARY;

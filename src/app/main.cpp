@@ -34,7 +34,7 @@ std::unique_ptr<procsentry::Sink> make_sink(const procsentry::AppOptions& option
   if (options.json) return std::make_unique<JsonLinesSink>(STDOUT_FILENO);
   bool color =
       options.color == ColorMode::always || (options.color == ColorMode::automatic && isatty(STDOUT_FILENO) == 1);
-  return std::make_unique<TerminalSink>(STDOUT_FILENO, color);
+  return std::make_unique<TerminalSink>(STDOUT_FILENO, color, options.long_form);
 }
 
 // procsentry tree: needs no sensor, only /proc.

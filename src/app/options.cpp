@@ -44,6 +44,7 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   app.add_option("--replay", o.replay, "read raw wire records from FILE instead of the kernel (no root needed)");
   app.add_option("--save-raw", o.save_raw, "also append every raw wire record to FILE (created 0600), for --replay");
   app.add_flag("--verbose", o.sensor.verbose, "show libbpf's and the verifier's messages");
+  app.add_flag("--long", o.long_form, "table: also show each event's process_uid, parent_uid and exec context");
   app.add_flag("--ancestry", o.ancestry, "exec events also carry every ancestor's process_uid and image");
   std::string hash;
   app.add_option("--hash", hash, "also report each exec'd image's hash (computed off the event path): sha256")

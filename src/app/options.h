@@ -18,6 +18,7 @@ enum class Command { stream, tree };
 struct AppOptions {
   Command command = Command::stream;
   bool json = false;
+  bool long_form = false;      // table: identity and context on every line
   bool ancestry = false;       // exec events carry the ancestors' uids and images
   bool hash = false;           // --hash sha256
   std::uint32_t tree_pid = 0;  // tree: only this subtree (0: the whole tree)

@@ -102,9 +102,11 @@ struct Event {
 
   // Lineage, from the process table. Views stay valid until the table applies this event.
   ProcessUid process_uid;
-  ProcessUid parent_uid;  // the parent at the time of the event (ppid), empty if unknown
-  Text parent_image;      // exec: what the parent runs
-  Text parent_argv_raw;   // exec: the parent's argv, NUL-separated
+  ProcessUid parent_uid;       // the parent at the time of the event (ppid), empty if unknown
+  Text parent_image;           // exec: what the parent runs
+  Text parent_argv_raw;        // exec: the parent's argv, NUL-separated
+  bool seeded = false;         // fork/exit: what the table knew of the process came from /proc
+  bool parent_seeded = false;  // exec, fork: what it knew of the parent came from /proc
   struct Ancestor {
     std::uint32_t pid = 0;
     ProcessUid uid;

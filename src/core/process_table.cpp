@@ -177,17 +177,24 @@ bool ProcessTable::enrich(Event& event) {
 
   if (event.kind == EventKind::fork) {
     event.parent_uid = scheme_.from_raw_start(event.parent_pid, event.parent_start_time_raw_ns);
-    if (const ProcessRecord* parent = lookup(event.parent_pid)) event.known_image = text_of(parent->image);
+    if (const ProcessRecord* parent = lookup(event.parent_pid)) {
+      event.known_image = text_of(parent->image);
+      event.parent_seeded = parent->seeded;
+    }
     return true;
   }
   if (event.kind == EventKind::exit) {
-    if (const ProcessRecord* self = lookup(event.task.pid)) event.known_image = text_of(self->image);
+    if (const ProcessRecord* self = lookup(event.task.pid)) {
+      event.known_image = text_of(self->image);
+      event.seeded = self->seeded;
+    }
   }
   const ProcessRecord* parent = lookup(event.task.ppid);
   if (parent == nullptr) return true;
   event.parent_uid = parent->process_uid;
   if (event.kind != EventKind::exec && event.kind != EventKind::create) return true;
   event.parent_image = text_of(parent->image);
+  event.parent_seeded = parent->seeded;
   event.parent_argv_raw =
       Text{parent->argv, true, parent->argv_truncated, static_cast<std::uint32_t>(parent->argv.size())};
   if (!options_.ancestry) return true;

@@ -160,11 +160,13 @@ TEST_F(ProcessContext, ProcessesOlderThanTheMonitorAreSeeded) {
   EXPECT_EQ(child->at("parent_uid"), parent_uid);
   EXPECT_EQ(child->at("parent_image"), parent_image);
   EXPECT_EQ(child->at("parent_argv"), (nlohmann::json{"sh", "-c", script}));
+  EXPECT_EQ(child->value("parent_seeded", false), true);
   auto exits = monitor.of(parent, "exit");
   ASSERT_EQ(exits.size(), 1u);
   EXPECT_EQ(exits[0].at("process_uid"), parent_uid);
   EXPECT_EQ(exits[0].at("image"), parent_image);
   EXPECT_EQ(exits[0].at("exit_code"), 7);
+  EXPECT_EQ(exits[0].value("seeded", false), true);
 }
 
 // middle forks an orphan and exits; the orphan waits until the kernel has reparented it,

@@ -252,3 +252,98 @@ TEST_F(TerminalSinkTest, TruncatedArgvAndScriptAreSaid) {
 
 }  // namespace
 }  // namespace procsentry
+
+namespace procsentry {
+namespace {
+
+// An exec with every context field the table and the kernel can give it.
+void add_context(OwnedExec& x, const std::string& parent_argv) {
+  ProcessUidScheme scheme("b44953de", 10'000'000);
+  x.event.process_uid = scheme.make(4242, 900);
+  x.event.parent_uid = scheme.make(4100, 800);
+  x.event.group = "staff";
+  x.event.loginuid = 1000;
+  x.event.audit_session = 3;
+  x.event.tty = "pts3";
+  x.event.pid_ns = 4026531836u;
+  x.event.cgroup_id = 77;
+  x.event.cgroup = "/system.slice/docker-0123.scope";
+  x.event.container_id = "0123456789abcdef0123";
+  x.event.parent_image = Text{"/usr/bin/bash", true, false, 13};
+  x.event.parent_argv_raw = Text{parent_argv, true, false, static_cast<std::uint32_t>(parent_argv.size())};
+  x.event.parent_seeded = true;
+  x.event.ancestry.push_back(Event::Ancestor{4100, scheme.make(4100, 800), "/usr/bin/bash"});
+  x.event.ancestry.push_back(Event::Ancestor{1, scheme.make(1, 5), ""});
+  x.event.sha256_missing = "pending";
+}
+
+TEST(JsonLinesSink, ExecContextAndLineage) {
+  OwnedExec x({"ls"});
+  const std::string parent_argv("bash\0-c\0\x1b[1m\xff\0", 13);
+  add_context(x, parent_argv);
+  auto j = to_json(x.event);
+  EXPECT_EQ(j["process_uid"], "b44953de-4242-900");
+  EXPECT_EQ(j["parent_uid"], "b44953de-4100-800");
+  EXPECT_EQ(j["group"], "staff");
+  EXPECT_EQ(j["loginuid"], 1000);
+  EXPECT_EQ(j["session_id"], 3);
+  EXPECT_EQ(j["tty"], "pts3");
+  EXPECT_EQ(j["pid_ns"], 4026531836u);
+  EXPECT_EQ(j["cgroup_id"], 77);
+  EXPECT_EQ(j["cgroup"], "/system.slice/docker-0123.scope");
+  EXPECT_EQ(j["container_id"], "0123456789abcdef0123");
+  EXPECT_EQ(j["parent_image"], "/usr/bin/bash");
+  EXPECT_EQ(j["parent_argv"].size(), 3u);
+  EXPECT_EQ(j["parent_argv"][1], "-c");
+  EXPECT_EQ(base64_decode(j["parent_argv_b64"]), parent_argv);  // lossless, like argv
+  EXPECT_EQ(j["parent_seeded"], true);
+  ASSERT_EQ(j["ancestry"].size(), 2u);
+  EXPECT_EQ(j["ancestry"][0]["pid"], 4100);
+  EXPECT_EQ(j["ancestry"][0]["image"], "/usr/bin/bash");
+  EXPECT_FALSE(j["ancestry"][1].contains("image")) << "unknown, so omitted";
+  EXPECT_EQ(j["sha256_missing"], "pending");
+  EXPECT_FALSE(j.contains("sha256"));
+}
+
+TEST(JsonLinesSink, HashEvent) {
+  Event e;
+  e.kind = EventKind::hash;
+  e.time_ns = kTime;
+  e.task.pid = 7;
+  e.task.posix = false;
+  e.process_uid = ProcessUidScheme("ab", 1).make(7, 1);
+  e.image = Text{"/usr/bin/x", true, false, 10};
+  e.sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  auto j = to_json(e);
+  EXPECT_EQ(j["event"], "hash");
+  EXPECT_EQ(j["process_uid"], "ab000000-7-1");
+  EXPECT_EQ(j["image"], "/usr/bin/x");
+  EXPECT_EQ(j["sha256"], e.sha256);
+  EXPECT_FALSE(j.contains("uid"));
+}
+
+TEST(TerminalSinkLong, CarriesIdentityAndContextEscaped) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  OwnedExec x({"ls"});
+  add_context(x, std::string("bash\0", 5));
+  x.event.cwd = Text{"/tmp/\x1b[31m x", true, false, 12};
+  TerminalSink sink(-1, false, true);
+  std::string out;
+  sink.format(out, x.event);
+  EXPECT_NE(out.find(" {uid=b44953de-4242-900 parent_uid=b44953de-4100-800 cwd='/tmp/\\e[31m x' group=staff "
+                     "loginuid=1000 session=3 tty=pts3 pid_ns=4026531836 cgroup=/system.slice/docker-0123.scope "
+                     "container=0123456789abcdef0123 parent=/usr/bin/bash ancestor=/usr/bin/bash "
+                     "ancestor=b44953de-1-5 sha256=pending}"),
+            std::string::npos)
+      << out;
+  for (char c : out) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20) << out;
+  TerminalSink short_form(-1, false);
+  std::string plain;
+  short_form.format(plain, x.event);
+  EXPECT_EQ(plain.find('{'), std::string::npos);
+  EXPECT_NE(plain.find("[container 0123456789ab]"), std::string::npos) << plain;
+}
+
+}  // namespace
+}  // namespace procsentry

@@ -94,8 +94,8 @@ void write_exec_context(ObjectWriter& o, const Event& e) {
       ObjectWriter item(a);
       item.number("pid", e.ancestry[i].pid);
       item.string("process_uid", e.ancestry[i].uid.view());
-      item.text("image",
-                Text{e.ancestry[i].image, true, false, static_cast<std::uint32_t>(e.ancestry[i].image.size())});
+      const std::string_view image = e.ancestry[i].image;  // empty: unknown (kernel thread)
+      item.text("image", Text{image, !image.empty(), false, static_cast<std::uint32_t>(image.size())});
       item.end();
     }
     a += ']';
@@ -127,6 +127,8 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
     return;
   }
   if (!e.parent_uid.empty()) o.string("parent_uid", e.parent_uid.view());
+  if (e.seeded) o.boolean("seeded", true);
+  if (e.parent_seeded) o.boolean("parent_seeded", true);
   if (e.task.posix) {
     o.number("tid", e.task.tid);
     o.number("ppid", e.task.ppid);

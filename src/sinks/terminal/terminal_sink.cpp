@@ -155,6 +155,38 @@ void TerminalSink::format(std::string& out, const Event& e) {
     case EventKind::lost:
       break;
   }
+  if (long_form_) append_context(out, e);
+}
+
+// " {key=value ...}": every value escaped, so the pairs cannot be forged either.
+void TerminalSink::append_context(std::string& out, const Event& e) {
+  bool first = true;
+  auto pair = [&](std::string_view key, std::string_view value) {
+    if (value.empty()) return;
+    out += first ? " {" : " ";
+    first = false;
+    out += key;
+    out += '=';
+    append_shell_quoted(out, value);
+  };
+  auto number = [&](std::string_view key, std::uint64_t value) { pair(key, fmt::format_int(value).str()); };
+  pair("uid", e.process_uid.view());
+  pair("parent_uid", e.parent_uid.view());
+  if (e.kind == EventKind::exec) {
+    pair("cwd", e.cwd.bytes);
+    pair("group", e.group);
+    if (e.loginuid) number("loginuid", *e.loginuid);
+    if (e.audit_session) number("session", *e.audit_session);
+    pair("tty", e.tty);
+    if (e.pid_ns != 0) number("pid_ns", e.pid_ns);
+    pair("cgroup", e.cgroup);
+    pair("container", e.container_id);
+    pair("parent", e.parent_image.bytes);
+    for (const auto& a : e.ancestry) pair("ancestor", a.image.empty() ? a.uid.view() : a.image);
+    pair("sha256", e.sha256_missing);
+  }
+  if (e.seeded) pair("seeded", "yes");
+  if (!first) out += '}';
 }
 
 void TerminalSink::write(const Event& event) {

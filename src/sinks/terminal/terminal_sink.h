@@ -9,7 +9,8 @@ namespace procsentry {
 
 class TerminalSink final : public Sink {
  public:
-  TerminalSink(int fd, bool color) : out_(fd), color_(color) {}
+  // long_form: each line also carries the event's identity and context as key=value pairs.
+  TerminalSink(int fd, bool color, bool long_form = false) : out_(fd), color_(color), long_form_(long_form) {}
   void write(const Event& event) override;
   void flush() override { out_.flush(); }
   bool failed() const override { return out_.failed(); }
@@ -20,7 +21,10 @@ class TerminalSink final : public Sink {
 
  private:
   FdOutput out_;
+  void append_context(std::string& out, const Event& event);
+
   bool color_;
+  bool long_form_;
   bool header_written_ = false;
   LocalClockFormatter clock_;
   std::string cell_;  // reused scratch for one escaped cell

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   if (options.json) {
     sink = std::make_unique<JsonLinesSink>(out);
   } else {
-    sink = std::make_unique<TerminalSink>(out, options.color == ColorMode::always);
+    sink = std::make_unique<TerminalSink>(out, options.color == ColorMode::always, options.long_form);
   }
   EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
 
