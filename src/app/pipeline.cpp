@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "core/clock.h"
@@ -10,6 +11,7 @@ namespace procsentry {
 namespace {
 // Enough to show what is wrong without flooding the terminal if a sensor goes bad.
 constexpr std::uint64_t kDecodeErrorsShown = 5;
+constexpr std::chrono::seconds kPruneInterval{5};
 }  // namespace
 
 std::uint64_t PipelineStats::events() const {
@@ -46,7 +48,13 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
   stats_.by_kind[static_cast<std::size_t>(event.kind)]++;
   if (event.kind == EventKind::lost) {
     stats_.lost_records += event.lost_count;
-    enrich_.table.prune_vanished();  // the lost records may have held exits
+    // The lost records may have held exits. Pruning reads /proc for every process, so it
+    // runs at most once per kPruneInterval however many lost records an overload brings.
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_prune_ >= kPruneInterval) {
+      enrich_.table.prune_vanished();
+      last_prune_ = now;
+    }
   }
   if (filter_.matches(event)) {
     if (event.kind == EventKind::exec && enrich_.hasher != nullptr) enrich_.hasher->describe(event);

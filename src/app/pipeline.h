@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 
@@ -49,6 +50,7 @@ class EventPipeline final : public RecordHandler {
   Decoder& decoder_;
   Enrichment enrich_;
   Event hash_event_;
+  std::chrono::steady_clock::time_point last_prune_{};
   const Filter& filter_;
   Sink& sink_;
   std::FILE* diagnostics_;
