@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   clang llvm libclang-rt-dev bpftool libbpf-dev libelf-dev zlib1g-dev
-  libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev libssl-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev libssl-dev libsqlite3-dev
 )
 if [[ ${1:-} == --for-tests ]]; then
   packages+=(clang-format mingw-w64 wine64)

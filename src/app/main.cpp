@@ -18,8 +18,11 @@
 #include "core/clock.h"
 #include "hashing/image_hasher.h"
 #include "sinks/json_lines/json_lines_sink.h"
+#include "sinks/tee_sink.h"
 #include "sinks/terminal/terminal_sink.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
+#include "store/event_query.h"
+#include "store/store_sink.h"
 
 namespace {
 
@@ -55,6 +58,41 @@ int print_tree(const procsentry::AppOptions& options) {
   return output.failed() ? kExitRuntimeError : 0;
 }
 
+// procsentry query: read-only, no sensor.
+int query_store(const procsentry::AppOptions& options) {
+  using namespace procsentry;
+  QueryOptions q;
+  const std::int64_t now = ClockMapping::now_epoch_ns();
+  for (auto [text, target] : {std::pair{&options.since, &q.since_ns}, std::pair{&options.until, &q.until_ns}}) {
+    if (text->empty()) continue;
+    auto t = parse_time(*text, now);
+    if (!t) {
+      fmt::print(stderr, "procsentry: {}\n", t.error().message);
+      return kExitCannotStart;
+    }
+    *target = *t;
+  }
+  q.pids = options.query_pids;
+  q.uids = options.query_uids;
+  q.users = options.query_users;
+  q.image_glob = options.image_glob;
+  q.argv_substring = options.argv_substring;
+  q.process_uid = options.process_uid;
+  q.tree = options.query_tree;
+  q.json = options.json;
+  q.sql = options.sql;
+  std::string out;
+  auto rows = run_query(options.db.empty() ? default_database_path() : options.db, q, out);
+  if (!rows) {
+    fmt::print(stderr, "procsentry: {}\n", rows.error().message);
+    return kExitRuntimeError;
+  }
+  FdOutput output(STDOUT_FILENO);
+  output.buffer() = std::move(out);
+  output.flush();
+  return output.failed() ? kExitRuntimeError : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,11 +105,54 @@ int main(int argc, char** argv) {
   if (parsed->exit_code >= 0) return parsed->exit_code;
   const AppOptions& options = parsed->options;
   if (options.command == Command::tree) return print_tree(options);
+  if (options.command == Command::query) return query_store(options);
 
   install_stop_handlers();
   Filter filter(options.filter);
   UserNames users;
-  auto sink = make_sink(options);
+  // The sinks: the live stream, or (record) the event store, plus the live stream with --print.
+  std::unique_ptr<EventStore> store;
+  std::unique_ptr<StoreSink> store_sink;
+  std::unique_ptr<Sink> live;
+  std::unique_ptr<TeeSink> tee;
+  Sink* sink = nullptr;
+  const std::string db_path = options.db.empty() ? default_database_path() : options.db;
+  if (options.command == Command::record) {
+    RetentionOptions retention;
+    if (!options.keep.empty()) {
+      auto keep = parse_duration(options.keep);
+      if (!keep) {
+        fmt::print(stderr, "procsentry: --keep: {}\n", keep.error().message);
+        return kExitCannotStart;
+      }
+      retention.keep_ns = *keep;
+    }
+    if (!options.max_size.empty()) {
+      auto size = parse_size(options.max_size);
+      if (!size) {
+        fmt::print(stderr, "procsentry: --max-size: {}\n", size.error().message);
+        return kExitCannotStart;
+      }
+      retention.max_bytes = *size;
+    }
+    auto opened = EventStore::open(db_path);
+    if (!opened) {
+      fmt::print(stderr, "procsentry: {}\n", opened.error().message);
+      return kExitCannotStart;
+    }
+    store = std::move(*opened);
+    store_sink = std::make_unique<StoreSink>(*store, retention, stderr);
+    std::vector<Sink*> sinks{store_sink.get()};
+    if (options.print) {
+      live = make_sink(options);
+      sinks.push_back(live.get());
+    }
+    tee = std::make_unique<TeeSink>(std::move(sinks));
+    sink = tee.get();
+  } else {
+    live = make_sink(options);
+    sink = live.get();
+  }
   std::unique_ptr<FdOutput> raw;
   if (!options.save_raw.empty()) {
     int fd = open(options.save_raw.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -123,5 +204,10 @@ int main(int argc, char** argv) {
   sink->flush();
   pipeline.on_batch_end();
   print_summary(stderr, pipeline.stats(), (*source)->drops());
+  if (store_sink) {
+    store_sink->finish();
+    fmt::print(stderr, "procsentry: {} events recorded to {}{}\n", store_sink->stored(), db_path,
+               store_sink->dropped() == 0 ? "" : fmt::format(" ({} could not be written)", store_sink->dropped()));
+  }
   return status;
 }

@@ -54,6 +54,28 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   tree->add_option("--pid", o.tree_pid, "only the subtree of this process");
   tree->add_flag("--json", o.json, "one JSON object per process, in tree order");
 
+  CLI::App* record = app.add_subcommand("record", "stream events into the SQLite event store");
+  record->add_option("--db", o.db, "database file (default /var/lib/procsentry/events.db as root)");
+  record->add_flag("--print", o.print, "also show the live stream (the table, or JSON with --json)");
+  record->add_option("--keep", o.keep, "delete events older than this while recording, e.g. 7d, 12h");
+  record->add_option("--max-size", o.max_size, "keep the database under this size, e.g. 1G, 500M");
+  record->add_flag("--json", o.json, "with --print: JSON Lines");
+
+  CLI::App* query = app.add_subcommand("query", "search the event store (read-only)");
+  query->add_option("--db", o.db, "database file (default /var/lib/procsentry/events.db as root)");
+  query->add_option("--since", o.since, "from this time: 2026-11-24T03:00:00Z, '2026-11-24 03:00' (local), or 3h ago");
+  query->add_option("--until", o.until, "before this time (same forms)");
+  query->add_option("--pid", o.query_pids, "only these pids")->delimiter(',');
+  query->add_option("--uid", o.query_uids, "only these uids")->delimiter(',');
+  query->add_option("--user", o.query_users, "only these user names")->delimiter(',');
+  query->add_option("--image", o.image_glob, "only images matching this glob");
+  query->add_option("--argv", o.argv_substring, "only command lines containing this text");
+  query->add_option("--process-uid", o.process_uid, "only this process (with --tree: its lineage and descendants)");
+  query->add_flag("--tree", o.query_tree, "with --process-uid: also its recorded ancestors and descendants");
+  query->add_option("--sql", o.sql, "run this read-only SQL and print rows as JSON (table: events)");
+  query->add_flag("--json", o.json, "JSON Lines, as recorded");
+  app.fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -66,6 +88,9 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   o.sensor.exec_failed = !no_exec_failed;
   o.hash = !hash.empty();
   if (tree->parsed()) o.command = Command::tree;
+  if (record->parsed()) o.command = Command::record;
+  if (query->parsed()) o.command = Command::query;
+  if (o.query_tree && o.process_uid.empty()) return Error{"--tree needs --process-uid (see procsentry query --help)"};
   for (const auto& name : events) o.filter.events.push_back(*event_kind_from_string(name));
   return parsed;
 }

@@ -13,7 +13,7 @@ namespace procsentry {
 
 enum class ColorMode { automatic, always, never };
 
-enum class Command { stream, tree };
+enum class Command { stream, tree, record, query };
 
 struct AppOptions {
   Command command = Command::stream;
@@ -22,6 +22,15 @@ struct AppOptions {
   bool ancestry = false;       // exec events carry the ancestors' uids and images
   bool hash = false;           // --hash sha256
   std::uint32_t tree_pid = 0;  // tree: only this subtree (0: the whole tree)
+
+  // record and query
+  std::string db;  // empty: default_database_path()
+  bool print = false;
+  std::string keep, max_size;  // record retention, as given ("7d", "1G")
+  std::string since, until, argv_substring, process_uid, sql, image_glob;
+  std::vector<std::uint32_t> query_pids, query_uids;
+  std::vector<std::string> query_users;
+  bool query_tree = false;
   ColorMode color = ColorMode::automatic;
   FilterOptions filter;
   std::string replay;    // read raw wire records from this file instead of the kernel

@@ -1,0 +1,236 @@
+#include "store/event_query.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <charconv>
+#include <ctime>
+#include <memory>
+
+#include "core/text_escape.h"
+#include "core/time_format.h"
+
+namespace procsentry {
+namespace {
+
+using Db = std::unique_ptr<sqlite3, decltype(&sqlite3_close)>;
+using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
+
+Result<Db> open_read_only(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw, sqlite3_close);
+  if (rc != SQLITE_OK) {
+    return Error{fmt::format("cannot open the database {}: {} (record first: procsentry record --db {})", path,
+                             raw != nullptr ? sqlite3_errmsg(raw) : "out of memory", path)};
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_exec(raw, "PRAGMA query_only=1", nullptr, nullptr, nullptr);
+  return db;
+}
+
+Result<std::int64_t> parse_number_with_suffix(const std::string& text, std::int64_t& value, std::string_view& suffix) {
+  auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (err != std::errc() || end == text.data() || value < 0) return Error{"not a number"};
+  suffix = std::string_view(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  return value;
+}
+
+void append_row_json(std::string& out, sqlite3_stmt* stmt) {
+  out += '{';
+  for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+    if (i != 0) out += ',';
+    append_json_string(out, sqlite3_column_name(stmt, i));
+    out += ':';
+    switch (sqlite3_column_type(stmt, i)) {
+      case SQLITE_INTEGER:
+        out += std::to_string(sqlite3_column_int64(stmt, i));
+        break;
+      case SQLITE_FLOAT:
+        out += fmt::format("{}", sqlite3_column_double(stmt, i));
+        break;
+      case SQLITE_NULL:
+        out += "null";
+        break;
+      default: {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+        append_json_string(out, std::string_view(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))));
+      }
+    }
+  }
+  out += "}\n";
+}
+
+std::string_view column_text(sqlite3_stmt* stmt, int i) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+  return text == nullptr ? std::string_view()
+                         : std::string_view(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
+}
+
+constexpr std::string_view kTableHeader =
+    "TIME                            EVENT       PID     PPID    USER     IMAGE                                    "
+    "ARGS";
+
+// One table line from the selected columns: time_ns, event, pid, ppid, user, uid, image, argv.
+void append_row_table(std::string& out, sqlite3_stmt* stmt, Rfc3339Formatter& time) {
+  time.append(out, sqlite3_column_int64(stmt, 0));
+  out += "  ";
+  std::string cell;
+  auto cell_of = [&](std::string_view text, std::size_t width) {
+    cell.clear();
+    append_terminal_escaped(cell, text);
+    out += cell;
+    for (std::size_t w = cell.size(); w < width; ++w) out += ' ';
+    out += ' ';
+  };
+  cell_of(column_text(stmt, 1), 11);
+  cell_of(sqlite3_column_type(stmt, 2) == SQLITE_NULL ? "" : std::to_string(sqlite3_column_int64(stmt, 2)), 7);
+  cell_of(sqlite3_column_type(stmt, 3) == SQLITE_NULL ? "" : std::to_string(sqlite3_column_int64(stmt, 3)), 7);
+  std::string_view user = column_text(stmt, 4);
+  std::string uid = sqlite3_column_type(stmt, 5) == SQLITE_NULL ? "" : std::to_string(sqlite3_column_int64(stmt, 5));
+  cell_of(user.empty() ? std::string_view(uid) : user, 8);
+  cell_of(column_text(stmt, 6), 40);
+  append_terminal_escaped(out, column_text(stmt, 7));
+  out += '\n';
+}
+
+}  // namespace
+
+Result<std::int64_t> parse_duration(const std::string& text) {
+  std::int64_t value = 0;
+  std::string_view suffix;
+  if (!parse_number_with_suffix(text, value, suffix)) {
+    return Error{fmt::format("'{}' is not a duration (e.g. 90s, 15m, 3h, 7d)", text)};
+  }
+  std::int64_t unit = suffix == "s" ? 1 : suffix == "m" ? 60 : suffix == "h" ? 3600 : suffix == "d" ? 86400 : 0;
+  if (unit == 0 || value > (INT64_MAX / 1'000'000'000) / unit) {
+    return Error{fmt::format("'{}' is not a duration (e.g. 90s, 15m, 3h, 7d)", text)};
+  }
+  return value * unit * 1'000'000'000;
+}
+
+Result<std::int64_t> parse_size(const std::string& text) {
+  std::int64_t value = 0;
+  std::string_view suffix;
+  if (!parse_number_with_suffix(text, value, suffix))
+    return Error{fmt::format("'{}' is not a size (e.g. 500M, 1G)", text)};
+  int shift = suffix.empty()  ? 0
+              : suffix == "K" ? 10
+              : suffix == "M" ? 20
+              : suffix == "G" ? 30
+              : suffix == "T" ? 40
+                              : -1;
+  if (shift < 0 || value > (INT64_MAX >> shift)) return Error{fmt::format("'{}' is not a size (e.g. 500M, 1G)", text)};
+  return value << shift;
+}
+
+Result<std::int64_t> parse_time(const std::string& text, std::int64_t now_ns) {
+  if (auto age = parse_duration(text)) return now_ns - *age;
+  std::tm tm{};
+  bool utc = !text.empty() && text.back() == 'Z';
+  std::string body = utc ? text.substr(0, text.size() - 1) : text;
+  for (char& c : body) {
+    if (c == 'T') c = ' ';
+  }
+  const char* end = strptime(body.c_str(), "%Y-%m-%d %H:%M:%S", &tm);
+  if (end == nullptr || *end != '\0') {
+    tm = std::tm{};
+    end = strptime(body.c_str(), "%Y-%m-%d %H:%M", &tm);
+  }
+  if (end == nullptr || *end != '\0') {
+    tm = std::tm{};
+    end = strptime(body.c_str(), "%Y-%m-%d", &tm);
+  }
+  if (end == nullptr || *end != '\0') {
+    return Error{
+        fmt::format("'{}' is not a time (e.g. 2026-11-24T03:00:00Z, '2026-11-24 03:00' local, or 3h ago)", text)};
+  }
+  tm.tm_isdst = -1;
+  std::time_t seconds = utc ? timegm(&tm) : mktime(&tm);
+  return static_cast<std::int64_t>(seconds) * 1'000'000'000;
+}
+
+Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& o, std::string& out) {
+  auto db = open_read_only(db_path);
+  if (!db) return db.error();
+  std::string sql;
+  std::vector<std::string> text_params;  // bound in order, as ?1, ?2, ...
+  if (!o.sql.empty()) {
+    sql = o.sql;
+  } else {
+    sql = "SELECT time_ns, event, pid, ppid, user, uid, image, argv, json FROM events WHERE 1";
+    auto bind_text = [&](const std::string& value) {
+      text_params.push_back(value);
+      return fmt::format("?{}", text_params.size());
+    };
+    if (o.since_ns) sql += fmt::format(" AND time_ns >= {}", *o.since_ns);
+    if (o.until_ns) sql += fmt::format(" AND time_ns < {}", *o.until_ns);
+    auto any_of = [&](std::string_view column, const auto& values) {
+      if (values.empty()) return;
+      sql += fmt::format(" AND {} IN (", column);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i != 0) sql += ',';
+        if constexpr (std::is_same_v<std::decay_t<decltype(values[0])>, std::string>) {
+          sql += bind_text(values[i]);
+        } else {
+          sql += std::to_string(values[i]);
+        }
+      }
+      sql += ')';
+    };
+    any_of("pid", o.pids);
+    any_of("uid", o.uids);
+    any_of("user", o.users);
+    if (!o.image_glob.empty()) sql += " AND image GLOB " + bind_text(o.image_glob);
+    if (!o.argv_substring.empty()) sql += " AND instr(argv, " + bind_text(o.argv_substring) + ") > 0";
+    if (!o.process_uid.empty()) {
+      std::string uid = bind_text(o.process_uid);
+      if (o.tree) {
+        // The process, its recorded ancestors (through parent_uid) and all its descendants.
+        sql = fmt::format(
+            "WITH RECURSIVE down(u) AS (SELECT {0} UNION SELECT e.process_uid FROM events e JOIN down ON "
+            "e.parent_uid = down.u WHERE e.process_uid IS NOT NULL), "
+            "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM events e JOIN up ON e.process_uid = up.u WHERE "
+            "e.parent_uid IS NOT NULL) {1} AND process_uid IN (SELECT u FROM down UNION SELECT u FROM up)",
+            uid, sql);
+      } else {
+        sql += " AND process_uid = " + uid;
+      }
+    }
+    sql += " ORDER BY time_ns, id";
+  }
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db->get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    return Error{fmt::format("query failed: {}", sqlite3_errmsg(db->get()))};
+  }
+  Statement stmt(raw, sqlite3_finalize);
+  if (!o.sql.empty() && sqlite3_stmt_readonly(raw) == 0) {
+    return Error{"--sql runs read-only statements only (SELECT, WITH ... SELECT)"};
+  }
+  for (std::size_t i = 0; i < text_params.size(); ++i) {
+    sqlite3_bind_text(raw, static_cast<int>(i + 1), text_params[i].data(), static_cast<int>(text_params[i].size()),
+                      SQLITE_STATIC);
+  }
+  std::uint64_t rows = 0;
+  Rfc3339Formatter time;
+  if (o.sql.empty() && !o.json) {
+    out += kTableHeader;
+    out += '\n';
+  }
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    ++rows;
+    if (!o.sql.empty()) {
+      append_row_json(out, raw);
+    } else if (o.json) {
+      out += column_text(raw, 8);
+      out += '\n';
+    } else {
+      append_row_table(out, raw, time);
+    }
+  }
+  if (rc != SQLITE_DONE) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db->get()))};
+  return rows;
+}
+
+}  // namespace procsentry

@@ -1,0 +1,38 @@
+// `procsentry query`: read-only searches of the event store, as the table or JSON Lines.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace procsentry {
+
+struct QueryOptions {
+  std::optional<std::int64_t> since_ns;
+  std::optional<std::int64_t> until_ns;
+  std::vector<std::uint32_t> pids;
+  std::vector<std::uint32_t> uids;
+  std::vector<std::string> users;
+  std::string image_glob;
+  std::string argv_substring;
+  std::string process_uid;
+  bool tree = false;  // with process_uid: its recorded ancestors and descendants
+  bool json = false;
+  std::string sql;  // a read-only statement; rows printed as JSON objects
+};
+
+// Appends the result to `out`; returns the number of rows.
+Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& options, std::string& out);
+
+// "2026-11-24T03:00:00Z" (UTC), "2026-11-24 03:00[:00]" (local time), or an age: "90s", "15m",
+// "3h", "7d" (before `now_ns`).
+Result<std::int64_t> parse_time(const std::string& text, std::int64_t now_ns);
+// "7d", "12h", "30m", "45s" as ns.
+Result<std::int64_t> parse_duration(const std::string& text);
+// "500K", "100M", "1G" (powers of 1024) or plain bytes.
+Result<std::int64_t> parse_size(const std::string& text);
+
+}  // namespace procsentry

@@ -1,0 +1,71 @@
+#include "store/store_sink.h"
+
+#include <fmt/core.h>
+
+#include "core/clock.h"
+
+namespace procsentry {
+
+StoreSink::~StoreSink() {
+  if (batch_ > 0) commit();
+}
+
+void StoreSink::write(const Event& event) {
+  line_.clear();
+  json_.format(line_, event);
+  if (!batch_failed_) {
+    if (auto r = store_.insert(event, line_); !r) {
+      batch_failed_ = true;
+      fail(r.error().message);
+    }
+  }
+  ++batch_;
+}
+
+void StoreSink::flush() {
+  auto now = std::chrono::steady_clock::now();
+  if (batch_ >= kCommitEvents || (batch_ > 0 && now - last_commit_ >= kCommitInterval)) commit();
+  if ((retention_.keep_ns > 0 || retention_.max_bytes > 0) && now - last_retention_ >= kRetentionInterval &&
+      !failing_) {
+    last_retention_ = now;
+    if (auto r = store_.apply_retention(ClockMapping::now_epoch_ns(), retention_.keep_ns, retention_.max_bytes); !r) {
+      fail(r.error().message);
+    }
+  }
+}
+
+void StoreSink::commit() {
+  last_commit_ = std::chrono::steady_clock::now();
+  bool ok = !batch_failed_;
+  if (ok) {
+    auto r = store_.commit();
+    if (!r) {
+      fail(r.error().message);
+      ok = false;
+    }
+  } else {
+    store_.rollback();  // the whole batch goes, so `dropped` counts exactly
+  }
+  if (ok) {
+    stored_ += batch_;
+    if (failing_) {
+      fmt::print(diagnostics_, "procsentry: recording resumed ({} events were not recorded)\n", dropped_);
+      failing_ = false;
+    }
+  } else {
+    dropped_ += batch_;
+  }
+  batch_ = 0;
+  batch_failed_ = false;
+}
+
+void StoreSink::fail(const std::string& what) {
+  if (failing_) return;  // one line per outage, not one per batch
+  failing_ = true;
+  fmt::print(diagnostics_,
+             "procsentry: cannot record to the database: {} (the live stream continues; recording "
+             "resumes when it can write again)\n",
+             what);
+}
+
+}  // namespace procsentry

@@ -1,0 +1,307 @@
+// The SQLite event store: schema and permissions, batched recording, queries, retention,
+// a full disk, and kill -9 in the middle of heavy recording.
+#include "store/event_store.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "core/decode.h"
+#include "store/event_query.h"
+#include "store/store_sink.h"
+#include "support/record_builder.h"
+
+namespace procsentry {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::int64_t kBoot = 1'795'521'841'000'000'000;  // 2026-11-24T12:04:01Z
+
+class EventStoreTest : public ::testing::Test {
+ protected:
+  EventStoreTest() : dir_(fs::temp_directory_path() / ("store." + std::to_string(getpid()))) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "events.db").string();
+  }
+  ~EventStoreTest() override { fs::remove_all(dir_); }
+
+  // Records `count` execs of pid 1000+i at one second apart, through the real sink.
+  void record(EventStore& store, int count, const std::string& image = "/usr/bin/ls", int first_pid = 1000) {
+    StoreSink sink(store, {}, stderr);
+    Decoder decoder(ClockMapping{kBoot});
+    for (int i = 0; i < count; ++i) {
+      test::ExecSpec spec;
+      spec.task.pid = spec.task.tid = static_cast<std::uint32_t>(first_pid + i);
+      spec.task.uid = i % 2 == 0 ? 0 : 1000;
+      spec.image = image;
+      spec.argv = {"ls", "-l", "/tmp/secret " + std::to_string(i)};
+      test::Bytes bytes = test::exec_record(spec);
+      // Header timestamp: i seconds after boot+2 s.
+      const std::uint64_t seconds = 2 + static_cast<std::uint64_t>(i);
+      const std::uint64_t ts = seconds * 1'000'000'000;
+      std::memcpy(bytes.data() + offsetof(ps_header, timestamp_ns), &ts, sizeof(ts));
+      auto event = decoder.decode(bytes);
+      ASSERT_TRUE(event.has_value());
+      (*event)->user = spec.task.uid == 0 ? "root" : "alice";
+      (*event)->process_uid = ProcessUidScheme("ab", 1).make(spec.task.pid, 1);
+      (*event)->parent_uid = ProcessUidScheme("ab", 1).make(spec.task.pid - 1, 1);
+      sink.write(**event);
+    }
+    sink.finish();
+    EXPECT_EQ(sink.stored(), static_cast<std::uint64_t>(count));
+  }
+  std::vector<std::string> query_lines(QueryOptions q) {
+    q.json = true;
+    std::string out;
+    auto rows = run_query(path_, q, out);
+    EXPECT_TRUE(rows.has_value()) << (rows ? "" : rows.error().message);
+    std::vector<std::string> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(EventStoreTest, CreatedPrivateInWalModeWithTheCurrentSchema) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  struct stat st {};
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string out;
+  QueryOptions q;
+  q.sql = "SELECT journal_mode FROM pragma_journal_mode()";
+  ASSERT_TRUE(run_query(path_, q, out).has_value());
+  EXPECT_EQ(out, "{\"journal_mode\":\"wal\"}\n");
+  out.clear();
+  q.sql = "SELECT user_version FROM pragma_user_version()";
+  ASSERT_TRUE(run_query(path_, q, out).has_value());
+  EXPECT_EQ(out, "{\"user_version\":1}\n");
+}
+
+TEST_F(EventStoreTest, ANewerSchemaIsRefused) {
+  { ASSERT_TRUE(EventStore::open(path_).has_value()); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto again = EventStore::open(path_);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_NE(again.error().message.find("newer than this procsentry"), std::string::npos) << again.error().message;
+}
+
+TEST_F(EventStoreTest, AnUnwritablePathIsOneClearError) {
+  auto store = EventStore::open("/proc/procsentry/events.db");
+  ASSERT_FALSE(store.has_value());
+  EXPECT_NE(store.error().message.find("cannot open the database"), std::string::npos);
+}
+
+TEST_F(EventStoreTest, QueriesFilterAndCombine) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  record(**store, 10);
+  record(**store, 2, "/usr/sbin/sshd", 2000);
+  EXPECT_EQ(query_lines({}).size(), 12u);
+  QueryOptions q;
+  q.pids = {1003, 1004};
+  EXPECT_EQ(query_lines(q).size(), 2u);
+  q = {};
+  q.users = {"alice"};
+  EXPECT_EQ(query_lines(q).size(), 6u);  // odd i of the first 10, and pid 2001
+  q = {};
+  q.uids = {0};
+  EXPECT_EQ(query_lines(q).size(), 6u);
+  q = {};
+  q.image_glob = "/usr/sbin/*";
+  EXPECT_EQ(query_lines(q).size(), 2u);
+  q = {};
+  q.argv_substring = "secret 7";
+  auto lines = query_lines(q);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("\"pid\":1007"), std::string::npos) << lines[0];
+  q = {};
+  q.since_ns = kBoot + 5'000'000'000;  // i >= 3
+  q.until_ns = kBoot + 8'000'000'000;  // i < 6
+  q.image_glob = "/usr/bin/ls";
+  EXPECT_EQ(query_lines(q).size(), 3u);
+  q = {};
+  q.process_uid = "ab000000-1005-1";
+  EXPECT_EQ(query_lines(q).size(), 1u);
+  // Lineage: 1005's parent_uid is 1004's uid, and so on down the chain.
+  q.tree = true;
+  EXPECT_EQ(query_lines(q).size(), 10u);  // 1000..1004 above, 1006..1009 below
+  q = {};
+  q.image_glob = "'; DROP TABLE events; --";  // bound as a value, never spliced into SQL
+  EXPECT_EQ(query_lines(q).size(), 0u);
+  EXPECT_EQ(query_lines({}).size(), 12u);
+}
+
+TEST_F(EventStoreTest, TableOutputIsEscaped) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  record(**store, 1, "/tmp/\x1b[31mred");
+  std::string out;
+  ASSERT_TRUE(run_query(path_, {}, out).has_value());
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+  EXPECT_NE(out.find("/tmp/\\e[31mred"), std::string::npos) << out;
+}
+
+TEST_F(EventStoreTest, SqlIsReadOnly) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  record(**store, 3);
+  std::string out;
+  QueryOptions q;
+  q.sql = "SELECT count(*) AS n, max(pid) AS top FROM events";
+  ASSERT_TRUE(run_query(path_, q, out).has_value());
+  EXPECT_EQ(out, "{\"n\":3,\"top\":1002}\n");
+  q.sql = "DELETE FROM events";
+  auto refused = run_query(path_, q, out);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("read-only"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(query_lines({}).size(), 3u);
+}
+
+TEST_F(EventStoreTest, RetentionByAgeAndBySize) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  record(**store, 100);
+  // Events are at boot+2 s .. boot+101 s; keep the last 50 s as of boot+102 s.
+  auto deleted = (*store)->apply_retention(kBoot + 102'000'000'000, 50'000'000'000, 0);
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_EQ(*deleted, 50);  // times 2..51 s
+  EXPECT_EQ(query_lines({}).size(), 50u);
+  record(**store, 20000, "/usr/bin/ls", 100000);
+  std::int64_t before = (*store)->size_bytes();
+  auto trimmed = (*store)->apply_retention(0, 0, before / 4);
+  ASSERT_TRUE(trimmed.has_value());
+  EXPECT_GT(*trimmed, 0);
+  std::string out;
+  QueryOptions q;
+  q.sql = "SELECT (page_count - freelist_count) * page_size <= " + std::to_string(before / 4) +
+          " AS fits, min(pid) > 1000 AS oldest_went_first FROM pragma_page_count(), pragma_freelist_count(), "
+          "pragma_page_size(), events";
+  ASSERT_TRUE(run_query(path_, q, out).has_value());
+  EXPECT_EQ(out, "{\"fits\":1,\"oldest_went_first\":1}\n");
+}
+
+TEST_F(EventStoreTest, AFullDiskIsReportedOnceCountedAndRecordingResumes) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  record(**store, 10);
+  std::string out;
+  QueryOptions q;
+  q.sql = "SELECT page_count FROM pragma_page_count()";
+  ASSERT_TRUE(run_query(path_, q, out).has_value());
+  // The database cannot grow past its current size: the next batches fail like on a full disk.
+  const std::string pages = out.substr(out.find(':') + 1, out.find('}') - out.find(':') - 1);
+  sqlite3_exec((*store)->handle(), ("PRAGMA max_page_count=" + pages).c_str(), nullptr, nullptr, nullptr);
+  char* text = nullptr;
+  std::size_t size = 0;
+  std::FILE* diagnostics = open_memstream(&text, &size);
+  {
+    StoreSink sink(**store, {}, diagnostics);
+    Decoder decoder(ClockMapping{kBoot});
+    test::ExecSpec spec;
+    spec.argv = {"x", std::string(3000, 'x')};
+    test::Bytes bytes = test::exec_record(spec);
+    for (int batch = 0; batch < 3; ++batch) {
+      for (int i = 0; i < 50; ++i) sink.write(**decoder.decode(bytes));
+      std::this_thread::sleep_for(StoreSink::kCommitInterval);
+      sink.flush();
+    }
+    EXPECT_EQ(sink.dropped(), 150u);
+    sqlite3_exec((*store)->handle(), "PRAGMA max_page_count=1000000", nullptr, nullptr, nullptr);  // space is back
+    for (int i = 0; i < 5; ++i) sink.write(**decoder.decode(bytes));
+    sink.finish();
+    EXPECT_EQ(sink.stored(), 5u);
+  }
+  std::fclose(diagnostics);
+  std::string said(text, size);
+  free(text);
+  EXPECT_EQ(std::count(said.begin(), said.end(), '\n'), 2) << said;  // one line down, one line back
+  EXPECT_NE(said.find("cannot record to the database"), std::string::npos) << said;
+  EXPECT_NE(said.find("recording resumed (150 events were not recorded)"), std::string::npos) << said;
+  EXPECT_EQ(query_lines({}).size(), 15u);
+}
+
+// kill -9 during heavy recording, again and again: the database is never corrupt and keeps
+// every committed batch; at most the open batch is lost.
+TEST_F(EventStoreTest, KillDashNineLosesAtMostTheOpenBatch) {
+  std::uint64_t earlier = 0;  // rows the previous rounds left
+  for (int round = 0; round < 5; ++round) {
+    int report[2];
+    ASSERT_EQ(pipe(report), 0);
+    pid_t child = fork();
+    if (child == 0) {
+      close(report[0]);
+      auto store = EventStore::open(path_);
+      if (!store) _exit(1);
+      StoreSink sink(**store, {}, stderr);
+      Decoder decoder(ClockMapping{kBoot});
+      test::Bytes bytes = test::exec_record(test::ExecSpec{});
+      for (;;) {
+        for (int i = 0; i < 500; ++i) sink.write(**decoder.decode(bytes));
+        std::uint64_t before = sink.stored();
+        sink.flush();
+        std::uint64_t committed = sink.stored();
+        if (committed != before && write(report[1], &committed, sizeof(committed)) < 0) _exit(1);
+      }
+    }
+    close(report[1]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 150 * round));
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    std::uint64_t last_committed = 0;
+    for (std::uint64_t n = 0; read(report[0], &n, sizeof(n)) == sizeof(n);) last_committed = n;
+    close(report[0]);
+    ASSERT_GT(last_committed, 0u) << "the child committed nothing in round " << round;
+    std::string out;
+    QueryOptions q;
+    q.sql = "SELECT (SELECT integrity_check FROM pragma_integrity_check()) AS integrity";
+    ASSERT_TRUE(run_query(path_, q, out).has_value());
+    EXPECT_EQ(out, "{\"integrity\":\"ok\"}\n");
+    auto store = EventStore::open(path_);  // recovers the WAL like a restart would
+    ASSERT_TRUE(store.has_value());
+    out.clear();
+    q.sql = "SELECT count(*) AS n FROM events";
+    ASSERT_TRUE(run_query(path_, q, out).has_value());
+    std::uint64_t rows = std::stoull(out.substr(out.find(':') + 1));
+    EXPECT_GE(rows, earlier + last_committed) << "a committed batch was lost";
+    EXPECT_LE(rows, earlier + last_committed + StoreSink::kCommitEvents + 500) << "more than one batch appeared";
+    earlier = rows;
+  }
+}
+
+TEST(StoreParsing, TimesDurationsAndSizes) {
+  EXPECT_EQ(*parse_duration("90s"), 90'000'000'000);
+  EXPECT_EQ(*parse_duration("7d"), 7 * 86400 * 1'000'000'000ll);
+  EXPECT_FALSE(parse_duration("7 days").has_value());
+  EXPECT_FALSE(parse_duration("-1h").has_value());
+  EXPECT_FALSE(parse_duration("99999999999999d").has_value());
+  EXPECT_EQ(*parse_size("1G"), 1ll << 30);
+  EXPECT_EQ(*parse_size("500M"), 500ll << 20);
+  EXPECT_EQ(*parse_size("4096"), 4096);
+  EXPECT_FALSE(parse_size("1X").has_value());
+  EXPECT_EQ(*parse_time("2026-11-24T12:04:01Z", 0), kBoot);
+  EXPECT_EQ(*parse_time("3h", kBoot), kBoot - 3 * 3600 * 1'000'000'000ll);
+  EXPECT_TRUE(parse_time("2026-11-24 03:00", 0).has_value());
+  EXPECT_TRUE(parse_time("2026-11-24", 0).has_value());
+  auto bad = parse_time("yesterday", 0);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("is not a time"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace procsentry
