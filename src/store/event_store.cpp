@@ -176,8 +176,10 @@ Result<bool> EventStore::insert(const Event& e, std::string_view json) {
   text(9, image);
   const std::string argv = argv_text(e);
   text(10, argv);
-  sqlite3_bind_text(insert_, 11, json.data(), static_cast<int>(json.size()), SQLITE_TRANSIENT);
-  if (sqlite3_step(insert_) != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+  sqlite3_bind_text(insert_, 11, json.data(), static_cast<int>(json.size()), SQLITE_STATIC);
+  const int rc = sqlite3_step(insert_);
+  sqlite3_reset(insert_);  // drops its references to the values before they go
+  if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
   return true;
 }
 
