@@ -17,6 +17,7 @@ using namespace procsentry;
 void BM_StoreInsert(benchmark::State& state) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("store_bench." + std::to_string(getpid()));
+  fs::remove_all(dir);  // each run (the library calls this several times) starts empty
   fs::create_directories(dir);
   auto store = EventStore::open((dir / "events.db").string());
   if (!store) {
