@@ -40,6 +40,14 @@ std::unique_ptr<procsentry::Sink> make_sink(const procsentry::AppOptions& option
   return std::make_unique<TerminalSink>(STDOUT_FILENO, color, options.long_form);
 }
 
+// For the one-shot commands: all their output at once; exit status 1 if it cannot be written.
+int write_stdout(std::string text) {
+  procsentry::FdOutput output(STDOUT_FILENO);
+  output.buffer() = std::move(text);
+  output.flush();
+  return output.failed() ? kExitRuntimeError : 0;
+}
+
 // procsentry tree: needs no sensor, only /proc.
 int print_tree(const procsentry::AppOptions& options) {
   using namespace procsentry;
@@ -52,10 +60,7 @@ int print_tree(const procsentry::AppOptions& options) {
     fmt::print(stderr, "procsentry: {}\n", shown.error().message);
     return kExitRuntimeError;
   }
-  FdOutput output(STDOUT_FILENO);
-  output.buffer() = std::move(out);
-  output.flush();
-  return output.failed() ? kExitRuntimeError : 0;
+  return write_stdout(std::move(out));
 }
 
 // procsentry query: read-only, no sensor.
@@ -87,10 +92,7 @@ int query_store(const procsentry::AppOptions& options) {
     fmt::print(stderr, "procsentry: {}\n", rows.error().message);
     return kExitRuntimeError;
   }
-  FdOutput output(STDOUT_FILENO);
-  output.buffer() = std::move(out);
-  output.flush();
-  return output.failed() ? kExitRuntimeError : 0;
+  return write_stdout(std::move(out));
 }
 
 }  // namespace

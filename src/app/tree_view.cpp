@@ -77,15 +77,8 @@ void append_json_line(std::string& out, const Node& n, UserNames& users) {
     out += R"(,"image":)";
     append_json_string(out, p.image);
   }
-  out += R"(,"argv":[)";
-  std::string_view rest = p.argv;
-  for (bool first = true; !rest.empty(); first = false) {
-    std::size_t nul = rest.find('\0');
-    if (!first) out += ',';
-    append_json_string(out, rest.substr(0, nul));
-    rest.remove_prefix(nul == std::string_view::npos ? rest.size() : nul + 1);
-  }
-  out += ']';
+  out += R"(,"argv":)";
+  append_json_nul_list(out, p.argv);
   if (!is_valid_utf8(p.argv)) {
     out += R"(,"argv_b64":")";
     append_base64(out, p.argv);

@@ -254,4 +254,15 @@ void append_base64(std::string& out, std::string_view bytes) {
   }
 }
 
+void append_json_nul_list(std::string& out, std::string_view list) {
+  out += '[';
+  for (bool first = true; !list.empty(); first = false) {
+    std::size_t nul = list.find('\0');
+    if (!first) out += ',';
+    append_json_string(out, list.substr(0, nul));
+    list.remove_prefix(nul == std::string_view::npos ? list.size() : nul + 1);
+  }
+  out += ']';
+}
+
 }  // namespace procsentry

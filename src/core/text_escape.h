@@ -23,4 +23,7 @@ void append_json_string(std::string& out, std::string_view bytes);
 
 void append_base64(std::string& out, std::string_view bytes);
 
+// A NUL-separated list (argv as the kernel keeps it) as a JSON array of strings.
+void append_json_nul_list(std::string& out, std::string_view list);
+
 }  // namespace procsentry

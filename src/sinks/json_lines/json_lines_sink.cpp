@@ -59,15 +59,7 @@ class ObjectWriter {
 void write_nul_list(ObjectWriter& o, std::string_view name, const Text& list) {
   if (!list.present) return;
   std::string& a = o.key(name);
-  a += '[';
-  std::string_view rest = list.bytes;
-  for (bool first = true; !rest.empty(); first = false) {
-    std::size_t nul = rest.find('\0');
-    if (!first) a += ',';
-    append_json_string(a, rest.substr(0, nul));
-    rest.remove_prefix(nul == std::string_view::npos ? rest.size() : nul + 1);
-  }
-  a += ']';
+  append_json_nul_list(a, list.bytes);
   if (!is_valid_utf8(list.bytes)) {
     append_base64(o.key(std::string(name) + "_b64") += '"', list.bytes);
     a += '"';
