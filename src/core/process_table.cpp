@@ -212,7 +212,7 @@ void ProcessTable::apply(const Event& event) {
     case EventKind::exec:
     case EventKind::create: {
       ProcessRecord& r = live_[event.task.pid];
-      const ProcessUid uid = scheme_.from_raw_start(event.task.pid, event.task.start_time_raw_ns);
+      const ProcessUid& uid = event.process_uid;         // enrich() derived it
       if (!(r.process_uid == uid)) r = ProcessRecord{};  // a reused pid whose exit we missed
       r.pid = event.task.pid;
       r.ppid = event.task.ppid;
