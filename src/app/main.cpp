@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "app/options.h"
+#include "app/outputs.h"
 #include "app/pipeline.h"
 #include "app/replay_run.h"
 #include "app/signals.h"
@@ -17,12 +18,8 @@
 #include "app/tree_view.h"
 #include "core/clock.h"
 #include "hashing/image_hasher.h"
-#include "sinks/json_lines/json_lines_sink.h"
-#include "sinks/tee_sink.h"
-#include "sinks/terminal/terminal_sink.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
 #include "store/event_query.h"
-#include "store/store_sink.h"
 
 namespace {
 
@@ -31,14 +28,6 @@ constexpr int kExitRuntimeError = 1;
 constexpr int kExitCannotStart = 2;
 // Bounds delivery latency when the kernel side batches wakeups.
 constexpr int kPollTimeoutMs = 50;
-
-std::unique_ptr<procsentry::Sink> make_sink(const procsentry::AppOptions& options) {
-  using namespace procsentry;
-  if (options.json) return std::make_unique<JsonLinesSink>(STDOUT_FILENO);
-  bool color =
-      options.color == ColorMode::always || (options.color == ColorMode::automatic && isatty(STDOUT_FILENO) == 1);
-  return std::make_unique<TerminalSink>(STDOUT_FILENO, color, options.long_form);
-}
 
 // For the one-shot commands: all their output at once; exit status 1 if it cannot be written.
 int write_stdout(std::string text) {
@@ -112,49 +101,12 @@ int main(int argc, char** argv) {
   install_stop_handlers();
   Filter filter(options.filter);
   UserNames users;
-  // The sinks: the live stream, or (record) the event store, plus the live stream with --print.
-  std::unique_ptr<EventStore> store;
-  std::unique_ptr<StoreSink> store_sink;
-  std::unique_ptr<Sink> live;
-  std::unique_ptr<TeeSink> tee;
-  Sink* sink = nullptr;
-  const std::string db_path = options.db.empty() ? default_database_path() : options.db;
-  if (options.command == Command::record) {
-    RetentionOptions retention;
-    if (!options.keep.empty()) {
-      auto keep = parse_duration(options.keep);
-      if (!keep) {
-        fmt::print(stderr, "procsentry: --keep: {}\n", keep.error().message);
-        return kExitCannotStart;
-      }
-      retention.keep_ns = *keep;
-    }
-    if (!options.max_size.empty()) {
-      auto size = parse_size(options.max_size);
-      if (!size) {
-        fmt::print(stderr, "procsentry: --max-size: {}\n", size.error().message);
-        return kExitCannotStart;
-      }
-      retention.max_bytes = *size;
-    }
-    auto opened = EventStore::open(db_path);
-    if (!opened) {
-      fmt::print(stderr, "procsentry: {}\n", opened.error().message);
-      return kExitCannotStart;
-    }
-    store = std::move(*opened);
-    store_sink = std::make_unique<StoreSink>(*store, retention, stderr);
-    std::vector<Sink*> sinks{store_sink.get()};
-    if (options.print) {
-      live = make_sink(options);
-      sinks.push_back(live.get());
-    }
-    tee = std::make_unique<TeeSink>(std::move(sinks));
-    sink = tee.get();
-  } else {
-    live = make_sink(options);
-    sink = live.get();
+  auto outputs = Outputs::open(options, stderr);
+  if (!outputs) {
+    fmt::print(stderr, "procsentry: {}\n", outputs.error().message);
+    return kExitCannotStart;
   }
+  Sink* sink = &outputs->sink();
   std::unique_ptr<FdOutput> raw;
   if (!options.save_raw.empty()) {
     int fd = open(options.save_raw.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -171,7 +123,9 @@ int main(int argc, char** argv) {
     ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{"", options.ancestry});
     Decoder decoder(ClockMapping::from_system());
     EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
-    return replay_file(options.replay, pipeline);
+    const int replayed = replay_file(options.replay, pipeline);
+    outputs->finish(stderr);
+    return replayed;
   }
 
   auto source = RingBufferSource::open(options.sensor);
@@ -203,13 +157,8 @@ int main(int argc, char** argv) {
   }
   if (!sink->failed()) (void)(*source)->poll(0, pipeline);  // what arrived before the stop
   pipeline.on_idle();
-  sink->flush();
   pipeline.on_batch_end();
   print_summary(stderr, pipeline.stats(), (*source)->drops());
-  if (store_sink) {
-    store_sink->finish();
-    fmt::print(stderr, "procsentry: {} events recorded to {}{}\n", store_sink->stored(), db_path,
-               store_sink->dropped() == 0 ? "" : fmt::format(" ({} could not be written)", store_sink->dropped()));
-  }
+  outputs->finish(stderr);
   return status;
 }

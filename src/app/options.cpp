@@ -13,6 +13,9 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   AppOptions& o = parsed.options;
   CLI::App app{"procsentry: every process creation and exit on this machine, live"};
   app.set_version_flag("--version", "procsentry 0.1.0");
+  // The main options (filters, --syslog, --output...) also apply after a subcommand. Set
+  // first: subcommands inherit it when created.
+  app.fallthrough();
 
   app.add_flag("--json", o.json, "JSON Lines output, one object per event (schema: docs/json-schema.md)");
   std::string color = "auto";
@@ -50,6 +53,16 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   app.add_option("--hash", hash, "also report each exec'd image's hash (computed off the event path): sha256")
       ->check(CLI::IsMember({"sha256"}));
 
+  app.add_option("--syslog", o.syslog_url,
+                 "also forward every event to a syslog server as RFC 5424 (JSON payload): udp://HOST:PORT or "
+                 "tcp://HOST:PORT");
+  app.add_option("--output", o.output_file, "also append every event to FILE as JSON Lines (created 0600)");
+  app.add_option("--rotate", o.rotate, "with --output: rotate FILE once it reaches this size, e.g. 100M (0: never)")
+      ->capture_default_str();
+  app.add_option("--keep-files", o.keep_files, "with --output: rotated files to keep (FILE.1 ... FILE.N)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  app.add_flag("-q,--quiet", o.quiet, "no live view on standard output (with --syslog, --output)");
   CLI::App* tree = app.add_subcommand("tree", "print the current process tree (pid, user, image, args, container)");
   tree->add_option("--pid", o.tree_pid, "only the subtree of this process");
   tree->add_flag("--json", o.json, "one JSON object per process, in tree order");
@@ -74,7 +87,6 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   query->add_flag("--tree", o.query_tree, "with --process-uid: also its recorded ancestors and descendants");
   query->add_option("--sql", o.sql, "run this read-only SQL and print rows as JSON (table: events)");
   query->add_flag("--json", o.json, "JSON Lines, as recorded");
-  app.fallthrough();
 
   try {
     app.parse(argc, argv);

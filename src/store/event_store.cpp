@@ -43,25 +43,6 @@ CREATE INDEX events_user ON events(user);
 };
 static_assert(std::size(kMigrations) == EventStore::kSchemaVersion);
 
-std::string image_of_event(const Event& e) {
-  if (e.kind == EventKind::exec || e.kind == EventKind::create || e.kind == EventKind::hash) {
-    return std::string(e.image.bytes);
-  }
-  if (e.kind == EventKind::exec_failed) return std::string(e.filename.bytes);
-  return std::string(e.known_image.bytes);
-}
-
-// argv joined by spaces, for --argv substring queries (the exact bytes stay in `json`).
-std::string argv_text(const Event& e) {
-  if (e.kind == EventKind::create) return std::string(e.command_line.bytes);
-  std::string out;
-  for (std::size_t i = 0; i < e.argv.size(); ++i) {
-    if (i != 0) out += ' ';
-    out += e.argv[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string default_database_path() {
@@ -95,7 +76,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
     sqlite3_close(db);
     return Error{fmt::format("cannot open the database {}: {}", path, why)};
   }
-  std::unique_ptr<EventStore> store(new EventStore(db));
+  std::unique_ptr<EventStore> store(new EventStore(db, path));
   sqlite3_busy_timeout(db, 5000);
   // WAL: readers (procsentry query) never block the recorder. synchronous=NORMAL: a power
   // loss may drop the last commits, a crash of procsentry loses nothing committed, and the
@@ -151,34 +132,33 @@ Result<bool> EventStore::prepare() {
   return true;
 }
 
-Result<bool> EventStore::insert(const Event& e, std::string_view json) {
+Result<bool> EventStore::insert(const EventSnapshot& e) {
   if (!in_batch_) {
     if (auto r = exec("BEGIN"); !r) return r;
     in_batch_ = true;
   }
-  sqlite3_reset(insert_);
-  sqlite3_clear_bindings(insert_);
-  auto text = [&](int index, std::string_view value) {
-    if (!value.empty())
-      sqlite3_bind_text(insert_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  // SQLITE_STATIC: the snapshot outlives the step, and reset() below drops the references.
+  auto text = [&](int index, const std::string& value) {
+    if (!value.empty()) sqlite3_bind_text(insert_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  };
+  auto number = [&](int index, std::optional<std::uint32_t> value) {
+    if (value) sqlite3_bind_int64(insert_, index, *value);
   };
   sqlite3_bind_int64(insert_, 1, e.time_ns);
-  text(2, to_string(e.kind));
-  if (e.kind != EventKind::lost) {
-    sqlite3_bind_int64(insert_, 3, e.task.pid);
-    if (e.task.posix || e.task.ppid != 0) sqlite3_bind_int64(insert_, 4, e.task.ppid);
-    if (e.task.posix) sqlite3_bind_int64(insert_, 5, e.task.uid);
-  }
+  const std::string_view kind = to_string(e.kind);
+  sqlite3_bind_text(insert_, 2, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+  number(3, e.pid);
+  number(4, e.ppid);
+  number(5, e.uid);
   text(6, e.user);
-  text(7, e.process_uid.view());
-  text(8, e.parent_uid.view());
-  const std::string image = image_of_event(e);
-  text(9, image);
-  const std::string argv = argv_text(e);
-  text(10, argv);
-  sqlite3_bind_text(insert_, 11, json.data(), static_cast<int>(json.size()), SQLITE_STATIC);
+  text(7, e.process_uid);
+  text(8, e.parent_uid);
+  text(9, e.image);
+  text(10, e.argv);
+  text(11, e.json);
   const int rc = sqlite3_step(insert_);
-  sqlite3_reset(insert_);  // drops its references to the values before they go
+  sqlite3_reset(insert_);
+  sqlite3_clear_bindings(insert_);
   if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
   return true;
 }

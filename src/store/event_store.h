@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "core/event.h"
+#include "sinks/fanout/event_snapshot.h"
 #include "core/result.h"
 
 struct sqlite3;
@@ -26,8 +26,8 @@ class EventStore {
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  // Adds one event to the open batch (`json` is its JSON Lines form, kept whole).
-  Result<bool> insert(const Event& event, std::string_view json);
+  // Adds one event to the open batch (its JSON Lines form is kept whole).
+  Result<bool> insert(const EventSnapshot& event);
   // Commits the open batch. An error leaves the batch's events uncommitted (lost).
   Result<bool> commit();
   // Abandons the open batch.
@@ -39,13 +39,15 @@ class EventStore {
   std::int64_t size_bytes();
 
   sqlite3* handle() { return db_; }
+  const std::string& path() const { return path_; }
 
  private:
-  explicit EventStore(sqlite3* db) : db_(db) {}
+  EventStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Result<bool> prepare();
   Result<bool> exec(const char* sql);
 
   sqlite3* db_ = nullptr;
+  std::string path_;
   sqlite3_stmt* insert_ = nullptr;
   bool in_batch_ = false;
 };

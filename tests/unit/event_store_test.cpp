@@ -3,6 +3,7 @@
 #include "store/event_store.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -15,7 +16,7 @@
 
 #include "core/decode.h"
 #include "store/event_query.h"
-#include "store/store_sink.h"
+#include "store/store_outlet.h"
 #include "support/record_builder.h"
 
 namespace procsentry {
@@ -23,6 +24,14 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr std::int64_t kBoot = 1'795'521'841'000'000'000;  // 2026-11-24T12:04:01Z
+
+// What the event thread hands the store's thread.
+EventSnapshot snapshot(const Event& event) {
+  static Snapshotter snapshotter(nullptr);
+  EventSnapshot s;
+  snapshotter.take(event, s);
+  return s;
+}
 
 class EventStoreTest : public ::testing::Test {
  protected:
@@ -35,7 +44,7 @@ class EventStoreTest : public ::testing::Test {
 
   // Records `count` execs of pid 1000+i at one second apart, through the real sink.
   void record(EventStore& store, int count, const std::string& image = "/usr/bin/ls", int first_pid = 1000) {
-    StoreSink sink(store, {}, stderr);
+    StoreOutlet sink(store, {}, stderr);
     Decoder decoder(ClockMapping{kBoot});
     for (int i = 0; i < count; ++i) {
       test::ExecSpec spec;
@@ -53,7 +62,7 @@ class EventStoreTest : public ::testing::Test {
       (*event)->user = spec.task.uid == 0 ? "root" : "alice";
       (*event)->process_uid = ProcessUidScheme("ab", 1).make(spec.task.pid, 1);
       (*event)->parent_uid = ProcessUidScheme("ab", 1).make(spec.task.pid - 1, 1);
-      sink.write(**event);
+      sink.write(snapshot(**event));
     }
     sink.finish();
     EXPECT_EQ(sink.stored(), static_cast<std::uint64_t>(count));
@@ -211,19 +220,19 @@ TEST_F(EventStoreTest, AFullDiskIsReportedOnceCountedAndRecordingResumes) {
   std::size_t size = 0;
   std::FILE* diagnostics = open_memstream(&text, &size);
   {
-    StoreSink sink(**store, {}, diagnostics);
+    StoreOutlet sink(**store, {}, diagnostics);
     Decoder decoder(ClockMapping{kBoot});
     test::ExecSpec spec;
     spec.argv = {"x", std::string(3000, 'x')};
     test::Bytes bytes = test::exec_record(spec);
     for (int batch = 0; batch < 3; ++batch) {
-      for (int i = 0; i < 50; ++i) sink.write(**decoder.decode(bytes));
-      std::this_thread::sleep_for(StoreSink::kCommitInterval);
-      sink.flush();
+      for (int i = 0; i < 50; ++i) sink.write(snapshot(**decoder.decode(bytes)));
+      std::this_thread::sleep_for(StoreOutlet::kCommitInterval);
+      sink.tick({});
     }
     EXPECT_EQ(sink.dropped(), 150u);
     sqlite3_exec((*store)->handle(), "PRAGMA max_page_count=1000000", nullptr, nullptr, nullptr);  // space is back
-    for (int i = 0; i < 5; ++i) sink.write(**decoder.decode(bytes));
+    for (int i = 0; i < 5; ++i) sink.write(snapshot(**decoder.decode(bytes)));
     sink.finish();
     EXPECT_EQ(sink.stored(), 5u);
   }
@@ -248,24 +257,29 @@ TEST_F(EventStoreTest, KillDashNineLosesAtMostTheOpenBatch) {
       close(report[0]);
       auto store = EventStore::open(path_);
       if (!store) _exit(1);
-      StoreSink sink(**store, {}, stderr);
+      StoreOutlet sink(**store, {}, stderr);
       Decoder decoder(ClockMapping{kBoot});
       test::Bytes bytes = test::exec_record(test::ExecSpec{});
-      for (;;) {
-        for (int i = 0; i < 500; ++i) sink.write(**decoder.decode(bytes));
-        std::uint64_t before = sink.stored();
-        sink.flush();
-        std::uint64_t committed = sink.stored();
-        if (committed != before && write(report[1], &committed, sizeof(committed)) < 0) _exit(1);
+      for (std::uint64_t reported = 0;;) {
+        for (int i = 0; i < 500; ++i) sink.write(snapshot(**decoder.decode(bytes)));
+        sink.tick({});
+        const std::uint64_t committed = sink.stored();
+        if (committed != reported && write(report[1], &committed, sizeof(committed)) < 0) _exit(1);
+        reported = committed;
       }
     }
     close(report[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 150 * round));
+    // Kill only once a batch is committed (a sanitizer build may take longer than one commit
+    // interval to get there), then at a different point of the next batches each round.
+    pollfd first{report[0], POLLIN, 0};
+    const bool committed_one = poll(&first, 1, 30'000) == 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + 120 * round));
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
     std::uint64_t last_committed = 0;
     for (std::uint64_t n = 0; read(report[0], &n, sizeof(n)) == sizeof(n);) last_committed = n;
     close(report[0]);
+    ASSERT_TRUE(committed_one) << "the child committed nothing within 30 s in round " << round;
     ASSERT_GT(last_committed, 0u) << "the child committed nothing in round " << round;
     std::string out;
     QueryOptions q;
@@ -279,7 +293,7 @@ TEST_F(EventStoreTest, KillDashNineLosesAtMostTheOpenBatch) {
     ASSERT_TRUE(run_query(path_, q, out).has_value());
     std::uint64_t rows = std::stoull(out.substr(out.find(':') + 1));
     EXPECT_GE(rows, earlier + last_committed) << "a committed batch was lost";
-    EXPECT_LE(rows, earlier + last_committed + StoreSink::kCommitEvents + 500) << "more than one batch appeared";
+    EXPECT_LE(rows, earlier + last_committed + StoreOutlet::kCommitEvents + 500) << "more than one batch appeared";
     earlier = rows;
   }
 }

@@ -196,9 +196,7 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
 }
 
 void JsonLinesSink::write(const Event& event) {
-  std::string& out = out_.buffer();
-  format(out, event);
-  out += '\n';
+  format_event(out_.buffer(), event);
   out_.end_event();
 }
 

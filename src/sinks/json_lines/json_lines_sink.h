@@ -7,7 +7,7 @@
 
 namespace procsentry {
 
-class JsonLinesSink final : public Sink {
+class JsonLinesSink final : public Sink, public TextFormatter {
  public:
   explicit JsonLinesSink(int fd) : out_(fd) {}
   void write(const Event& event) override;
@@ -17,6 +17,10 @@ class JsonLinesSink final : public Sink {
 
   // Appends the event's object (no newline): the formatting, apart from any I/O.
   void format(std::string& out, const Event& event);
+  void format_event(std::string& out, const Event& event) override {
+    format(out, event);
+    out += '\n';
+  }
 
  private:
   FdOutput out_;

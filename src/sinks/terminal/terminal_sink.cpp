@@ -190,7 +190,11 @@ void TerminalSink::append_context(std::string& out, const Event& e) {
 }
 
 void TerminalSink::write(const Event& event) {
-  std::string& out = out_.buffer();
+  format_event(out_.buffer(), event);
+  out_.end_event();
+}
+
+void TerminalSink::format_event(std::string& out, const Event& event) {
   if (!header_written_) {
     out += kHeader;
     out += '\n';
@@ -198,7 +202,6 @@ void TerminalSink::write(const Event& event) {
   }
   format(out, event);
   out += '\n';
-  out_.end_event();
 }
 
 }  // namespace procsentry

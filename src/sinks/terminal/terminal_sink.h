@@ -7,7 +7,7 @@
 
 namespace procsentry {
 
-class TerminalSink final : public Sink {
+class TerminalSink final : public Sink, public TextFormatter {
  public:
   // long_form: each line also carries the event's identity and context as key=value pairs.
   TerminalSink(int fd, bool color, bool long_form = false) : out_(fd), color_(color), long_form_(long_form) {}
@@ -17,6 +17,8 @@ class TerminalSink final : public Sink {
 
   // Appends one table line (no newline); the header line comes before the first event.
   void format(std::string& out, const Event& event);
+  // The header line before the first event, then the event's line(s).
+  void format_event(std::string& out, const Event& event) override;
   static constexpr std::size_t kImageWidth = 40;
 
  private:

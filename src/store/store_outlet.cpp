@@ -1,4 +1,4 @@
-#include "store/store_sink.h"
+#include "store/store_outlet.h"
 
 #include <fmt/core.h>
 
@@ -6,25 +6,25 @@
 
 namespace procsentry {
 
-StoreSink::~StoreSink() {
-  if (batch_ > 0) commit();
-}
-
-void StoreSink::write(const Event& event) {
-  line_.clear();
-  json_.format(line_, event);
+void StoreOutlet::write(const EventSnapshot& event) {
   if (!batch_failed_) {
-    if (auto r = store_.insert(event, line_); !r) {
+    if (auto r = store_.insert(event); !r) {
       batch_failed_ = true;
       fail(r.error().message);
     }
   }
   ++batch_;
+  if (batch_ >= kCommitEvents) commit();
 }
 
-void StoreSink::flush() {
+void StoreOutlet::deliver(std::span<const EventSnapshot> events, std::stop_token stop) {
+  for (const auto& e : events) write(e);
+  tick(stop);
+}
+
+void StoreOutlet::tick(std::stop_token stop) {
   auto now = std::chrono::steady_clock::now();
-  if (batch_ >= kCommitEvents || (batch_ > 0 && now - last_commit_ >= kCommitInterval)) commit();
+  if (batch_ > 0 && (stop.stop_requested() || now - last_commit_ >= kCommitInterval)) commit();
   if ((retention_.keep_ns > 0 || retention_.max_bytes > 0) && now - last_retention_ >= kRetentionInterval &&
       !failing_) {
     last_retention_ = now;
@@ -34,7 +34,7 @@ void StoreSink::flush() {
   }
 }
 
-void StoreSink::commit() {
+void StoreOutlet::commit() {
   last_commit_ = std::chrono::steady_clock::now();
   bool ok = !batch_failed_;
   if (ok) {
@@ -59,7 +59,7 @@ void StoreSink::commit() {
   batch_failed_ = false;
 }
 
-void StoreSink::fail(const std::string& what) {
+void StoreOutlet::fail(const std::string& what) {
   if (failing_) return;  // one line per outage, not one per batch
   failing_ = true;
   fmt::print(diagnostics_,

@@ -1,6 +1,7 @@
-// `procsentry record`: events into the EventStore in batched transactions. A failing
-// database (full disk, unwritable file) costs only the events of the failed batches: it is
-// reported in one line, counted, and recording resumes by itself when a commit works again.
+// `procsentry record`: events into the EventStore in batched transactions, on the store's
+// own thread. A failing database (full disk, unwritable file) costs only the events of the
+// failed batches: it is reported in one line, counted, and recording resumes by itself when
+// a commit works again.
 #pragma once
 
 #include <chrono>
@@ -8,8 +9,7 @@
 #include <cstdio>
 #include <string>
 
-#include "sinks/json_lines/json_lines_sink.h"
-#include "sinks/sink.h"
+#include "sinks/fanout/outlet.h"
 #include "store/event_store.h"
 
 namespace procsentry {
@@ -19,24 +19,27 @@ struct RetentionOptions {
   std::int64_t max_bytes = 0;  // keep the database's used pages under this (0: no bound)
 };
 
-class StoreSink final : public Sink {
+class StoreOutlet final : public Outlet {
  public:
   // A crash (kill -9) loses at most the open batch: what arrived since the last commit,
-  // at most kCommitInterval or kCommitEvents events (plus one poll's batch).
+  // at most kCommitInterval or kCommitEvents events (plus one delivery).
   static constexpr std::chrono::milliseconds kCommitInterval{250};
   static constexpr std::size_t kCommitEvents = 5000;
   static constexpr std::chrono::seconds kRetentionInterval{10};
 
-  StoreSink(EventStore& store, RetentionOptions retention, std::FILE* diagnostics)
-      : store_(store), retention_(retention), diagnostics_(diagnostics), json_(-1) {}
-  ~StoreSink() override;
-  void write(const Event& event) override;
-  void flush() override;
-  // Commits what is left (at a clean stop).
+  StoreOutlet(EventStore& store, RetentionOptions retention, std::FILE* diagnostics)
+      : store_(store), retention_(retention), diagnostics_(diagnostics) {}
+  ~StoreOutlet() override { finish(); }
+  std::string name() const override { return "the database " + store_.path(); }
+  void deliver(std::span<const EventSnapshot> events, std::stop_token stop) override;
+  // Commits when the batch is due; applies retention when due. At stop, commits what is left.
+  void tick(std::stop_token stop) override;
+  std::uint64_t not_written() const override { return dropped_; }
+
+  void write(const EventSnapshot& event);
   void finish() {
     if (batch_ > 0) commit();
   }
-
   std::uint64_t stored() const { return stored_; }
   std::uint64_t dropped() const { return dropped_; }  // events of batches that failed
 
@@ -47,8 +50,6 @@ class StoreSink final : public Sink {
   EventStore& store_;
   RetentionOptions retention_;
   std::FILE* diagnostics_;
-  JsonLinesSink json_;  // formats only
-  std::string line_;
   std::size_t batch_ = 0;
   bool batch_failed_ = false;
   bool failing_ = false;

@@ -1,0 +1,122 @@
+#include "sinks/fanout/sink_thread.h"
+
+#include <fmt/core.h>
+
+#include <chrono>
+
+namespace procsentry {
+namespace {
+
+constexpr std::chrono::milliseconds kTick{100};
+
+std::size_t bytes_of(const SnapshotBatch& batch) {
+  std::size_t bytes = 0;
+  for (const auto& e : batch) bytes += e.approximate_bytes();
+  return bytes;
+}
+
+}  // namespace
+
+SinkThread::SinkThread(std::unique_ptr<Outlet> outlet, BacklogLimits limits, std::FILE* diagnostics)
+    : outlet_(std::move(outlet)),
+      name_(outlet_->name()),
+      limits_(limits),
+      diagnostics_(diagnostics),
+      thread_([this](std::stop_token stop) { run(stop); }) {}
+
+SinkThread::~SinkThread() { stop(); }
+
+void SinkThread::push(std::shared_ptr<const SnapshotBatch> batch) {
+  if (batch->empty() || dead()) return;
+  const std::size_t events = batch->size();
+  const std::size_t bytes = bytes_of(*batch);
+  bool outage_began = false;
+  std::size_t backlog = 0;
+  {
+    std::unique_lock lock(mutex_);
+    const auto full = [&] {
+      // An empty backlog takes any batch: a batch larger than the bound must not wait forever.
+      return backlog_events_ != 0 && (backlog_events_ + events > limits_.events || backlog_bytes_ + bytes > limits_.bytes);
+    };
+    if (limits_.wait_when_full) space_.wait(lock, [&] { return !full() || dead() || finished_; });
+    if (full()) {
+      if (!behind_) {
+        behind_ = true;
+        outage_began = true;
+        dropped_at_outage_ = dropped_;
+        backlog = backlog_events_;
+      }
+      dropped_ += events;
+    } else {
+      backlog_events_ += events;
+      backlog_bytes_ += bytes;
+      queue_.push_back(std::move(batch));
+    }
+  }
+  if (outage_began) {
+    fmt::print(diagnostics_,
+               "procsentry: {} is not keeping up (backlog of {} events full): dropping its events until it catches "
+               "up; the other outputs are not affected\n",
+               name_, backlog);
+  } else {
+    wake_.notify_one();
+  }
+}
+
+void SinkThread::run(std::stop_token stop) {
+  for (;;) {
+    std::shared_ptr<const SnapshotBatch> batch;
+    std::uint64_t caught_up_after = 0;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, stop, kTick, [&] { return !queue_.empty(); });
+      if (queue_.empty()) {
+        if (behind_) {  // everything queued was delivered: the outage is over
+          behind_ = false;
+          caught_up_after = dropped_ - dropped_at_outage_;
+        }
+      } else {
+        batch = std::move(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    if (caught_up_after != 0) {
+      fmt::print(diagnostics_, "procsentry: {} caught up ({} of its events were dropped)\n", name_, caught_up_after);
+    }
+    if (!batch) {
+      outlet_->tick(stop);
+      if (stop.stop_requested()) break;
+      continue;
+    }
+    const bool was_dead = dead();
+    if (!was_dead) outlet_->deliver(std::span(*batch), stop);
+    dead_.store(outlet_->dead(), std::memory_order_relaxed);
+    {
+      std::lock_guard lock(mutex_);
+      backlog_events_ -= batch->size();
+      backlog_bytes_ -= bytes_of(*batch);
+      (was_dead ? skipped_ : delivered_) += batch->size();
+    }
+    space_.notify_one();
+  }
+  {
+    std::lock_guard lock(mutex_);
+    not_written_ = outlet_->not_written() + skipped_;
+    finished_ = true;
+  }
+  space_.notify_one();
+}
+
+void SinkThread::stop() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+}
+
+SinkCounters SinkThread::counters() const {
+  std::lock_guard lock(mutex_);
+  return SinkCounters{delivered_, dropped_, not_written_};
+}
+
+}  // namespace procsentry

@@ -1,0 +1,76 @@
+// One sink on its own thread behind a bounded backlog, so that a slow or dead sink never
+// blocks the event thread or the other sinks. The event thread only appends a shared,
+// immutable batch under a short lock hold; when the backlog is full the batch is dropped for
+// this sink alone, counted, and reported once per outage.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "sinks/fanout/outlet.h"
+
+namespace procsentry {
+
+struct BacklogLimits {
+  std::size_t events = 65'536;
+  std::size_t bytes = 64u << 20;
+  // Replay has no kernel to keep up with: there, a full backlog makes the producer wait
+  // instead of dropping.
+  bool wait_when_full = false;
+};
+
+struct SinkCounters {
+  std::uint64_t delivered = 0;    // handed to the outlet
+  std::uint64_t dropped = 0;      // never handed to it: the backlog was full
+  std::uint64_t not_written = 0;  // handed to it, but it could not write them
+};
+
+class SinkThread {
+ public:
+  SinkThread(std::unique_ptr<Outlet> outlet, BacklogLimits limits, std::FILE* diagnostics);
+  ~SinkThread();  // stop()
+  SinkThread(const SinkThread&) = delete;
+  SinkThread& operator=(const SinkThread&) = delete;
+
+  // Event thread: queues the batch for this sink, or drops it if the backlog is full.
+  void push(std::shared_ptr<const SnapshotBatch> batch);
+  // Delivers what is queued (the outlet gives up on a dead server within about a second),
+  // then ends the thread. Idempotent.
+  void stop();
+  bool dead() const { return dead_.load(std::memory_order_relaxed); }
+  const std::string& name() const { return name_; }
+  SinkCounters counters() const;  // exact once stop() returned
+
+ private:
+  void run(std::stop_token stop);
+
+  std::unique_ptr<Outlet> outlet_;
+  const std::string name_;
+  const BacklogLimits limits_;
+  std::FILE* diagnostics_;
+  std::atomic<bool> dead_{false};
+
+  mutable std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::condition_variable space_;  // wait_when_full: the backlog shrank
+  std::deque<std::shared_ptr<const SnapshotBatch>> queue_;  // guarded by mutex_
+  std::size_t backlog_events_ = 0;                          // queued or being delivered
+  std::size_t backlog_bytes_ = 0;
+  bool behind_ = false;                  // dropping since the backlog filled
+  std::uint64_t dropped_ = 0;            // all dropped batches' events
+  std::uint64_t dropped_at_outage_ = 0;  // dropped_ when the current outage began
+  std::uint64_t delivered_ = 0;
+  std::uint64_t not_written_ = 0;
+  std::uint64_t skipped_ = 0;  // queued before the outlet died
+  bool finished_ = false;      // the thread ended
+
+  std::jthread thread_;  // last: starts once everything above exists
+};
+
+}  // namespace procsentry

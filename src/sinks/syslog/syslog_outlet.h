@@ -1,0 +1,52 @@
+// --syslog: RFC 5424 messages (syslog_message.h) to a syslog server, on the output's own
+// thread. TCP frames each message with its length (RFC 6587 octet counting, which rsyslog,
+// syslog-ng and Fluent Bit accept), notices a closed connection before writing, reconnects
+// with backoff and resends every message not wholly written; while the server is away,
+// events wait in the output's bounded backlog (SinkThread) and what does not fit is counted
+// as dropped. UDP is fire-and-forget: one datagram per message, larger ones are not sent.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "sinks/fanout/outlet.h"
+#include "sinks/syslog/syslog_message.h"
+
+namespace procsentry {
+
+class SyslogOutlet final : public Outlet {
+ public:
+  static constexpr std::size_t kMaxDatagram = 65'507;  // the largest UDP payload over IPv4
+
+  SyslogOutlet(SyslogTarget target, std::FILE* diagnostics);
+  ~SyslogOutlet() override;
+  std::string name() const override { return "syslog " + target_.url(); }
+  void deliver(std::span<const EventSnapshot> events, std::stop_token stop) override;
+  std::uint64_t not_written() const override { return not_written_; }
+
+ private:
+  bool connect_once(std::string& why);
+  // Connects, retrying with backoff until it works or `stop` is requested (then one more
+  // second). False: given up.
+  bool connect_with_retry(std::stop_token stop);
+  bool peer_closed() const;
+  void disconnect();
+  void send_datagrams(std::span<const EventSnapshot> events);
+  void send_stream(std::stop_token stop);
+
+  const SyslogTarget target_;
+  std::FILE* diagnostics_;
+  SyslogFormatter formatter_;
+  int fd_ = -1;
+  bool unreachable_ = false;  // reported, not yet reconnected
+  bool given_up_ = false;     // at stop, the server could not be reached: no more waiting
+  bool reported_oversize_ = false;
+  std::string message_;
+  std::string stream_;                   // TCP: framed messages of one delivery
+  std::vector<std::size_t> frame_ends_;  // offsets in stream_ where each frame ends
+  std::uint64_t not_written_ = 0;
+};
+
+}  // namespace procsentry
