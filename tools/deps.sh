@@ -9,7 +9,7 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev libssl-dev libsqlite3-dev
 )
 if [[ ${1:-} == --for-tests ]]; then
-  packages+=(clang-format mingw-w64 wine64)
+  packages+=(clang-format mingw-w64 wine64 rsyslog)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -63,6 +63,23 @@ TEST(Cli, UnknownEventKindIsAUsageError) {
   EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
 }
 
+TEST(Cli, AnUnwritableOutputFileIsOneClearLine) {
+  Outcome o = run_procsentry({"--output", "/proc/version/events.jsonl"});
+  EXPECT_EQ(WEXITSTATUS(o.status), 2);
+  EXPECT_EQ(o.err, "procsentry: cannot write /proc/version/events.jsonl: Not a directory (use --output PATH)\n");
+}
+
+TEST(Cli, ABadSyslogUrlIsOneClearLine) {
+  Outcome o = run_procsentry({"--syslog", "http://127.0.0.1:514"});
+  EXPECT_EQ(WEXITSTATUS(o.status), 2);
+  EXPECT_EQ(o.err,
+            "procsentry: --syslog http://127.0.0.1:514: unknown transport (expected udp://HOST:PORT or "
+            "tcp://HOST:PORT)\n");
+  o = run_procsentry({"--syslog", "tcp://127.0.0.1:99999"});
+  EXPECT_EQ(WEXITSTATUS(o.status), 2);
+  EXPECT_NE(o.err.find("the port is not a number from 1 to 65535"), std::string::npos) << o.err;
+}
+
 TEST(Cli, FiltersCombine) {
   if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
   Monitor monitor({"--events", "exec", "--comm", "true", "--ppid", std::to_string(getpid())});
