@@ -2,6 +2,9 @@
 //   storm_bench monitor  [--execs N] [--workers W] [-- OPTIONS]   procsentry's CPU per 1,000 events, delivery
 //                                                   latency, peak RSS (OPTIONS go to procsentry, e.g. --hash sha256)
 //   storm_bench kernel   [--execs N] [--pairs P]     the storm's own sys CPU per exec, sensor attached vs detached
+//   storm_bench outputs  [--execs N] [--pairs P]     procsentry's CPU per 1,000 events streaming JSON to /dev/null
+//                                                   vs recording to SQLite and forwarding to a real rsyslogd over
+//                                                   TCP at once; checks nothing is lost on the way
 // Exec rate on small VMs drifts, so the kernel comparison interleaves attached/detached runs and
 // reports the ratio of each pair, not of two long averages.
 #include <fcntl.h>
@@ -18,8 +21,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <string>
 #include <vector>
+
+#include "support/rsyslog_server.h"
 
 namespace {
 
@@ -271,6 +277,88 @@ int kernel_cost(const std::string& binary, int execs, int pairs) {
   return 0;
 }
 
+// On-CPU time of every thread of a process: the outputs run on threads of their own.
+std::int64_t process_cpu_ns(pid_t pid) {
+  std::int64_t total = 0;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    FILE* f = std::fopen((task.path() / "schedstat").c_str(), "r");
+    if (f == nullptr) continue;
+    long long ns = 0;
+    if (std::fscanf(f, "%lld", &ns) == 1) total += ns;
+    std::fclose(f);
+  }
+  return total;
+}
+
+long long lost_in(const std::string& summary) {
+  auto at = summary.rfind(", lost ");
+  return at == std::string::npos ? -1 : std::atoll(summary.c_str() + at + 7);
+}
+
+long long rows_in(const std::string& binary, const std::string& db) {
+  const std::string command = binary + " query --db " + db + " --sql 'SELECT count(*) AS n FROM events'";
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return -1;
+  char line[256] = {};
+  long long n = -1;
+  if (std::fgets(line, sizeof(line), p) != nullptr) std::sscanf(line, "{\"n\":%lld}", &n);
+  pclose(p);
+  return n;
+}
+
+int outputs_cost(const std::string& binary, int execs, int pairs) {
+  std::string why;
+  auto server = procsentry::test::RsyslogServer::start(&why);
+  if (!server) {
+    std::fprintf(stderr, "storm_bench: cannot start rsyslogd: %s\n", why.c_str());
+    return 1;
+  }
+  const std::string dir = std::filesystem::temp_directory_path() / ("storm_bench." + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = dir + "/events.db";
+  const std::string url = "tcp://127.0.0.1:" + std::to_string(server->tcp_port());
+  std::vector<double> ratios;
+  bool all_delivered = true;
+  for (int p = 0; p < pairs; ++p) {
+    double per_1000[2] = {0, 0};  // [0] JSON to /dev/null, [1] SQLite + rsyslog
+    for (int k = 0; k < 2; ++k) {
+      const bool forwarding = ((p + k) % 2) == 1;
+      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix);
+      g_monitor_options.clear();
+      if (forwarding) g_monitor_options = {"record", "--db", db, "--syslog", url};
+      const std::size_t received_before = server->raw_lines().size();
+      Monitor m = start_monitor(binary, false);
+      usleep(300'000);  // let start-up work (seeding the process table) finish
+      const std::int64_t cpu_before = process_cpu_ns(m.pid);
+      run_storm(execs, 4);
+      usleep(500'000);  // the outputs drain their backlogs
+      const std::int64_t cpu = process_cpu_ns(m.pid) - cpu_before;
+      MonitorUsage u = stop_monitor(m);
+      const long long events = events_in(u.summary);
+      per_1000[forwarding ? 1 : 0] = static_cast<double>(cpu) / 1e6 * 1000.0 / static_cast<double>(events);
+      if (!forwarding) continue;
+      server->wait_for(received_before + static_cast<std::size_t>(events), std::chrono::seconds(20));
+      const long long received = static_cast<long long>(server->raw_lines().size() - received_before);
+      const long long stored = rows_in(binary, db);
+      const long long lost = lost_in(u.summary);
+      const bool complete = lost == 0 && stored == events && received == events;
+      all_delivered = all_delivered && complete;
+      std::printf("pair %2d: %lld events, lost %lld, stored in SQLite %lld, received by rsyslog %lld%s\n", p + 1,
+                  events, lost, stored, received, complete ? "" : "  <- NOT ALL DELIVERED");
+    }
+    ratios.push_back(per_1000[1] / per_1000[0]);
+    std::printf("pair %2d: JSON to /dev/null %.1f ms CPU per 1,000 events, SQLite + rsyslog %.1f ms, ratio %.2f\n",
+                p + 1, per_1000[0], per_1000[1], ratios.back());
+  }
+  std::filesystem::remove_all(dir);
+  std::sort(ratios.begin(), ratios.end());
+  std::printf("outputs cost: %d pairs of %d execs: median ratio %.2f (min %.2f, max %.2f); %s\n", pairs, execs,
+              ratios[ratios.size() / 2], ratios.front(), ratios.back(),
+              all_delivered ? "every event stored and forwarded, none lost" : "SOME EVENTS WERE NOT DELIVERED");
+  return all_delivered ? 0 : 1;
+}
+
 int arg(int argc, char** argv, const char* name, int fallback) {
   for (int i = 2; i + 1 < argc && std::strcmp(argv[i], "--") != 0; ++i) {
     if (std::strcmp(argv[i], name) == 0) return std::atoi(argv[i + 1]);
@@ -285,7 +373,7 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage (as root): storm_bench monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | kernel [--execs N] "
-        "[--pairs P]\n");
+        "[--pairs P] | outputs [--execs N] [--pairs P]\n");
     return 2;
   }
   std::string binary = PROCSENTRY_BINARY;
@@ -295,6 +383,7 @@ int main(int argc, char** argv) {
   }
   if (mode == "monitor") return monitor_cost(binary, arg(argc, argv, "--execs", 4000), arg(argc, argv, "--workers", 4));
   if (mode == "kernel") return kernel_cost(binary, arg(argc, argv, "--execs", 1000), arg(argc, argv, "--pairs", 10));
+  if (mode == "outputs") return outputs_cost(binary, arg(argc, argv, "--execs", 2000), arg(argc, argv, "--pairs", 3));
   std::fprintf(stderr, "storm_bench: unknown mode '%s'\n", mode.c_str());
   return 2;
 }
