@@ -34,13 +34,13 @@ struct AppOptions {
   ColorMode color = ColorMode::automatic;
   FilterOptions filter;
   // outputs besides the live view, each on its own thread
-  std::string syslog_url;               // --syslog udp|tcp://HOST:PORT
-  std::string output_file;              // --output FILE (JSON Lines)
-  std::string rotate = "100M";          // --rotate SIZE (0: never)
-  int keep_files = 5;                   // --keep-files N
-  bool quiet = false;                   // no live view on stdout
-  std::string replay;    // read raw wire records from this file instead of the kernel
-  std::string save_raw;  // also append every raw record to this file (mode 0600)
+  std::string syslog_url;       // --syslog udp|tcp://HOST:PORT
+  std::string output_file;      // --output FILE (JSON Lines)
+  std::string rotate = "100M";  // --rotate SIZE (0: never)
+  int keep_files = 5;           // --keep-files N
+  bool quiet = false;           // no live view on stdout
+  std::string replay;           // read raw wire records from this file instead of the kernel
+  std::string save_raw;         // also append every raw record to this file (mode 0600)
   SensorOptions sensor;
 };
 

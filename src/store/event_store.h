@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "sinks/fanout/event_snapshot.h"
 #include "core/result.h"
+#include "sinks/fanout/event_snapshot.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

@@ -31,8 +31,8 @@ struct Syslog5424 {
   std::string msg;
 
   std::string wire() const {
-    return "<" + std::to_string(pri) + ">1 " + timestamp + " " + hostname + " " + app_name + " " +
-           procid + " " + msgid + " " + structured_data + " " + msg;
+    return "<" + std::to_string(pri) + ">1 " + timestamp + " " + hostname + " " + app_name + " " + procid + " " +
+           msgid + " " + structured_data + " " + msg;
   }
 };
 
@@ -51,8 +51,8 @@ void send_udp(std::uint16_t port, const std::string& datagram) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   ASSERT_GE(fd, 0);
   const sockaddr_in addr = loopback(port);
-  const ssize_t sent = ::sendto(fd, datagram.data(), datagram.size(), 0,
-                                reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  const ssize_t sent =
+      ::sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   ::close(fd);
   ASSERT_EQ(sent, static_cast<ssize_t>(datagram.size()));
 }

@@ -120,8 +120,7 @@ inline void send_udp(std::uint16_t port, std::string_view payload) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
   const sockaddr_in addr = loopback(port);
-  (void)::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<const sockaddr*>(&addr),
-                 sizeof addr);
+  (void)::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   ::close(fd);
 }
 
@@ -163,9 +162,9 @@ class RsyslogServer {
   // Starts on the given ports (tcp_port 0: any free one), e.g. on the ports of a server that was
   // stopped, to test that a client reconnects. Returns nullopt with a one-line reason in *why if
   // rsyslogd exits or is not ready within `timeout`.
-  static std::optional<RsyslogServer> start_on(
-      std::uint16_t tcp_port, std::uint16_t udp_port, std::string* why = nullptr,
-      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  static std::optional<RsyslogServer> start_on(std::uint16_t tcp_port, std::uint16_t udp_port,
+                                               std::string* why = nullptr,
+                                               std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     RsyslogServer server;
     std::string reason = server.launch(tcp_port, udp_port, timeout);
     if (reason.empty()) return server;
@@ -201,8 +200,7 @@ class RsyslogServer {
   std::vector<std::string> raw_lines() const {
     const std::string text = rsyslog_detail::read_file(dir_ / "messages.jsonl");
     std::vector<std::string> lines;
-    for (std::size_t start = 0, end; (end = text.find('\n', start)) != std::string::npos;
-         start = end + 1)
+    for (std::size_t start = 0, end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
       lines.emplace_back(text, start, end - start);
     return lines;
   }
@@ -287,8 +285,7 @@ class RsyslogServer {
       << "  }\n"
       << "  action(type=\"omfile\" file=\"" << d << "/messages.jsonl\" template=\"capture_json\")\n"
       << "}\n"
-      << "input(type=\"imudp\" address=\"127.0.0.1\" port=\"" << udp_port_
-      << "\" ruleset=\"capture\")\n"
+      << "input(type=\"imudp\" address=\"127.0.0.1\" port=\"" << udp_port_ << "\" ruleset=\"capture\")\n"
       << "input(type=\"imtcp\" address=\"127.0.0.1\" port=\"" << tcp_port << "\" ruleset=\"capture\"";
     // imtcp writes the port file only when it picked the port itself (port 0).
     if (tcp_port == 0) c << " listenPortFileName=\"" << d << "/tcp.port\"";
@@ -299,8 +296,7 @@ class RsyslogServer {
   }
 
   // Returns "" when ready, else the reason.
-  std::string launch(std::uint16_t tcp_port, std::uint16_t udp_port,
-                     std::chrono::milliseconds timeout) {
+  std::string launch(std::uint16_t tcp_port, std::uint16_t udp_port, std::chrono::milliseconds timeout) {
     namespace fs = std::filesystem;
     std::string tmpl = (fs::temp_directory_path() / "procsentry-rsyslog-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) return "mkdtemp failed: " + std::string(std::strerror(errno));
@@ -311,8 +307,7 @@ class RsyslogServer {
     std::ofstream(conf) << config(tcp_port);
 
     // Everything the child needs is prepared before fork: after fork only async-signal-safe calls.
-    std::vector<std::string> args = {kBinary, "-n", "-f", conf.string(), "-i",
-                                     (dir_ / "rsyslogd.pid").string()};
+    std::vector<std::string> args = {kBinary, "-n", "-f", conf.string(), "-i", (dir_ / "rsyslogd.pid").string()};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -355,8 +350,7 @@ class RsyslogServer {
   // through rsyslogd into probe.log: proves our rsyslogd (not some other listener) owns both ports.
   std::string wait_ready(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    const std::string probe =
-        "<15>1 - - " + std::string(kProbeAppName) + " - - - ready?";
+    const std::string probe = "<15>1 - - " + std::string(kProbeAppName) + " - - - ready?";
     bool tcp_sent = false;
     for (;;) {
       int status = 0;
@@ -380,9 +374,8 @@ class RsyslogServer {
       if (!udp_arrived) rsyslog_detail::send_udp(udp_port_, probe);
       if (std::chrono::steady_clock::now() >= deadline)
         return "rsyslogd not ready after " + std::to_string(timeout.count()) + " ms (tcp " +
-               (tcp_sent ? "probe sent, not received" : "not accepting") + ", udp port " +
-               std::to_string(udp_port_) + (udp_arrived ? " ok" : " probe not received") +
-               "): " + diagnostics();
+               (tcp_sent ? "probe sent, not received" : "not accepting") + ", udp port " + std::to_string(udp_port_) +
+               (udp_arrived ? " ok" : " probe not received") + "): " + diagnostics();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }

@@ -139,9 +139,9 @@ TEST_F(FanoutTest, AStuckOutputDropsOnlyItsOwnEventsAndNeverBlocksTheOthers) {
   EXPECT_TRUE(strictly_increasing(*stuck_pids));    // what it got, it got once and in order
   const std::string said = diagnostics();
   EXPECT_NE(said.find("the stuck output is not keeping up"), std::string::npos) << said;
-  EXPECT_NE(said.find("the stuck output caught up (" + std::to_string(stuck_counts.dropped) +
-                      " of its events were dropped)"),
-            std::string::npos)
+  EXPECT_NE(
+      said.find("the stuck output caught up (" + std::to_string(stuck_counts.dropped) + " of its events were dropped)"),
+      std::string::npos)
       << said;
   EXPECT_EQ(said.find("the fast output"), std::string::npos) << said;
 }

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <numeric>
 #include <fstream>
+#include <numeric>
 
 namespace procsentry {
 namespace {
@@ -117,11 +117,10 @@ TEST_F(RotatingFileTest, AFullDiskCostsOnlyTheLinesThatDidNotFit) {
   EXPECT_EQ(numbers_in(file), expected);
   std::ifstream in(said);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(text,
-            "procsentry: cannot write " + file.string() +
-                ": File too large (the other outputs continue; writing resumes when it can)\n"
-                "procsentry: writing to " +
-                file.string() + " resumed (6 events were not written)\n");
+  EXPECT_EQ(text, "procsentry: cannot write " + file.string() +
+                      ": File too large (the other outputs continue; writing resumes when it can)\n"
+                      "procsentry: writing to " +
+                      file.string() + " resumed (6 events were not written)\n");
 }
 
 }  // namespace

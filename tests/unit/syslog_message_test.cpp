@@ -21,8 +21,8 @@ TEST(SyslogUrl, TransportsHostsAndPorts) {
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->host, "::1");
   EXPECT_EQ(t->url(), "tcp://[::1]:514");
-  for (const char* bad : {"logs:514", "http://h:1", "tcp://", "tcp://:514", "tcp://h:0", "tcp://h:65536",
-                          "tcp://h:5x", "tcp://[::1", "tcp://[::1]x", "udp://h:"}) {
+  for (const char* bad : {"logs:514", "http://h:1", "tcp://", "tcp://:514", "tcp://h:0", "tcp://h:65536", "tcp://h:5x",
+                          "tcp://[::1", "tcp://[::1]x", "udp://h:"}) {
     EXPECT_FALSE(parse_syslog_url(bad).has_value()) << bad;
   }
   EXPECT_EQ(parse_syslog_url("http://h:1").error().message,

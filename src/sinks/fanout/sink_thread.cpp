@@ -36,7 +36,8 @@ void SinkThread::push(std::shared_ptr<const SnapshotBatch> batch) {
     std::unique_lock lock(mutex_);
     const auto full = [&] {
       // An empty backlog takes any batch: a batch larger than the bound must not wait forever.
-      return backlog_events_ != 0 && (backlog_events_ + events > limits_.events || backlog_bytes_ + bytes > limits_.bytes);
+      return backlog_events_ != 0 &&
+             (backlog_events_ + events > limits_.events || backlog_bytes_ + bytes > limits_.bytes);
     };
     if (limits_.wait_when_full) space_.wait(lock, [&] { return !full() || dead() || finished_; });
     if (full()) {

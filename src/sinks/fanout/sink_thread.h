@@ -58,7 +58,7 @@ class SinkThread {
 
   mutable std::mutex mutex_;
   std::condition_variable_any wake_;
-  std::condition_variable space_;  // wait_when_full: the backlog shrank
+  std::condition_variable space_;                           // wait_when_full: the backlog shrank
   std::deque<std::shared_ptr<const SnapshotBatch>> queue_;  // guarded by mutex_
   std::size_t backlog_events_ = 0;                          // queued or being delivered
   std::size_t backlog_bytes_ = 0;

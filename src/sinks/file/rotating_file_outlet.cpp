@@ -10,8 +10,7 @@
 
 namespace procsentry {
 
-Result<std::unique_ptr<RotatingFileOutlet>> RotatingFileOutlet::open(const std::string& path,
-                                                                     RotationOptions rotation,
+Result<std::unique_ptr<RotatingFileOutlet>> RotatingFileOutlet::open(const std::string& path, RotationOptions rotation,
                                                                      std::FILE* diagnostics) {
   std::unique_ptr<RotatingFileOutlet> outlet(new RotatingFileOutlet(path, rotation, diagnostics));
   if (auto r = outlet->open_current(); !r) return r.error();

@@ -41,8 +41,8 @@ class RotatingFileOutlet final : public Outlet {
   const RotationOptions rotation_;
   std::FILE* diagnostics_;
   int fd_ = -1;
-  std::int64_t size_ = 0;             // of the current file
-  std::string pending_;               // whole lines not yet written
+  std::int64_t size_ = 0;               // of the current file
+  std::string pending_;                 // whole lines not yet written
   std::vector<std::size_t> line_ends_;  // offsets in pending_ where each line ends
   bool failing_ = false;
   std::uint64_t not_written_ = 0;

@@ -62,7 +62,8 @@ bool SyslogOutlet::connect_once(std::string& why) {
       pollfd p{fd, POLLOUT, 0};
       int error = ETIMEDOUT;
       socklen_t length = sizeof(error);
-      if (poll(&p, 1, static_cast<int>(kConnectTimeout.count())) == 1) getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+      if (poll(&p, 1, static_cast<int>(kConnectTimeout.count())) == 1)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
       rc = error == 0 ? 0 : -1;
       errno = error;
     }
