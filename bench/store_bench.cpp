@@ -46,8 +46,10 @@ class EmptyStore {
     fs::remove_all(dir_);  // each run (the library calls this several times) starts empty
     fs::create_directories(dir_);
     auto opened = EventStore::open((dir_ / "events.db").string());
-    if (opened) store_ = std::move(*opened);
-    else error_ = opened.error().message;
+    if (opened)
+      store_ = std::move(*opened);
+    else
+      error_ = opened.error().message;
   }
   ~EmptyStore() {
     store_.reset();

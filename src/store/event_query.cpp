@@ -178,7 +178,14 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
       }
       sql += ')';
     };
-    any_of("pid", o.pids);
+    // pid and process_uid are indexed on each process's first event only (event_store.cpp);
+    // first_id leads from there to all of the process's events.
+    if (!o.pids.empty()) {
+      any_of("pid", o.pids);
+      sql += " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id";
+      any_of("f.pid", o.pids);
+      sql += ')';
+    }
     any_of("uid", o.uids);
     any_of("user", o.users);
     if (!o.image_glob.empty()) sql += " AND image GLOB " + bind_text(o.image_glob);
@@ -190,11 +197,13 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
         sql = fmt::format(
             "WITH RECURSIVE down(u) AS (SELECT {0} UNION SELECT e.process_uid FROM events e JOIN down ON "
             "e.parent_uid = down.u WHERE e.process_uid IS NOT NULL), "
-            "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM events e JOIN up ON e.process_uid = up.u WHERE "
-            "e.parent_uid IS NOT NULL) {1} AND process_uid IN (SELECT u FROM down UNION SELECT u FROM up)",
+            "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM up JOIN events f ON f.process_uid = up.u AND "
+            "f.first_id = f.id JOIN events e ON e.first_id = f.id WHERE e.parent_uid IS NOT NULL) "
+            "{1} AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id AND f.process_uid IN "
+            "(SELECT u FROM down UNION SELECT u FROM up))",
             uid, sql);
       } else {
-        sql += " AND process_uid = " + uid;
+        sql += " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id AND f.process_uid = " + uid + ")";
       }
     }
     sql += " ORDER BY time_ns, id";

@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "core/result.h"
 #include "sinks/fanout/event_snapshot.h"
@@ -26,7 +29,8 @@ class EventStore {
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  // Adds one event to the open batch (its JSON Lines form is kept whole).
+  // Adds one event to the open batch (its JSON Lines form is kept whole); the event is
+  // copied, and written by this call or a later one. An error abandons the open batch.
   Result<bool> insert(const EventSnapshot& event);
   // Commits the open batch. An error leaves the batch's events uncommitted (lost).
   Result<bool> commit();
@@ -45,11 +49,42 @@ class EventStore {
   EventStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Result<bool> prepare();
   Result<bool> exec(const char* sql);
+  Result<bool> begin();
+  Result<bool> flush();  // inserts the buffered rows
+  // Deletes the events matching `where` in one transaction; a process whose first stored
+  // event goes gets its oldest remaining event as its new first.
+  Result<std::int64_t> delete_events(const std::string& where);
+
+  // A process's first stored event: later events with its process_uid and pid name it in
+  // first_id, so only first events need entries in the process_uid and pid indexes.
+  struct First {
+    std::int64_t id;
+    std::optional<std::uint32_t> pid;
+  };
+  static constexpr std::size_t kMaxFirsts = 1 << 16;  // forgetting one costs one more first event
+
+  // An event waiting for its INSERT, copied: the snapshot may be gone by then.
+  struct Row {
+    std::int64_t id = 0, first_id = 0, time_ns = 0;
+    EventKind kind = EventKind::exec;
+    std::optional<std::uint32_t> pid, ppid, uid;
+    std::string user, process_uid, parent_uid, image, argv, json;
+  };
+  // Rows per INSERT statement: one statement's cursors (and allocations) serve them all.
+  static constexpr std::size_t kRowsPerInsert = 32;
+  static constexpr int kColumns = 13;  // parameters per row
+  static void bind(sqlite3_stmt* stmt, int first_parameter, const Row& row);
 
   sqlite3* db_ = nullptr;
   std::string path_;
-  sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* insert_one_ = nullptr;
+  sqlite3_stmt* insert_many_ = nullptr;  // kRowsPerInsert rows
+  sqlite3_stmt* max_id_ = nullptr;
   bool in_batch_ = false;
+  std::int64_t next_id_ = 1;
+  std::unordered_map<std::string, First> firsts_;  // process_uid -> its first stored event
+  std::vector<Row> rows_ = std::vector<Row>(kRowsPerInsert);
+  std::size_t pending_ = 0;  // rows_ not inserted yet
 };
 
 // The default database: /var/lib/procsentry/events.db as root, else

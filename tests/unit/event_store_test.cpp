@@ -205,6 +205,51 @@ TEST_F(EventStoreTest, RetentionByAgeAndBySize) {
   EXPECT_EQ(out, "{\"fits\":1,\"oldest_went_first\":1}\n");
 }
 
+// pid and process_uid are indexed on a process's first stored event only: when retention
+// deletes that event, the process's remaining events must still be found.
+TEST_F(EventStoreTest, AProcessIsFoundAfterRetentionDeletedItsFirstEvent) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  auto event = [](int seconds, std::uint32_t pid, const std::string& uid, const std::string& parent) {
+    EventSnapshot e;
+    e.time_ns = kBoot + seconds * 1'000'000'000ll;
+    e.pid = pid;
+    e.process_uid = uid;
+    e.parent_uid = parent;
+    e.json = "{\"pid\":" + std::to_string(pid) + ",\"t\":" + std::to_string(seconds) + "}";
+    return e;
+  };
+  auto record_events = [&](const std::vector<EventSnapshot>& events) {
+    StoreOutlet sink(**store, {}, stderr);
+    for (const auto& e : events) sink.write(e);
+    sink.finish();
+  };
+  record_events({event(1, 10, "ab-10-1", "ab-1-1"), event(1, 11, "ab-11-1", "ab-10-1"),
+                 event(50, 10, "ab-10-1", "ab-1-1"), event(60, 11, "ab-11-1", "ab-10-1")});
+  auto deleted = (*store)->apply_retention(kBoot + 70'000'000'000, 30'000'000'000, 0);
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_EQ(*deleted, 2);
+  QueryOptions q;
+  q.process_uid = "ab-10-1";
+  EXPECT_EQ(query_lines(q), std::vector<std::string>{"{\"pid\":10,\"t\":50}"});
+  q = {};
+  q.pids = {11};
+  EXPECT_EQ(query_lines(q), std::vector<std::string>{"{\"pid\":11,\"t\":60}"});
+  q = {};
+  q.process_uid = "ab-11-1";
+  q.tree = true;  // its parent through parent_uid
+  EXPECT_EQ(query_lines(q).size(), 2u);
+  record_events({event(80, 10, "ab-10-1", "ab-1-1")});  // after retention, and in a new store
+  q = {};
+  q.process_uid = "ab-10-1";
+  EXPECT_EQ(query_lines(q).size(), 2u);
+  store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  record_events({event(90, 10, "ab-10-1", "ab-1-1")});
+  q.pids = {10};
+  EXPECT_EQ(query_lines(q).size(), 3u);
+}
+
 TEST_F(EventStoreTest, AFullDiskIsReportedOnceCountedAndRecordingResumes) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store.has_value());
