@@ -141,16 +141,20 @@ MonitorUsage stop_monitor(Monitor& m) {
   return u;
 }
 
-// On-CPU time of a process in ns (first field of /proc/PID/schedstat), to measure a window
-// of its life rather than its whole life, which includes loading the BPF programs.
-std::int64_t cpu_ns(pid_t pid) {
-  std::string path = "/proc/" + std::to_string(pid) + "/schedstat";
-  FILE* f = std::fopen(path.c_str(), "r");
-  if (f == nullptr) return 0;
-  long long ns = 0;
-  if (std::fscanf(f, "%lld", &ns) != 1) ns = 0;
-  std::fclose(f);
-  return ns;
+// On-CPU time of every thread of a process (outputs and --hash run threads of their own), to
+// measure a window of its life rather than its whole life, which includes loading the BPF
+// programs.
+std::int64_t process_cpu_ns(pid_t pid) {
+  std::int64_t total = 0;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    FILE* f = std::fopen((task.path() / "schedstat").c_str(), "r");
+    if (f == nullptr) continue;
+    long long ns = 0;
+    if (std::fscanf(f, "%lld", &ns) == 1) total += ns;
+    std::fclose(f);
+  }
+  return total;
 }
 
 long rss_kib(pid_t pid) {
@@ -194,7 +198,7 @@ int monitor_cost(const std::string& binary, int execs, int workers) {
   std::vector<double> latency_ms;
   std::string pending;
   usleep(300'000);  // let start-up work (seeding the process table) finish
-  const std::int64_t cpu_before = cpu_ns(m.pid);
+  const std::int64_t cpu_before = process_cpu_ns(m.pid);
   long storm_rss_kib = 0;
   pid_t storm = fork();
   if (storm == 0) {
@@ -226,7 +230,7 @@ int monitor_cost(const std::string& binary, int execs, int workers) {
   }
   while (consume(300)) {
   }
-  const std::int64_t storm_cpu_ns = cpu_ns(m.pid) - cpu_before;
+  const std::int64_t storm_cpu_ns = process_cpu_ns(m.pid) - cpu_before;
   storm_rss_kib = std::max(storm_rss_kib, rss_kib(m.pid));
   MonitorUsage u = stop_monitor(m);
   long long events = events_in(u.summary);
@@ -275,20 +279,6 @@ int kernel_cost(const std::string& binary, int execs, int pairs) {
       pairs, execs, ratios[ratios.size() / 2], ratios.front(), ratios.back(), detached_total / pairs,
       attached_total / pairs);
   return 0;
-}
-
-// On-CPU time of every thread of a process: the outputs run on threads of their own.
-std::int64_t process_cpu_ns(pid_t pid) {
-  std::int64_t total = 0;
-  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
-    FILE* f = std::fopen((task.path() / "schedstat").c_str(), "r");
-    if (f == nullptr) continue;
-    long long ns = 0;
-    if (std::fscanf(f, "%lld", &ns) == 1) total += ns;
-    std::fclose(f);
-  }
-  return total;
 }
 
 long long lost_in(const std::string& summary) {
