@@ -94,4 +94,12 @@ TEST_F(WindowsClient, NoDriverIsOneClearLineAndStatus2) {
       << o.out;
 }
 
+TEST_F(WindowsClient, LinuxOnlyOutputsAreOneClearLineAndStatus2) {
+  Output o = run_under_wine("--syslog tcp://127.0.0.1:514", "2>&1");
+  EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 2) << o.status;
+  EXPECT_NE(o.out.find("procsentry: --syslog is not available in the Windows client yet (it is on Linux)"),
+            std::string::npos)
+      << o.out;
+}
+
 }  // namespace

@@ -6,6 +6,7 @@
 #include <io.h>
 #include <atomic>
 #include <cstdio>
+#include <string>
 
 #include "app/options.h"
 #include "app/pipeline.h"
@@ -29,6 +30,19 @@ BOOL WINAPI on_console_control(DWORD) {
   return TRUE;
 }
 
+// What the Windows client does not do (yet): the /proc-based tree, the event store, the
+// outputs on their own threads and image hashing. Empty if none is asked for.
+std::string linux_only_request(const procsentry::AppOptions& o) {
+  using procsentry::Command;
+  if (o.command == Command::tree) return "tree";
+  if (o.command == Command::record) return "record";
+  if (o.command == Command::query) return "query";
+  if (!o.syslog_url.empty()) return "--syslog";
+  if (!o.output_file.empty()) return "--output";
+  if (o.hash) return "--hash";
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -41,6 +55,10 @@ int main(int argc, char** argv) {
   }
   if (parsed->exit_code >= 0) return parsed->exit_code;
   const AppOptions& options = parsed->options;
+  if (auto request = linux_only_request(options); !request.empty()) {
+    fmt::print(stderr, "procsentry: {} is not available in the Windows client yet (it is on Linux)\n", request);
+    return kExitCannotStart;
+  }
 
   Filter filter(options.filter);
   UserNames users;
