@@ -50,7 +50,9 @@ TEST_F(OutputsCli, OutputFileRotatesAndKeepsTheNewestEventsAsWholeLines) {
     const auto lines = lines_of(f);
     // Over the limit only if one line alone is (another process on the machine may have a long
     // command line): rotation never splits a line.
-    if (lines.size() > 1) EXPECT_LE(st.st_size, 4096) << f;
+    if (lines.size() > 1) {
+      EXPECT_LE(st.st_size, 4096) << f;
+    }
     for (const auto& line : lines) kept.push_back(nlohmann::json::parse(line));  // whole lines only
   }
   // They are exactly the newest events the live stream showed, in order.
