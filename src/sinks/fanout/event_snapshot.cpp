@@ -1,20 +1,9 @@
 #include "sinks/fanout/event_snapshot.h"
 
+#include "core/filter.h"
+
 namespace procsentry {
 namespace {
-
-std::string_view image_of(const Event& e) {
-  switch (e.kind) {
-    case EventKind::exec:
-    case EventKind::create:
-    case EventKind::hash:
-      return e.image.bytes;
-    case EventKind::exec_failed:
-      return e.filename.bytes;
-    default:
-      return e.known_image.bytes;
-  }
-}
 
 void join_argv(const Event& e, std::string& out) {
   if (e.kind == EventKind::create) {
@@ -32,6 +21,12 @@ void join_argv(const Event& e, std::string& out) {
 std::size_t EventSnapshot::approximate_bytes() const {
   return sizeof(EventSnapshot) + user.size() + process_uid.size() + parent_uid.size() + image.size() + argv.size() +
          json.size() + live.size();
+}
+
+std::size_t approximate_bytes(const SnapshotBatch& batch) {
+  std::size_t bytes = 0;
+  for (const auto& e : batch) bytes += e.approximate_bytes();
+  return bytes;
 }
 
 void Snapshotter::take(const Event& e, EventSnapshot& out) {

@@ -28,6 +28,7 @@ struct EventSnapshot {
 };
 
 using SnapshotBatch = std::vector<EventSnapshot>;
+std::size_t approximate_bytes(const SnapshotBatch& batch);
 
 // Takes snapshots on the event thread. `live` (optional) renders the live view's text.
 class Snapshotter {

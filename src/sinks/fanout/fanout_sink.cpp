@@ -16,7 +16,8 @@ void FanoutSink::write(const Event& event) {
 void FanoutSink::flush() {
   if (batch_->empty()) return;
   std::shared_ptr<const SnapshotBatch> shared = std::move(batch_);
-  for (auto& t : threads_) t->push(shared);
+  const std::size_t bytes = approximate_bytes(*shared);
+  for (auto& t : threads_) t->push(shared, bytes);
   batch_ = std::make_shared<SnapshotBatch>();
 }
 

@@ -9,12 +9,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kTick{100};
 
-std::size_t bytes_of(const SnapshotBatch& batch) {
-  std::size_t bytes = 0;
-  for (const auto& e : batch) bytes += e.approximate_bytes();
-  return bytes;
-}
-
 }  // namespace
 
 SinkThread::SinkThread(std::unique_ptr<Outlet> outlet, BacklogLimits limits, std::FILE* diagnostics)
@@ -26,10 +20,9 @@ SinkThread::SinkThread(std::unique_ptr<Outlet> outlet, BacklogLimits limits, std
 
 SinkThread::~SinkThread() { stop(); }
 
-void SinkThread::push(std::shared_ptr<const SnapshotBatch> batch) {
+void SinkThread::push(std::shared_ptr<const SnapshotBatch> batch, std::size_t bytes) {
   if (batch->empty() || dead()) return;
   const std::size_t events = batch->size();
-  const std::size_t bytes = bytes_of(*batch);
   bool outage_began = false;
   std::size_t backlog = 0;
   {
@@ -51,7 +44,7 @@ void SinkThread::push(std::shared_ptr<const SnapshotBatch> batch) {
     } else {
       backlog_events_ += events;
       backlog_bytes_ += bytes;
-      queue_.push_back(std::move(batch));
+      queue_.push_back(Queued{std::move(batch), bytes});
     }
   }
   if (outage_began) {
@@ -66,7 +59,7 @@ void SinkThread::push(std::shared_ptr<const SnapshotBatch> batch) {
 
 void SinkThread::run(std::stop_token stop) {
   for (;;) {
-    std::shared_ptr<const SnapshotBatch> batch;
+    Queued next;
     std::uint64_t caught_up_after = 0;
     {
       std::unique_lock lock(mutex_);
@@ -77,26 +70,27 @@ void SinkThread::run(std::stop_token stop) {
           caught_up_after = dropped_ - dropped_at_outage_;
         }
       } else {
-        batch = std::move(queue_.front());
+        next = std::move(queue_.front());
         queue_.pop_front();
       }
     }
     if (caught_up_after != 0) {
       fmt::print(diagnostics_, "procsentry: {} caught up ({} of its events were dropped)\n", name_, caught_up_after);
     }
-    if (!batch) {
+    if (!next.batch) {
       outlet_->tick(stop);
       if (stop.stop_requested()) break;
       continue;
     }
     const bool was_dead = dead();
-    if (!was_dead) outlet_->deliver(std::span(*batch), stop);
+    const SnapshotBatch& batch = *next.batch;
+    if (!was_dead) outlet_->deliver(std::span(batch), stop);
     dead_.store(outlet_->dead(), std::memory_order_relaxed);
     {
       std::lock_guard lock(mutex_);
-      backlog_events_ -= batch->size();
-      backlog_bytes_ -= bytes_of(*batch);
-      (was_dead ? skipped_ : delivered_) += batch->size();
+      backlog_events_ -= batch.size();
+      backlog_bytes_ -= next.bytes;
+      (was_dead ? skipped_ : delivered_) += batch.size();
     }
     space_.notify_one();
   }

@@ -39,7 +39,8 @@ class SinkThread {
   SinkThread& operator=(const SinkThread&) = delete;
 
   // Event thread: queues the batch for this sink, or drops it if the backlog is full.
-  void push(std::shared_ptr<const SnapshotBatch> batch);
+  // `bytes`: approximate_bytes(*batch), computed once for all sinks.
+  void push(std::shared_ptr<const SnapshotBatch> batch, std::size_t bytes);
   // Delivers what is queued (the outlet gives up on a dead server within about a second),
   // then ends the thread. Idempotent.
   void stop();
@@ -58,9 +59,13 @@ class SinkThread {
 
   mutable std::mutex mutex_;
   std::condition_variable_any wake_;
-  std::condition_variable space_;                           // wait_when_full: the backlog shrank
-  std::deque<std::shared_ptr<const SnapshotBatch>> queue_;  // guarded by mutex_
-  std::size_t backlog_events_ = 0;                          // queued or being delivered
+  std::condition_variable space_;  // wait_when_full: the backlog shrank
+  struct Queued {
+    std::shared_ptr<const SnapshotBatch> batch;
+    std::size_t bytes = 0;
+  };
+  std::deque<Queued> queue_;        // guarded by mutex_
+  std::size_t backlog_events_ = 0;  // queued or being delivered
   std::size_t backlog_bytes_ = 0;
   bool behind_ = false;                  // dropping since the backlog filled
   std::uint64_t dropped_ = 0;            // all dropped batches' events
