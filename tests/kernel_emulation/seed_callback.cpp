@@ -35,6 +35,7 @@ std::atomic<std::size_t> g_sent{0};
 // kernel_msg::SendCreateProcessEvent: checks that the message it is handed is the one its
 // caller built (pid and path agree), as a client reading it would.
 bool SendCreateProcessEvent(_Msg_ProcessCreate* msg, size_t size, ULONG expected_pid, PCUNICODE_STRING image) {
+  kemu::schedule_point(kemu::Point::message_send);
   g_sent++;
   if (msg == nullptr || size < sizeof(_Msg_ProcessCreate) || msg->packet.magic_num != 0x1337 ||
       msg->pid != expected_pid || std::memcmp(msg->path, image->Buffer, image->Length) != 0) {

@@ -2,6 +2,10 @@
 
 #include "read_dispatch.h"
 
+#if defined(PROCSENTRY_TEST_SEED_STATIC_MESSAGE) && !defined(PROCSENTRY_KERNEL_EMULATION)
+#error "PROCSENTRY_TEST_SEED_STATIC_MESSAGE is the emulation's negative control, never a driver build"
+#endif
+
 namespace procsentry::driver {
 namespace {
 
@@ -40,7 +44,14 @@ void place_text(RecordNode* node, ULONG& at, PCUNICODE_STRING s, ps_str& desc) {
 
 RecordNode* build_create_record(PEPROCESS process, HANDLE process_id, const PS_CREATE_NOTIFY_INFO& info) {
   ULONG size = static_cast<ULONG>(sizeof(ps_create)) + text_length(info.ImageFileName) + text_length(info.CommandLine);
+#ifdef PROCSENTRY_TEST_SEED_STATIC_MESSAGE
+  // Test-only (never in a shipped build): the seed's bug, one message shared by every
+  // concurrent callback, so the emulation's storms can prove they catch it in this code.
+  static RecordNode* node;
+  node = allocate_record(size);
+#else
   RecordNode* node = allocate_record(size);
+#endif
   if (node == nullptr) return nullptr;
   ps_create body;
   RtlZeroMemory(&body, sizeof(body));

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "kernel_emulation/schedule.h"
+
 using VOID = void;
 using PVOID = void*;
 using UCHAR = unsigned char;
@@ -61,8 +63,14 @@ constexpr KIRQL DISPATCH_LEVEL = 2;
   (reinterpret_cast<type*>(reinterpret_cast<char*>(address) - offsetof(type, field)))
 inline void RtlZeroMemory(void* destination, SIZE_T bytes) { std::memset(destination, 0, bytes); }
 inline void RtlCopyMemory(void* destination, const void* source, SIZE_T bytes) {
+  kemu::schedule_point(kemu::Point::copy_memory);
   std::memcpy(destination, source, bytes);
 }
+
+// The real kernel stops here with a blue screen; the emulation prints the bug check and aborts.
+[[noreturn]] void KeBugCheckEx(ULONG code, ULONG_PTR parameter1, const char* what);
+constexpr ULONG KERNEL_SECURITY_CHECK_FAILURE = 0x139;
+constexpr ULONG_PTR FAST_FAIL_CORRUPT_LIST_ENTRY = 3;
 
 struct LIST_ENTRY {
   LIST_ENTRY* Flink;
@@ -71,20 +79,36 @@ struct LIST_ENTRY {
 using PLIST_ENTRY = LIST_ENTRY*;
 inline void InitializeListHead(PLIST_ENTRY head) { head->Flink = head->Blink = head; }
 inline bool IsListEmpty(const LIST_ENTRY* head) { return head->Flink == head; }
+// The list operations check their neighbours as wdm.h's do since Windows 8 (RtlFailFast with
+// FAST_FAIL_CORRUPT_LIST_ENTRY): an entry linked twice or freed while linked is a bug check.
 inline void InsertTailList(PLIST_ENTRY head, PLIST_ENTRY entry) {
+  PLIST_ENTRY previous = head->Blink;
+  if (previous->Flink != head) {
+    KeBugCheckEx(KERNEL_SECURITY_CHECK_FAILURE, FAST_FAIL_CORRUPT_LIST_ENTRY, "corrupt LIST_ENTRY in InsertTailList");
+  }
   entry->Flink = head;
-  entry->Blink = head->Blink;
-  head->Blink->Flink = entry;
+  entry->Blink = previous;
+  previous->Flink = entry;
   head->Blink = entry;
 }
 inline BOOLEAN RemoveEntryList(PLIST_ENTRY entry) {
-  entry->Blink->Flink = entry->Flink;
-  entry->Flink->Blink = entry->Blink;
-  return entry->Flink == entry->Blink;
+  PLIST_ENTRY next = entry->Flink;
+  PLIST_ENTRY previous = entry->Blink;
+  if (next->Blink != entry || previous->Flink != entry) {
+    KeBugCheckEx(KERNEL_SECURITY_CHECK_FAILURE, FAST_FAIL_CORRUPT_LIST_ENTRY, "corrupt LIST_ENTRY in RemoveEntryList");
+  }
+  previous->Flink = next;
+  next->Blink = previous;
+  return next == previous;
 }
 inline PLIST_ENTRY RemoveHeadList(PLIST_ENTRY head) {
   PLIST_ENTRY entry = head->Flink;
-  RemoveEntryList(entry);
+  PLIST_ENTRY next = entry->Flink;
+  if (entry->Blink != head || next->Blink != entry) {
+    KeBugCheckEx(KERNEL_SECURITY_CHECK_FAILURE, FAST_FAIL_CORRUPT_LIST_ENTRY, "corrupt LIST_ENTRY in RemoveHeadList");
+  }
+  head->Flink = next;
+  next->Blink = head;
   return entry;
 }
 

@@ -1,6 +1,7 @@
 #include "kernel_emulation/emulation.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -73,7 +74,9 @@ bool call_routine(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info) {
   std::shared_lock lock(kernel().registration);
   if (kernel().routine == nullptr) return false;
   if (current_irql != PASSIVE_LEVEL) irql_violation();
+  if (info != nullptr) kemu::enter_create_callback();
   kernel().routine(process, pid, info);
+  if (info != nullptr) kemu::leave_create_callback();
   if (current_irql != PASSIVE_LEVEL) irql_violation();  // the callback must restore IRQL
   return true;
 }
@@ -82,7 +85,15 @@ bool call_routine(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info) {
 
 SE_EXPORTS* SeExports = &g_exports;
 
+void KeBugCheckEx(ULONG code, ULONG_PTR parameter1, const char* what) {
+  std::fprintf(stderr, "kemu: BUGCHECK 0x%X (0x%lX): %s\n", static_cast<unsigned>(code),
+               static_cast<unsigned long>(parameter1), what);
+  std::fflush(stderr);
+  std::abort();
+}
+
 PVOID ExAllocatePoolWithTag(POOL_TYPE pool, SIZE_T bytes, ULONG tag) {
+  kemu::schedule_point(kemu::Point::pool_alloc);
   if (pool == PagedPool && current_irql > PASSIVE_LEVEL + 1) irql_violation();
   Kernel& k = kernel();
   std::lock_guard lock(k.mutex);
@@ -100,6 +111,7 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE pool, SIZE_T bytes, ULONG tag) {
 }
 
 VOID ExFreePoolWithTag(PVOID p, ULONG tag) {
+  kemu::schedule_point(kemu::Point::pool_free);
   Kernel& k = kernel();
   std::unique_lock lock(k.mutex);
   auto it = k.allocations.find(p);
@@ -124,6 +136,7 @@ VOID KeInitializeSpinLock(PKSPIN_LOCK lock) { __atomic_store_n(lock, 0, __ATOMIC
 
 VOID KeAcquireSpinLock(PKSPIN_LOCK lock, PKIRQL old_irql) {
   if (current_irql > DISPATCH_LEVEL) irql_violation();
+  kemu::schedule_point(kemu::Point::spin_acquire);
   *old_irql = current_irql;
   current_irql = DISPATCH_LEVEL;
   for (;;) {
@@ -137,6 +150,7 @@ VOID KeReleaseSpinLock(PKSPIN_LOCK lock, KIRQL new_irql) {
   if (__atomic_load_n(lock, __ATOMIC_RELAXED) == 0) irql_violation();  // releasing a free lock
   __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
   current_irql = new_irql;
+  kemu::schedule_point(kemu::Point::spin_release);
 }
 
 VOID KeQuerySystemTime(LARGE_INTEGER* time) {
@@ -318,6 +332,7 @@ LONGLONG PsGetProcessCreateTimeQuadPart(PEPROCESS process) { return process->cre
 namespace kemu {
 
 void reset() {
+  disarm_overlap();
   Kernel& k = kernel();
   std::lock_guard lock(k.mutex);
   k.allocations.clear();
