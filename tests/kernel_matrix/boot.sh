@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# boot.sh VMLINUZ INITRAMFS CONSOLE_LOG
+# Boots one kernel under QEMU without KVM (TCG: /dev/kvm exists on these machines but a guest
+# hangs), the serial console going to CONSOLE_LOG, and judges the run from that log: the
+# guest's "KERNEL-MATRIX-RESULT: status=N" line and gtest's summary. A guest that has not
+# powered off within the timeout is killed and counts as a failure. Exit 0 only when every
+# test ran and passed; on any failure the console's tail is printed.
+# Environment: PROCSENTRY_VM_TIMEOUT (seconds, default 420), PROCSENTRY_VM_SMP (default 2),
+# PROCSENTRY_VM_MEMORY (default 2G), PROCSENTRY_GTEST_FILTER (overrides the initramfs's filter).
+set -euo pipefail
+
+vmlinuz=${1:?usage: boot.sh VMLINUZ INITRAMFS CONSOLE_LOG}
+initramfs=${2:?}
+log=${3:?}
+timeout_s=${PROCSENTRY_VM_TIMEOUT:-420}
+smp=${PROCSENTRY_VM_SMP:-2}
+memory=${PROCSENTRY_VM_MEMORY:-2G}
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+  echo "boot: qemu-system-x86_64 is missing: apt-get install qemu-system-x86 (tools/deps.sh --for-tests)" >&2
+  exit 1
+fi
+cmdline="console=ttyS0 panic=-1 oops=panic quiet loglevel=4"
+[[ -n ${PROCSENTRY_GTEST_FILTER:-} ]] && cmdline+=" psfilter=$PROCSENTRY_GTEST_FILTER"
+
+# On failure: each failed test's own output (from its RUN line to its FAILED line), then
+# the console's last lines (where procsentry's and the kernel's last words are).
+tail_console() {
+  tr -d '\r' <"$log" | awk '
+    /^\[ RUN      \] / { block = $0 "\n"; next }
+    /^\[       OK \] / { block = ""; next }
+    /^\[  FAILED  \] .*\(/ {
+      if (++failed <= 8) { printf "---- %s", block; print }
+      else if (failed == 9) print "---- (more failed tests: their output is in the console log)"
+      block = ""; next
+    }
+    block != "" { block = block $0 "\n" }'
+  echo "---- last 40 lines of the console ($log):"
+  tail -n 40 "$log" | tr -d '\r'
+  echo "----"
+}
+
+rm -f "$log"
+start=$(date +%s.%N)
+status=0
+timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 \
+  -accel tcg -cpu max -smp "$smp" -m "$memory" \
+  -nodefaults -display none -no-reboot \
+  -serial "file:$log" \
+  -kernel "$vmlinuz" -initrd "$initramfs" -append "$cmdline" || status=$?
+elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+printf 'boot: qemu ran %.1f s (smp %s, %s)\n' "$elapsed" "$smp" "$memory"
+
+if ((status == 124 || status == 137)); then
+  echo "boot: FAILED: no result within ${timeout_s} s, qemu killed (a hang)"
+  tail_console
+  exit 1
+fi
+if ((status != 0)); then
+  echo "boot: FAILED: qemu exited with status $status"
+  tail_console
+  exit 1
+fi
+result=$(tr -d '\r' <"$log" | grep -a '^KERNEL-MATRIX-RESULT: ' | tail -n 1 || true)
+# gtest's summary: "[==========] N tests from M test suites ran.", PASSED, SKIPPED, FAILED lines.
+tr -d '\r' <"$log" | grep -a -E '^\[(==========|  PASSED  |  SKIPPED |  FAILED  )\]' |
+  grep -a -v -E '^\[==========\] Running' || true
+echo "boot: ${result:-no result line: the guest died before the tests finished}"
+if [[ $result != "KERNEL-MATRIX-RESULT: status=0 "* ]] ||
+  ! tr -d '\r' <"$log" | grep -a -q '^\[  PASSED  \]'; then
+  echo "boot: FAILED"
+  tail_console
+  exit 1
+fi

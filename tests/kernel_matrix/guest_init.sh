@@ -1,0 +1,43 @@
+#!/bin/sh
+# /init of the kernel-matrix guest (busybox sh, pid 1): mounts what the sensor and the
+# integration tests use, runs the tests named in /etc/kernel_matrix.conf, prints one result
+# line the host looks for, and powers the machine off. Never exits: pid 1 exiting panics.
+export PATH=/usr/bin:/usr/sbin
+export HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t bpf bpf /sys/fs/bpf
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+ip link set lo up
+hostname kernel-matrix
+
+# Kernel modules copied from the kernel's own package (e.g. overlay for overlayfs tests).
+for module in /lib/modules/kernel_matrix/*.ko; do
+  [ -e "$module" ] || continue
+  insmod "$module" || echo "kernel-matrix: insmod $module failed"
+done
+
+. /etc/kernel_matrix.conf
+# `psfilter=...` on the kernel command line reaches us as an environment variable.
+filter=${psfilter:-$GTEST_FILTER}
+echo "kernel-matrix: kernel $(uname -r), $(nproc) CPUs; running $INTEGRATION_TEST --gtest_filter=$filter"
+cd /tmp
+start=$(cut -d' ' -f1 /proc/uptime)
+"$INTEGRATION_TEST" --gtest_filter="$filter" --gtest_color=no
+status=$?
+end=$(cut -d' ' -f1 /proc/uptime)
+echo "KERNEL-MATRIX-RESULT: status=$status kernel=$(uname -r) boot_s=$start end_s=$end"
+sync
+poweroff -f
+sleep 5
+echo "KERNEL-MATRIX-RESULT: poweroff failed"
+while :; do sleep 60; done
