@@ -2,6 +2,9 @@
 //   storm_bench monitor  [--execs N] [--workers W] [-- OPTIONS]   procsentry's CPU per 1,000 events, delivery
 //                                                   latency, peak RSS (OPTIONS go to procsentry, e.g. --hash sha256)
 //   storm_bench kernel   [--execs N] [--pairs P]     the storm's own sys CPU per exec, sensor attached vs detached
+//   storm_bench syscalls [--calls N] [--pairs P]     CPU per getppid() on both cores with the exec_failed hook
+//                                                   (raw syscall exit) attached vs --no-exec-failed: what every
+//                                                   syscall of the machine pays for exec_failed events
 //   storm_bench outputs  [--execs N] [--pairs P]     procsentry's CPU per 1,000 events streaming JSON to /dev/null
 //                                                   vs recording to SQLite and forwarding to a real rsyslogd over
 //                                                   TCP at once; checks nothing is lost on the way
@@ -12,6 +15,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +27,7 @@
 #include <ctime>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/rsyslog_server.h"
@@ -81,7 +86,7 @@ struct Monitor {
 // Options after "--" on our command line go to procsentry (e.g. -- --hash sha256 --ancestry).
 std::vector<std::string> g_monitor_options;
 
-Monitor start_monitor(const std::string& binary, bool read_stdout) {
+Monitor start_monitor(const std::string& binary, bool read_stdout, const std::vector<std::string>& extra = {}) {
   int out[2];
   int err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) std::exit(1);
@@ -97,6 +102,7 @@ Monitor start_monitor(const std::string& binary, bool read_stdout) {
     dup2(err[1], STDERR_FILENO);
     std::vector<std::string> args{binary, "--json"};
     args.insert(args.end(), g_monitor_options.begin(), g_monitor_options.end());
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> ptrs;
     for (auto& a : args) ptrs.push_back(a.data());
     ptrs.push_back(nullptr);
@@ -349,6 +355,54 @@ int outputs_cost(const std::string& binary, int execs, int pairs) {
   return all_delivered ? 0 : 1;
 }
 
+// One thread per core, each making `calls` getppid() syscalls (never cached by libc); returns
+// their CPU time per call in ns. The syscall-exit hook runs in the caller's context, so its cost
+// is in the callers' own CPU time.
+double syscall_loop_ns(long calls) {
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<double> cpu_s(cores, 0);
+  std::vector<std::thread> threads;
+  for (unsigned c = 0; c < cores; ++c) {
+    threads.emplace_back([&, c] {
+      for (long i = 0; i < calls; ++i) syscall(SYS_getppid);
+      rusage u{};
+      getrusage(RUSAGE_THREAD, &u);
+      cpu_s[c] = seconds(u.ru_utime) + seconds(u.ru_stime);
+    });
+  }
+  for (auto& t : threads) t.join();
+  double total = 0;
+  for (double s : cpu_s) total += s;
+  return total / static_cast<double>(calls * static_cast<long>(cores)) * 1e9;
+}
+
+int syscall_cost(const std::string& binary, long calls, int pairs) {
+  std::vector<double> ratios;
+  double sums[2] = {0, 0};
+  for (int p = 0; p < pairs; ++p) {
+    double ns[2] = {0, 0};  // [0] --no-exec-failed, [1] exec_failed hook attached
+    for (int k = 0; k < 2; ++k) {
+      bool hooked = ((p + k) % 2) == 1;  // alternate which goes first so drift favours neither
+      Monitor m = start_monitor(
+          binary, false,
+          hooked ? std::vector<std::string>{"--exec-failed"} : std::vector<std::string>{"--no-exec-failed"});
+      ns[hooked ? 1 : 0] = syscall_loop_ns(calls);
+      stop_monitor(m);
+    }
+    ratios.push_back(ns[1] / ns[0]);
+    sums[0] += ns[0];
+    sums[1] += ns[1];
+    std::printf("pair %2d: without hook %.1f ns/syscall, with hook %.1f ns/syscall, ratio %.3f\n", p + 1, ns[0], ns[1],
+                ratios.back());
+  }
+  std::sort(ratios.begin(), ratios.end());
+  std::printf(
+      "exec_failed hook cost: %d pairs of %ld getppid() per core: median ratio %.3f (min %.3f, max %.3f); mean %.1f "
+      "-> %.1f ns/syscall\n",
+      pairs, calls, ratios[ratios.size() / 2], ratios.front(), ratios.back(), sums[0] / pairs, sums[1] / pairs);
+  return 0;
+}
+
 int arg(int argc, char** argv, const char* name, int fallback) {
   for (int i = 2; i + 1 < argc && std::strcmp(argv[i], "--") != 0; ++i) {
     if (std::strcmp(argv[i], name) == 0) return std::atoi(argv[i + 1]);
@@ -363,7 +417,7 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage (as root): storm_bench monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | kernel [--execs N] "
-        "[--pairs P] | outputs [--execs N] [--pairs P]\n");
+        "[--pairs P] | syscalls [--calls N] [--pairs P] | outputs [--execs N] [--pairs P]\n");
     return 2;
   }
   std::string binary = PROCSENTRY_BINARY;
@@ -373,6 +427,8 @@ int main(int argc, char** argv) {
   }
   if (mode == "monitor") return monitor_cost(binary, arg(argc, argv, "--execs", 4000), arg(argc, argv, "--workers", 4));
   if (mode == "kernel") return kernel_cost(binary, arg(argc, argv, "--execs", 1000), arg(argc, argv, "--pairs", 10));
+  if (mode == "syscalls")
+    return syscall_cost(binary, arg(argc, argv, "--calls", 5'000'000), arg(argc, argv, "--pairs", 10));
   if (mode == "outputs") return outputs_cost(binary, arg(argc, argv, "--execs", 2000), arg(argc, argv, "--pairs", 3));
   std::fprintf(stderr, "storm_bench: unknown mode '%s'\n", mode.c_str());
   return 2;

@@ -41,9 +41,12 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
       ->check(CLI::Range(4096u, 1048576u));
   app.add_option("--ring-buffer-size", o.sensor.ring_bytes, "kernel ring buffer bytes (power of two)")
       ->check(CLI::Range(1u << 20, 1u << 30));
+  bool exec_failed = false;
   bool no_exec_failed = false;
-  app.add_flag("--no-exec-failed", no_exec_failed,
-               "do not hook syscall exits (no exec_failed events; lowest overhead)");
+  auto* exec_failed_flag =
+      app.add_flag("--exec-failed", exec_failed, "hook syscall exits for exec_failed events (costs every syscall)");
+  app.add_flag("--no-exec-failed", no_exec_failed, "do not hook syscall exits (no exec_failed events)")
+      ->excludes(exec_failed_flag);
   app.add_option("--replay", o.replay, "read raw wire records from FILE instead of the kernel (no root needed)");
   app.add_option("--save-raw", o.save_raw, "also append every raw wire record to FILE (created 0600), for --replay");
   app.add_flag("--verbose", o.sensor.verbose, "show libbpf's and the verifier's messages");
@@ -97,7 +100,7 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
     return Error{e.what() + std::string(" (see procsentry --help)")};
   }
   o.color = color == "always" ? ColorMode::always : color == "never" ? ColorMode::never : ColorMode::automatic;
-  o.sensor.exec_failed = !no_exec_failed;
+  o.sensor.exec_failed = exec_failed || !no_exec_failed;
   o.hash = !hash.empty();
   if (tree->parsed()) o.command = Command::tree;
   if (record->parsed()) o.command = Command::record;
