@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what procsentry needs (Debian 12). Safe to run again.
 #   tools/deps.sh              what building and running the Linux monitor needs
-#   tools/deps.sh --for-tests  plus the test and cross-build tools (clang-format, mingw-w64, wine)
+#   tools/deps.sh --for-tests  plus the test and cross-build tools (clang-format, mingw-w64, wine,
+#                              QEMU and busybox for the kernel matrix)
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
@@ -10,6 +11,8 @@ packages=(
 )
 if [[ ${1:-} == --for-tests ]]; then
   packages+=(clang-format mingw-w64 wine64 rsyslog)
+  # the kernel matrix (tests/kernel_matrix): QEMU, the guest's busybox, the initramfs
+  packages+=(qemu-system-x86 busybox-static cpio debian-archive-keyring xz-utils)
 fi
 missing=()
 for p in "${packages[@]}"; do

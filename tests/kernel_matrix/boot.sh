@@ -41,15 +41,15 @@ tail_console() {
 }
 
 rm -f "$log"
-start=$(date +%s.%N)
+start_ms=$(($(date +%s%N) / 1000000))
 status=0
 timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 \
   -accel tcg -cpu max -smp "$smp" -m "$memory" \
   -nodefaults -display none -no-reboot \
   -serial "file:$log" \
   -kernel "$vmlinuz" -initrd "$initramfs" -append "$cmdline" || status=$?
-elapsed=$(echo "$(date +%s.%N) - $start" | bc)
-printf 'boot: qemu ran %.1f s (smp %s, %s)\n' "$elapsed" "$smp" "$memory"
+elapsed_ms=$(($(date +%s%N) / 1000000 - start_ms))
+printf 'boot: qemu ran %d.%d s (smp %s, %s)\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) "$smp" "$memory"
 
 if ((status == 124 || status == 137)); then
   echo "boot: FAILED: no result within ${timeout_s} s, qemu killed (a hang)"
