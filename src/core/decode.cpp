@@ -53,15 +53,21 @@ class RecordParser {
       return fail(DecodeErrorKind::bad_field_length, field, s,
                   fmt::format("original length {} inconsistent with the truncated flag", s.original_length));
     }
+    // Unreadable: nothing captured of what the kernel had, so also truncated, and v2 only.
+    bool unreadable = (s.flags & PS_STR_UNREADABLE) != 0;
+    if (unreadable && (!truncated || s.length != 0 || version_ < 2)) {
+      return fail(DecodeErrorKind::bad_field_flags, field, s, "unreadable needs truncated, no bytes and version 2");
+    }
     std::string_view bytes(reinterpret_cast<const char*>(record_.data()) + s.offset, s.length);
     if ((s.flags & PS_STR_UTF16LE) != 0) {
       if (s.length % 2 != 0) return fail(DecodeErrorKind::bad_field_length, field, s, "odd UTF-16 length");
       event_.storage.push_back(std::make_unique<std::string>(utf16le_to_utf8(bytes)));
       bytes = *event_.storage.back();
     }
-    out = Text{bytes, true, truncated, s.original_length};
+    out = Text{bytes, true, truncated, s.original_length, unreadable};
     return true;
   }
+  void set_version(std::uint8_t version) { version_ = version; }
 
   bool fail(DecodeErrorKind kind, std::string_view field, const ps_str& s, std::string_view why) {
     failure_ = Failure{kind, fmt::format("{} record: {} field [offset {}, length {}, flags {:#x}]: {}", type_name_,
@@ -79,6 +85,7 @@ class RecordParser {
   std::string_view type_name_;
   std::size_t body_size_;
   Event& event_;
+  std::uint8_t version_ = PS_WIRE_VERSION;
   Failure failure_{DecodeErrorKind::none, {}};
 };
 
@@ -174,9 +181,9 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
     return error(DecodeErrorKind::too_short, fmt::format("record of {} bytes is shorter than a header", record.size()));
   }
   if (hdr.magic != PS_WIRE_MAGIC) return error(DecodeErrorKind::bad_magic, fmt::format("bad magic {:#x}", hdr.magic));
-  if (hdr.version != PS_WIRE_VERSION) {
-    return error(DecodeErrorKind::bad_version,
-                 fmt::format("wire format version {} (this build reads {})", hdr.version, PS_WIRE_VERSION));
+  if (hdr.version < PS_WIRE_VERSION_MIN || hdr.version > PS_WIRE_VERSION) {
+    return error(DecodeErrorKind::bad_version, fmt::format("wire format version {} (this build reads {} to {})",
+                                                           hdr.version, PS_WIRE_VERSION_MIN, PS_WIRE_VERSION));
   }
   if (hdr.size != record.size()) {
     return error(DecodeErrorKind::size_mismatch,
@@ -213,9 +220,20 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
   switch (hdr.type) {
     case PS_REC_EXEC: {
       ps_exec body{};
-      if (!read_body(record, body)) return too_short("exec", sizeof(body));
-      RecordParser p(record, "exec", sizeof(body), e);
+      // Version 1 ends before the image facts: read what it has, the rest stays zero.
+      const std::size_t body_size = hdr.version >= 2 ? sizeof(body) : PS_EXEC_V1_SIZE;
+      if (record.size() < body_size) return too_short("exec", body_size);
+      std::memcpy(&body, record.data(), body_size);
+      RecordParser p(record, "exec", body_size, e);
+      p.set_version(hdr.version);
       e.kind = EventKind::exec;
+      const std::uint32_t known = hdr.version >= 2 ? PS_EXEC_FLAGS_KNOWN : PS_EXEC_SCRIPT;
+      if ((body.exec_flags & ~known) != 0) {
+        return error(DecodeErrorKind::bad_value, fmt::format("exec record: unknown flags {:#x}", body.exec_flags));
+      }
+      if ((body.exec_flags & PS_EXEC_IMAGE_MEMFD) != 0 && (body.exec_flags & PS_EXEC_IMAGE_DELETED) != 0) {
+        return error(DecodeErrorKind::bad_value, "exec record: image both memfd and deleted");
+      }
       fill_task(body.task);
       if (!p.text(body.image, "image", e.image) || !p.text(body.filename, "filename", e.filename) ||
           !p.text(body.cwd, "cwd", e.cwd) || !p.text(body.argv, "argv", e.argv_raw, true) ||
@@ -224,7 +242,16 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       }
       e.argv_truncated = e.argv_raw.truncated;
       e.argv_original_length = e.argv_raw.original_length;
+      e.argv_unreadable = e.argv_raw.unreadable;
       e.is_script = (body.exec_flags & PS_EXEC_SCRIPT) != 0;
+      e.exec_fd = (body.exec_flags & PS_EXEC_FD) != 0;
+      if ((body.exec_flags & PS_EXEC_IMAGE_INODE) != 0) {
+        e.image_uid = body.image_uid;
+        e.image_mode = body.image_mode;
+      }
+      e.image_memfd = (body.exec_flags & PS_EXEC_IMAGE_MEMFD) != 0;
+      e.image_deleted = (body.exec_flags & PS_EXEC_IMAGE_DELETED) != 0;
+      e.image_upper_layer = (body.exec_flags & PS_EXEC_IMAGE_UPPER) != 0;
       if (e.is_script && e.filename.present && (e.cwd.present || e.filename.bytes.starts_with('/'))) {
         e.script = absolute_script(e.filename.bytes, e.cwd.bytes);
       }
@@ -293,7 +320,8 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
     case PS_REC_LOST: {
       ps_lost body{};
       if (!read_body(record, body)) return too_short("lost", sizeof(body));
-      if (body.count == 0 || body.cause == 0 || body.cause > PS_LOST_CAUSE_MAX) {
+      // Running totals are turned into deltas by the source before they reach a decoder.
+      if (body.count == 0 || body.cause == 0 || body.cause > PS_LOST_CAUSE_MAX || body.lost_flags != 0) {
         return error(DecodeErrorKind::bad_value, fmt::format("lost record: count {} cause {}", body.count, body.cause));
       }
       e.kind = EventKind::lost;

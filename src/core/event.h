@@ -26,7 +26,8 @@ struct Text {
   std::string_view bytes;
   bool present = false;
   bool truncated = false;
-  std::uint32_t original_length = 0;
+  std::uint32_t original_length = 0;  // when truncated: the whole length, 0 if unknown
+  bool unreadable = false;            // the kernel had original_length bytes, the read failed
 };
 
 struct Task {
@@ -60,8 +61,17 @@ struct Event {
   std::vector<std::string_view> argv;
   bool argv_truncated = false;
   std::uint32_t argv_original_length = 0;
+  bool argv_unreadable = false;  // the kernel had argv_original_length bytes but could not read them
   bool is_script = false;
-  std::string script;  // absolute path of the script when is_script (derived: cwd + filename)
+  bool exec_fd = false;  // the exec named a file descriptor (fexecve, execveat AT_EMPTY_PATH)
+
+  // exec: the inode the kernel runs (wire v2; absent in older records)
+  std::optional<std::uint32_t> image_uid;
+  std::optional<std::uint32_t> image_mode;  // st_mode: file type and permission bits
+  bool image_memfd = false;                 // a memfd: no file on any disk
+  bool image_deleted = false;               // unlinked before the exec (image ends in " (deleted)")
+  bool image_upper_layer = false;           // in an overlayfs upper layer
+  std::string script;                       // absolute path of the script when is_script (derived: cwd + filename)
 
   // exec context, read by the kernel sensor
   std::uint64_t cgroup_id = 0;  // 0: unknown

@@ -15,7 +15,9 @@
 #include "procsentry/wire/wire_types.h"
 
 #define PS_WIRE_MAGIC 0x1337
-#define PS_WIRE_VERSION 1
+#define PS_WIRE_VERSION 2
+/* Version 1 records (ps_exec without the image facts) are still read. */
+#define PS_WIRE_VERSION_MIN 1
 
 #define PS_COMM_LEN 16
 /* Kernel-side capture limits (bytes). The argv limit is set at load time. */
@@ -47,7 +49,8 @@ enum ps_clock {
 #define PS_STR_TRUNCATED 0x2u  /* length < original_length: the capture limit cut it */
 #define PS_STR_UTF16LE 0x4u    /* bytes are UTF-16LE (Windows), otherwise raw bytes (UTF-8 by convention) */
 #define PS_STR_NUL_LIST 0x8u   /* a list of NUL-terminated items (argv) */
-#define PS_STR_FLAGS_KNOWN 0xfu
+#define PS_STR_UNREADABLE 0x10u /* v2: the kernel had original_length bytes but reading them failed */
+#define PS_STR_FLAGS_KNOWN 0x1fu
 
 /* ps_exec_context: an id the kernel has not set (audit loginuid and sessionid) */
 #define PS_ID_UNSET 0xffffffffu
@@ -55,6 +58,13 @@ enum ps_clock {
 
 /* ps_exec.exec_flags */
 #define PS_EXEC_SCRIPT 0x1u   /* an interpreter ran the file named by filename (#! or binfmt_misc) */
+/* v2 */
+#define PS_EXEC_FD 0x2u              /* the exec named a file descriptor (fexecve, execveat AT_EMPTY_PATH) */
+#define PS_EXEC_IMAGE_INODE 0x4u     /* image_uid and image_mode are set */
+#define PS_EXEC_IMAGE_MEMFD 0x8u     /* the image is a memfd (no file on any disk) */
+#define PS_EXEC_IMAGE_DELETED 0x10u  /* the image's file was unlinked before the exec */
+#define PS_EXEC_IMAGE_UPPER 0x20u    /* the image is in an overlayfs upper layer */
+#define PS_EXEC_FLAGS_KNOWN 0x3fu
 
 /* ps_create.create_flags */
 #define PS_CREATE_FILE_OPEN_NAME_AVAILABLE 0x1u /* image is the name used to open the file */
@@ -120,7 +130,12 @@ struct ps_exec {
 	struct ps_str cwd;      /* working directory at exec */
 	struct ps_str argv;     /* NUL-separated, PS_STR_NUL_LIST */
 	struct ps_exec_context context;
+	/* v2: the inode the kernel runs (valid with PS_EXEC_IMAGE_INODE) */
+	ps_u32 image_uid;
+	ps_u32 image_mode; /* st_mode: type and permission bits */
 };
+/* A version 1 exec record ends after `context`. */
+#define PS_EXEC_V1_SIZE 200
 
 struct ps_exec_failed {
 	struct ps_header hdr;
@@ -148,11 +163,14 @@ struct ps_exit {
 	ps_u32 exit_flags;  /* PS_EXIT_* */
 };
 
+/* ps_lost.lost_flags (v2) */
+#define PS_LOST_RUNNING_TOTAL 0x1u /* count is the cause's total since load (Linux sensor), not a delta */
+
 struct ps_lost {
 	struct ps_header hdr;
 	ps_u64 count;
 	ps_u32 cause; /* enum ps_lost_cause */
-	ps_u32 reserved0;
+	ps_u32 lost_flags; /* PS_LOST_*; reserved (zero) in version 1 */
 };
 
 /* Windows: a process was created with a new image (the seed's event). uid/gid/euid and comm
@@ -181,7 +199,9 @@ PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_task, start_time_ns) == 24, "ps_task.star
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_task, comm) == 32, "ps_task.comm");
 PS_STATIC_ASSERT(sizeof(struct ps_exec_context) == 56, "ps_exec_context size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec_context, tty) == 24, "ps_exec_context.tty");
-PS_STATIC_ASSERT(sizeof(struct ps_exec) == 200, "ps_exec size");
+PS_STATIC_ASSERT(sizeof(struct ps_exec) == 208, "ps_exec size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, image_uid) == PS_EXEC_V1_SIZE, "ps_exec.image_uid");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, image_mode) == 204, "ps_exec.image_mode");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, context) == 144, "ps_exec.context");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, exec_flags) == 72, "ps_exec.exec_flags");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exec, image) == 80, "ps_exec.image");
@@ -203,5 +223,6 @@ PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_fork, task) == sizeof(struct ps_header), 
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exit, task) == sizeof(struct ps_header), "ps_exit.task");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, task) == sizeof(struct ps_header), "ps_create.task");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_lost, cause) == 32, "ps_lost.cause");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_lost, lost_flags) == 36, "ps_lost.lost_flags");
 
 #endif /* PROCSENTRY_WIRE_H */

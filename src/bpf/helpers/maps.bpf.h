@@ -15,10 +15,10 @@ struct {
 const volatile __u32 cfg_argv_cap __weak = PS_ARGV_DEFAULT_CAP; /* power of two */
 const volatile __u64 cfg_wakeup_bytes __weak = 1 << 20;         /* wake the reader past this */
 
-/* Drops per cause. `lost_pending` is drained into `lost` records by the next program that
- * gets a reservation; `lost_total` only grows and is read by user space at exit to prove
- * that every drop was reported. Only atomic operations touch them. */
-__u64 lost_pending[PS_LOST_CAUSE_MAX + 1] __weak;
+/* Drops per cause. `lost_total` only grows (atomic adds) and is read by user space at exit
+ * to prove that every drop was reported; `lost_reported` is the last total put in a `lost`
+ * record (a plain store: a race only repeats a total, which user space drops). */
 __u64 lost_total[PS_LOST_CAUSE_MAX + 1] __weak;
+__u64 lost_reported[PS_LOST_CAUSE_MAX + 1] __weak;
 
 #endif

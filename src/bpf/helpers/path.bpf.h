@@ -1,53 +1,103 @@
-/* Absolute path of a struct path without bpf_d_path (it needs fentry/lsm, refused here):
- * a bounded walk up the dentry tree, hopping to the parent mount at each mount root, as the
- * kernel's prepend_path() does. The path is relative to the global root (host view), not to
- * the process's chroot.
+/* Absolute paths without bpf_d_path (it needs fentry/lsm, refused here): a walk up the
+ * dentry tree, hopping to the parent mount at each mount root, as the kernel's
+ * prepend_path() does, and stopping at the task's own root (fs->root) as d_path() does: a
+ * process in a container or a chroot gets the path it sees itself.
  *
- * Two passes over the same chain: the first sums the component lengths, the second writes
- * each name at its final place, leaf first, so the result is compact and needs no scratch
- * buffer. Each walk is bounded by PS_PATH_DEPTH steps (components plus mount hops); deeper
- * paths keep their leaf-most part and are flagged truncated.
+ * Two passes over the same chain, both before and after the record is reserved:
+ * - measure (before): sums the "/name" lengths, so the record is reserved at its size;
+ * - copy (after): writes each name at its final place. When the path is longer than
+ *   PS_PATH_MAX, the copy skips the leaf-most names until the rest fits, so the path keeps
+ *   its ROOT-most part (a glob on the prefix such as "/tmp/" + "*" still matches) and is flagged.
+ * Neither pass needs scratch memory: the names go straight into the record's reservation.
+ *
+ * Walk bound: with bpf_loop (5.17+) PS_PATH_STEPS_LOOP steps, enough for any path of
+ * PS_PATH_MAX bytes; without it a bounded loop of PS_PATH_STEPS_BOUNDED steps, which the
+ * older verifier walks through iteration by iteration. A path deeper than the bound cannot
+ * be followed to its root: it is flagged truncated with original length 0 (unknown).
+ *
+ * Pseudo files (memfd, anonymous shmem) have no parent: the kernel names them with
+ * d_op->d_dname (simple_dname: "/" + name + " (deleted)"); so do we. A file unlinked before
+ * its exec gets the kernel's " (deleted)" suffix too.
  */
 #ifndef PROCSENTRY_BPF_PATH_H
 #define PROCSENTRY_BPF_PATH_H
 
 #include "record.bpf.h"
 
-#define PS_PATH_DEPTH 48
-#define PS_NAME_MASK 0x1ff /* names are at most NAME_MAX (255) bytes */
+#define PS_PATH_STEPS_LOOP 4096
+#define PS_PATH_STEPS_BOUNDED 48
+#define PS_NAME_MAX 255
+#define PS_DELETED_SUFFIX_LEN 10 /* " (deleted)" */
 
-/* The area every path is written into: positions are masked to it for the verifier. */
-#define PS_PATHS_AREA 16384
-#define PS_PATHS_MASK (PS_PATHS_AREA - 1)
+/* How a path is named, found by the measure pass. */
+#define PS_PATH_NORMAL 0
+#define PS_PATH_PSEUDO 1 /* d_dname: "/" + name + " (deleted)" */
 
 struct ps_walk {
 	struct dentry *dentry;
 	struct vfsmount *vfsmnt;
 	struct mount *mnt;
+	struct dentry *root_dentry; /* the task's root: the walk ends there */
+	struct vfsmount *root_mnt;
 };
 
-static __always_inline void ps_walk_start(struct ps_walk *w, const struct path *path)
+/* Everything the measure pass learnt, kept on this program's own stack. */
+/* What a walk found: one unit, copied out of the loop state with ps_launder. */
+struct ps_walk_result {
+	__u32 total;  /* measure: sum of the "/name" lengths (partial when the walk bound was hit) */
+	int done;     /* measure: 1 reached the root, -1 detached, 0 walk bound hit */
+	__u32 long_name; /* measure: a name of 63 bytes or more: the copy needs the larger margin */
+	__u32 written;   /* copy: the names' length once the first fitting one is placed */
+	__u32 remaining; /* copy: bytes of names not walked (0 when complete) */
+	__u32 flags;     /* copy: PS_STR_* */
+};
+
+/* Plain pointers, not struct path: CO-RE would relocate a kernel type's member access
+ * inside our own struct, which the kernel's BTF does not know. */
+struct ps_path_plan {
+	struct dentry *dentry;
+	struct vfsmount *mnt;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	struct ps_walk_result r;
+	__u32 length; /* bytes the record gets for it: names within PS_PATH_MAX, + suffix */
+	__u32 suffix; /* bytes of " (deleted)" after the names */
+	__u16 flags;  /* PS_STR_* */
+	__u8 kind;    /* PS_PATH_* */
+	__u8 reserved0;
+};
+
+static __always_inline struct mount *ps_real_mount(struct vfsmount *vfsmnt)
 {
-	w->dentry = BPF_CORE_READ(path, dentry);
-	w->vfsmnt = BPF_CORE_READ(path, mnt);
-	w->mnt = container_of(w->vfsmnt, struct mount, mnt);
+	/* container_of with a CO-RE offset: struct mount is private to fs/ and may move. */
+	return (struct mount *)((char *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+}
+
+static __always_inline void ps_walk_start(struct ps_walk *w, const struct ps_path_plan *plan)
+{
+	w->dentry = plan->dentry;
+	w->vfsmnt = plan->mnt;
+	w->mnt = ps_real_mount(w->vfsmnt);
+	w->root_dentry = plan->root_dentry;
+	w->root_mnt = plan->root_mnt;
 }
 
 /* Moves to the next component up. Returns its name length via *len and the dentry whose
- * name it is via *named, 0 on success, 1 at the global root, -1 when detached. */
+ * name it is via *named (0 for a mount hop), 0 on success, 1 at the root, -1 detached. */
 static __always_inline int ps_walk_step(struct ps_walk *w, struct dentry **named, __u32 *len)
 {
 	/* Locals, not w->field, inside BPF_CORE_READ: the walk state is not a kernel type. */
 	struct dentry *dentry = w->dentry;
 	struct vfsmount *vfsmnt = w->vfsmnt;
 	struct mount *mnt = w->mnt;
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 
-	if (dentry == mnt_root) {
+	if (dentry == w->root_dentry && vfsmnt == w->root_mnt)
+		return 1;
+	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
 		struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
 
 		if (parent == mnt)
-			return 1;
+			return 1; /* the global root (or a detached mount's root) */
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 		w->mnt = parent;
 		w->vfsmnt = &parent->mnt;
@@ -59,96 +109,291 @@ static __always_inline int ps_walk_step(struct ps_walk *w, struct dentry **named
 	if (up == dentry)
 		return -1;
 	*named = dentry;
-	*len = BPF_CORE_READ(dentry, d_name.len) & PS_NAME_MASK;
+	*len = BPF_CORE_READ(dentry, d_name.len) & 0x1ff;
 	w->dentry = up;
 	return 0;
 }
 
-/* State shared by the two bpf_loop passes: bpf_loop verifies the step once instead of
- * unrolling PS_PATH_DEPTH copies of it (which exceeds the verifier's budget). */
-struct ps_path_walk {
+/* At the end of each step of a walk: without it, the verifier carries every combination
+ * of facts the steps so far established (a flag set or not, a range here or there) as states
+ * of their own, and a bounded loop of N steps costs far more than N times one step. */
+#define ps_launder_walk(s) ps_launder(&(s)->w, &(s)->w, sizeof((s)->w) + sizeof((s)->r))
+
+/* ---- measure pass ---- */
+
+struct ps_measure_state {
 	struct ps_walk w;
-	__u8 *area;
-	__u32 pos;   /* where this path starts in area */
-	__u32 total; /* pass 1: sum of "/name" lengths */
-	__u32 end;   /* pass 2: where the next component ends */
-	int done;    /* pass 1: 1 = reached the root, -1 = detached, 0 = walk bound hit */
-	__u16 flags;
+	struct ps_walk_result r;
 };
 
-static long ps_path_measure_step(__u32 index, void *data)
+static __always_inline long ps_measure_step(struct ps_measure_state *m)
 {
-	struct ps_path_walk *pw = data;
 	struct dentry *named;
 	__u32 len;
-	int r = ps_walk_step(&pw->w, &named, &len);
+	int r = ps_walk_step(&m->w, &named, &len);
 
 	if (r) {
-		pw->done = r;
+		m->r.done = r;
 		return 1;
 	}
-	if (named)
-		pw->total += len + 1;
+	if (named) {
+		m->r.total += len + 1;
+		if (len >= 63)
+			m->r.long_name = 1;
+	}
 	return 0;
 }
 
-static long ps_path_copy_step(__u32 index, void *data)
+#ifdef PS_HAVE_BPF_LOOP
+static long ps_measure_cb(__u32 index, void *data)
 {
-	struct ps_path_walk *pw = data;
+	struct ps_measure_state *m = data;
+	long r = ps_measure_step(m);
+
+	if (!r)
+		ps_launder_walk(m);
+	return r;
+}
+#endif
+
+/* Fills the plan for `path` as seen from `root`. */
+static __always_inline void ps_path_measure_into(struct ps_path_plan *plan, const struct path *path,
+						 const struct path *root, int check_deleted)
+{
+	struct dentry *dentry = path->dentry;
+	struct vfsmount *vfsmnt = path->mnt;
+
+	plan->dentry = dentry;
+	plan->mnt = vfsmnt;
+	plan->root_dentry = root->dentry;
+	plan->root_mnt = root->mnt;
+	plan->flags = PS_STR_PRESENT;
+	plan->kind = PS_PATH_NORMAL;
+	plan->suffix = 0;
+	plan->reserved0 = 0;
+
+	/* d_path(): a dentry with d_dname that is not a mount root is a pseudo file. */
+	const struct dentry_operations *ops = BPF_CORE_READ(dentry, d_op);
+	if (ops && BPF_CORE_READ(ops, d_dname) &&
+	    (BPF_CORE_READ(dentry, d_parent) != dentry || dentry != BPF_CORE_READ(vfsmnt, mnt_root))) {
+		__u32 len = BPF_CORE_READ(dentry, d_name.len) & 0x1ff;
+		plan->kind = PS_PATH_PSEUDO;
+		plan->r.total = len + 1;
+		plan->suffix = PS_DELETED_SUFFIX_LEN;
+		plan->r.long_name = len >= 63;
+		plan->r.done = 1;
+		plan->length = plan->r.total + plan->suffix;
+		return;
+	}
+
+	struct ps_measure_state m = {};
+	ps_walk_start(&m.w, plan);
+#ifdef PS_HAVE_BPF_LOOP
+	bpf_loop(PS_PATH_STEPS_LOOP, ps_measure_cb, &m, 0);
+#else
+	for (int i = 0; i < PS_PATH_STEPS_BOUNDED; i++) {
+		if (ps_measure_step(&m))
+			break;
+		ps_launder_walk(&m);
+	}
+#endif
+	ps_launder(&plan->r, &m.r, sizeof(plan->r));
+	if (!plan->r.done)
+		plan->flags |= PS_STR_TRUNCATED; /* deeper than the walk bound: length unknown */
+	/* d_unlinked(): unhashed and not a root. */
+	if (check_deleted && !BPF_CORE_READ(dentry, d_hash.pprev) &&
+	    BPF_CORE_READ(dentry, d_parent) != dentry)
+		plan->suffix = PS_DELETED_SUFFIX_LEN;
+	__u32 names = plan->r.total < PS_PATH_MAX ? plan->r.total : PS_PATH_MAX;
+	if (names == 0)
+		names = 1; /* the root itself: "/" */
+	plan->length = names + plan->suffix;
+}
+
+/* A subprogram of its own, handing its result over through ps_launder: however many ways
+ * the walk ends, the caller continues from one state (the verifier checks the rest once). */
+static __noinline int ps_path_measure(struct ps_path_plan *out, const struct path *path, const struct path *root,
+				      int check_deleted)
+{
+	struct ps_path_plan plan = {};
+
+	ps_path_measure_into(&plan, path, root, check_deleted);
+	ps_launder(out, &plan, sizeof(plan));
+	return ps_read_back(out->length);
+}
+
+/* ---- copy pass ----
+ * The verifier must see every write inside the reservation, whose size is a constant per
+ * size class (CAP). Each write is checked against CAP minus the most it can write, so a
+ * record needs PS_MARGIN_SHORT (or PS_MARGIN_LONG with a long name) bytes of margin. */
+#define PS_MARGIN_SHORT 64
+#define PS_MARGIN_LONG 256
+
+struct ps_copy_state {
+	struct ps_walk w;
+	struct ps_walk_result r; /* right after w: both are laundered at each step */
+	__u8 *rec;
+	__u32 start; /* where the path starts in the record */
+	__u32 room;  /* names longer than this are cut from the leaf end */
+};
+
+
+static __always_inline long ps_copy_step(struct ps_copy_state *c, const __u32 cap)
+{
 	struct dentry *named;
 	__u32 len;
 
-	if (ps_walk_step(&pw->w, &named, &len))
+	if (c->r.remaining == 0 || ps_walk_step(&c->w, &named, &len))
 		return 1;
 	if (!named)
 		return 0;
-	if (len + 1 > pw->end) {
-		pw->flags |= PS_STR_TRUNCATED; /* longer than PS_PATH_MAX: keep the leaf end */
+	__u32 step = len + 1;
+	if (step > c->r.remaining) {
+		c->r.flags |= PS_STR_TRUNCATED; /* renamed since the measure: keep the bounds */
 		return 1;
 	}
-	pw->end -= len + 1;
-	__u8 *area = pw->area;
-	__u32 at = pw->pos + pw->end;
-	area[at & PS_PATHS_MASK] = '/';
+	if (c->r.remaining > c->room) {
+		c->r.remaining -= step; /* a leaf-most name beyond PS_PATH_MAX: skipped */
+		c->r.flags |= PS_STR_TRUNCATED;
+		return 0;
+	}
+	if (!c->r.written)
+		c->r.written = c->r.remaining;
+	c->r.remaining -= step;
+	__u32 at = c->start + c->r.remaining;
 	const unsigned char *name = BPF_CORE_READ(named, d_name.name);
-	bpf_probe_read_kernel(&area[(at + 1) & PS_PATHS_MASK], len & PS_NAME_MASK, name);
+	if (len < PS_MARGIN_SHORT) {
+		if (at > cap - PS_MARGIN_SHORT)
+			return 1;
+		ps_barrier_var(at);
+		c->rec[at] = '/';
+		bpf_probe_read_kernel(&c->rec[at + 1], len & (PS_MARGIN_SHORT - 1), name);
+	} else {
+		if (at > cap - PS_MARGIN_LONG)
+			return 1;
+		ps_barrier_var(at);
+		c->rec[at] = '/';
+		bpf_probe_read_kernel(&c->rec[at + 1], len & PS_NAME_MAX, name);
+	}
 	return 0;
 }
 
-/* Writes the absolute path of `path` at area[pos..] (area is the record's variable data,
- * `area_offset` its offset in the record) and describes it in *desc. Returns bytes used.
- * A concurrent rename between the two passes can garble the name but never the bounds. */
-static __always_inline __u32 ps_path_write(__u8 *area, __u32 area_offset, __u32 pos,
-					   const struct path *path, struct ps_str *desc)
+static __always_inline void ps_put_deleted(__u8 *rec, __u32 at, const __u32 cap)
 {
-	struct ps_path_walk pw = {};
-	__u32 start = pos & PS_PATHS_MASK;
+	if (at > cap - PS_MARGIN_SHORT)
+		return;
+	ps_barrier_var(at);
+	rec[at + 0] = ' ';
+	rec[at + 1] = '(';
+	rec[at + 2] = 'd';
+	rec[at + 3] = 'e';
+	rec[at + 4] = 'l';
+	rec[at + 5] = 'e';
+	rec[at + 6] = 't';
+	rec[at + 7] = 'e';
+	rec[at + 8] = 'd';
+	rec[at + 9] = ')';
+}
 
-	pw.area = area;
-	pw.pos = start;
-	ps_walk_start(&pw.w, path);
-	bpf_loop(PS_PATH_DEPTH, ps_path_measure_step, &pw, 0);
-	pw.flags = PS_STR_PRESENT;
-	if (!pw.done)
-		pw.flags |= PS_STR_TRUNCATED; /* deeper than the walk bound: length unknown */
-	if (pw.total == 0) {
-		area[start] = '/';
-		ps_str_set(desc, area_offset + start, 1, 1, pw.flags);
-		return 1;
+/* Writes the pseudo name "/name (deleted)" at rec[start..]. */
+static __always_inline __u32 ps_copy_pseudo(__u8 *rec, __u32 start, const struct ps_path_plan *plan,
+					    const __u32 cap)
+{
+	struct dentry *dentry = plan->dentry;
+	__u32 len = BPF_CORE_READ(dentry, d_name.len) & 0x1ff;
+	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+
+	if (len + 1 != plan->r.total || start > cap - PS_MARGIN_LONG)
+		return 0;
+	ps_barrier_var(start);
+	rec[start] = '/';
+	bpf_probe_read_kernel(&rec[start + 1], len & PS_NAME_MAX, name);
+	ps_put_deleted(rec, start + plan->r.total, cap);
+	return plan->r.total + PS_DELETED_SUFFIX_LEN;
+}
+
+/* bpf_loop needs a callback of its own per size class, because the bound each write is
+ * checked against is a constant: PS_COPY_CALLBACK(name, cap) defines ps_copy_cb_<name>. */
+#ifdef PS_HAVE_BPF_LOOP
+#define PS_COPY_CALLBACK(name, cap)                                                        \
+	static long ps_copy_cb_##name(__u32 index, void *data)                             \
+	{                                                                                  \
+		struct ps_copy_state *c = data;                                            \
+		long r = ps_copy_step(c, cap);                                             \
+		if (!r)                                                                    \
+			ps_launder_walk(c);                                                \
+		return r;                                                                  \
 	}
-	__u32 room = pw.total < PS_PATH_MAX ? pw.total : PS_PATH_MAX;
-	pw.end = room;
-	ps_walk_start(&pw.w, path);
-	bpf_loop(PS_PATH_DEPTH, ps_path_copy_step, &pw, 0);
+#define PS_COPY_CB(name) ps_copy_cb_##name
+typedef long (*ps_copy_cb_t)(__u32 index, void *data);
+#else
+#define PS_COPY_CALLBACK(name, cap)
+#define PS_COPY_CB(name) 0
+typedef void *ps_copy_cb_t;
+#endif
 
-	/* Values read back from the loop state are unbounded for the verifier: re-bound them. */
-	__u32 end = pw.end > room ? room : pw.end;
-	__u32 length = room - end;
-	__u32 original = length;
-	if (pw.flags & PS_STR_TRUNCATED)
-		original = pw.done ? pw.total : 0; /* 0: unknown, the walk did not reach the root */
-	ps_str_set(desc, area_offset + start + end, length, original, pw.flags);
-	return room;
+/* Writes the path planned in `plan` at rec[start..] and describes it in *desc (which the
+ * caller reads back: the bytes used, at most plan->length). */
+static __always_inline __u32 ps_path_copy(__u8 *rec, __u32 start, const struct ps_path_plan *plan,
+					  struct ps_str *desc, const __u32 cap, ps_copy_cb_t cb)
+{
+	if (plan->kind == PS_PATH_PSEUDO) {
+		__u32 n = ps_copy_pseudo(rec, start, plan, cap);
+		if (!n) {
+			ps_str_set(desc, 0, 0, 0, 0);
+			return 0;
+		}
+		ps_str_set(desc, start, n, n, PS_STR_PRESENT);
+		return n;
+	}
+	if (plan->r.total == 0) {
+		if (start > cap - PS_MARGIN_SHORT)
+			return 0;
+		ps_barrier_var(start);
+		rec[start] = '/';
+		if (plan->suffix)
+			ps_put_deleted(rec, start + 1, cap);
+		__u32 n = 1 + plan->suffix;
+		ps_str_set(desc, start, n, plan->flags & PS_STR_TRUNCATED ? 0 : n, plan->flags);
+		return n;
+	}
+	struct ps_copy_state c = {};
+	struct ps_walk_result r;
+	ps_walk_start(&c.w, plan);
+	c.rec = rec;
+	c.start = start;
+	c.r.remaining = plan->r.total;
+	c.room = PS_PATH_MAX;
+	c.r.flags = plan->flags;
+#ifdef PS_HAVE_BPF_LOOP
+	bpf_loop(PS_PATH_STEPS_LOOP, cb, &c, 0);
+#else
+	for (int i = 0; i < PS_PATH_STEPS_BOUNDED; i++) {
+		if (ps_copy_step(&c, cap))
+			break;
+		ps_launder_walk(&c);
+	}
+#endif
+	/* Read back from the loop state: re-bound for the verifier. */
+	ps_launder(&r, &c.r, sizeof(r));
+	__u32 names = r.written > PS_PATH_MAX ? PS_PATH_MAX : r.written;
+	if (r.remaining != 0) {
+		/* The walk stopped early: the chain changed under us, or a bound. */
+		r.flags |= PS_STR_TRUNCATED;
+		names = 0;
+	}
+	__u32 n = names;
+	if (plan->suffix && names) {
+		ps_put_deleted(rec, start + names, cap);
+		n += PS_DELETED_SUFFIX_LEN;
+	}
+	__u32 original = n;
+	if (r.flags & PS_STR_TRUNCATED)
+		original = plan->r.done > 0 ? plan->r.total + plan->suffix : 0;
+	if (original == n && n != 0)
+		r.flags &= ~PS_STR_TRUNCATED;
+	ps_str_set(desc, start, n, original, r.flags);
+	return n;
 }
 
 #endif

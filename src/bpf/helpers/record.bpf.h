@@ -3,6 +3,25 @@
 
 #include "maps.bpf.h"
 
+/* After a bounds check, makes the compiler index with the very register that was checked
+ * (instead of re-deriving it from its parts, which the verifier cannot follow). */
+#define ps_barrier_var(v) asm volatile("" : "+r"(v))
+
+/* Copies a measurement through a helper, so the verifier sees an unknown value within the
+ * checks that follow instead of the exact range each loop exit produced. Without it, every
+ * way a bounded loop can end is a state of its own, and the rest of the program is verified
+ * once per combination of them (a bounded loop on a 5.x kernel, or bpf_loop on 6.x, which
+ * re-verifies the callback while its state changes). */
+static __always_inline void ps_launder(void *dst, const void *src, __u32 size)
+{
+	bpf_probe_read_kernel(dst, size, src);
+}
+
+/* A subprogram's result read back from where it was written: the value is unknown to the
+ * verifier (one state for the caller) and the compiler cannot fold it away (clang drops a
+ * static function's return value it can predict, and the verifier insists on one). */
+#define ps_read_back(lvalue) (*(volatile __u32 *)&(lvalue))
+
 static __always_inline void ps_header_init(struct ps_header *hdr, __u8 type, __u32 size)
 {
 	hdr->magic = PS_WIRE_MAGIC;
@@ -21,8 +40,7 @@ static __always_inline void ps_count_drop(__u32 cause)
 {
 	if (cause > PS_LOST_CAUSE_MAX)
 		return;
-	__sync_fetch_and_add(&lost_pending[cause], 1);
-	__sync_fetch_and_add(&lost_total[cause], 1);
+	__sync_fetch_and_add(&lost_total[cause], 1); /* no fetch: a plain XADD, as old as BPF */
 }
 
 /* Wake the reader only when enough data waits: user space also polls with a short timeout,
@@ -35,26 +53,25 @@ static __always_inline __u64 ps_wakeup_flag(void)
 }
 
 /* Reports drops as soon as there is room again, ahead of the event being built, so the
- * stream says where the gap is. The exchange makes each drop reported exactly once even
- * when several CPUs race here. */
+ * stream says where the gap is. The record carries the cause's running total, not a delta:
+ * taking a delta exactly once needs an atomic exchange, which kernels before 5.12 lack (their
+ * verifier refuses the instruction even in dead code). Two CPUs racing here may both report
+ * the same total; user space (RingBufferSource) turns totals into deltas and drops repeats. */
 static __always_inline void ps_report_lost(void)
 {
 	__u32 cause = PS_LOST_RINGBUF_FULL;
+	__u64 total = lost_total[cause];
 
-	if (!lost_pending[cause])
+	if (total == lost_reported[cause])
 		return;
 	struct ps_lost *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec)
 		return;
-	__u64 count = __atomic_exchange_n(&lost_pending[cause], 0, __ATOMIC_RELAXED);
-	if (!count) {
-		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
-		return;
-	}
 	ps_header_init(&rec->hdr, PS_REC_LOST, sizeof(*rec));
-	rec->count = count;
+	rec->count = total;
 	rec->cause = cause;
-	rec->reserved0 = 0;
+	rec->lost_flags = PS_LOST_RUNNING_TOTAL;
+	lost_reported[cause] = total;
 	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 }
 

@@ -19,7 +19,8 @@ int BPF_PROG(ps_sys_exit_execve, struct pt_regs *regs, long ret)
 	long nr = BPF_CORE_READ(regs, orig_ax);
 	if (nr != PS_NR_EXECVE && nr != PS_NR_EXECVEAT)
 		return 0;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	/* bpf_get_current_task_btf() is 5.11+: the untyped helper and CO-RE reads work from 5.8. */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	if (BPF_CORE_READ(task, thread_info.status) & PS_TS_COMPAT)
 		return 0;
 

@@ -37,7 +37,13 @@ class ObjectWriter {
       append_base64(key_with_suffix(name, "_b64") += '"', text.bytes);
       out_ += '"';
     }
-    if (text.truncated) boolean_with_suffix(name, "_truncated");
+    if (text.truncated) {
+      boolean_with_suffix(name, "_truncated");
+      if (text.original_length != 0) {
+        fmt::format_int digits(text.original_length);
+        key_with_suffix(name, "_original_length").append(digits.data(), digits.size());
+      }
+    }
   }
 
  private:
@@ -145,6 +151,14 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
       break;
     case EventKind::exec: {
       o.text("image", e.image);
+      if (e.image_memfd) o.boolean("image_memfd", true);
+      if (e.image_deleted) o.boolean("image_deleted", true);
+      if (e.image_uid) o.number("image_uid", *e.image_uid);
+      if (e.image_mode) o.string("image_mode", fmt::format("{:04o}", *e.image_mode & 07777));
+      if (e.image_mode && (*e.image_mode & 04000) != 0) o.boolean("image_setuid", true);
+      if (e.image_mode && (*e.image_mode & 02000) != 0) o.boolean("image_setgid", true);
+      if (e.image_upper_layer) o.boolean("image_upper_layer", true);
+      if (e.exec_fd) o.boolean("exec_fd", true);
       o.text("filename", e.filename);
       if (e.is_script && !e.script.empty()) o.string("script", e.script);
       o.text("cwd", e.cwd);
@@ -163,6 +177,7 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
         o.number("argc", e.argv.size());
         o.boolean("argv_truncated", e.argv_truncated);
         if (e.argv_truncated && e.argv_original_length != 0) o.number("argv_original_length", e.argv_original_length);
+        if (e.argv_unreadable) o.boolean("argv_unreadable", true);
       }
       write_exec_context(o, e);
       break;

@@ -113,7 +113,9 @@ void TerminalSink::format(std::string& out, const Event& e) {
         if (i != 0) out += ' ';
         append_shell_quoted(out, e.argv[i]);
       }
-      if (e.argv_truncated)
+      if (e.argv_unreadable)
+        fmt::format_to(std::back_inserter(out), "[argv unreadable: {} bytes]", e.argv_original_length);
+      else if (e.argv_truncated)
         fmt::format_to(std::back_inserter(out), " [truncated: {} bytes total]", e.argv_original_length);
       if (e.is_script && !e.script.empty()) {
         out += " (script ";
@@ -173,6 +175,16 @@ void TerminalSink::append_context(std::string& out, const Event& e) {
   pair("uid", e.process_uid.view());
   pair("parent_uid", e.parent_uid.view());
   if (e.kind == EventKind::exec) {
+    if (e.image_uid) number("image_uid", *e.image_uid);
+    if (e.image_mode) pair("image_mode", fmt::format("{:04o}", *e.image_mode & 07777));
+    if (e.image_mode && (*e.image_mode & 04000) != 0) pair("image_setuid", "yes");
+    if (e.image_mode && (*e.image_mode & 02000) != 0) pair("image_setgid", "yes");
+    if (e.image_memfd) pair("image_memfd", "yes");
+    if (e.image_deleted) pair("image_deleted", "yes");
+    if (e.image_upper_layer) pair("image_upper_layer", "yes");
+    if (e.image.truncated) pair("image_truncated", "yes");
+    if (e.exec_fd) pair("exec_fd", "yes");
+    if (e.argv_unreadable) pair("argv_unreadable", "yes");
     pair("cwd", e.cwd.bytes);
     pair("group", e.group);
     if (e.loginuid) number("loginuid", *e.loginuid);

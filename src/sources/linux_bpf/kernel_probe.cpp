@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -42,6 +43,15 @@ int tracepoint_arity(const btf* vmlinux, const char* tracepoint) {
   return btf_vlen(type) - 1;
 }
 
+// Whether BPF_FUNC_loop can be called: a feature check through libbpf, never a version guess.
+// libbpf cannot probe helpers for tracing programs (they need an attach target), so ask for
+// raw tracepoints, which get the same base helpers.
+bool has_bpf_loop() {
+  int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACING, BPF_FUNC_loop, nullptr);
+  if (r < 0) r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, nullptr);
+  return r > 0;
+}
+
 }  // namespace
 
 Result<KernelFeatures> probe_kernel(const char* vmlinux_btf) {
@@ -53,7 +63,8 @@ Result<KernelFeatures> probe_kernel(const char* vmlinux_btf) {
                  " is missing): procsentry needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)"};
   }
   if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) <= 0) {
-    return Error{"this kernel has no BPF ring buffer: procsentry needs Linux 5.8 or newer"};
+    return Error{
+        "this kernel has no BPF ring buffer (BPF_MAP_TYPE_RINGBUF, Linux 5.8): procsentry needs Linux 5.8 or newer"};
   }
   btf* vmlinux = btf__parse(vmlinux_btf, nullptr);
   if (vmlinux == nullptr) {
@@ -62,6 +73,7 @@ Result<KernelFeatures> probe_kernel(const char* vmlinux_btf) {
   KernelFeatures features;
   int exec_arity = tracepoint_arity(vmlinux, "sched_process_exec");
   features.exit_has_group_dead = tracepoint_arity(vmlinux, "sched_process_exit") >= 2;
+  features.has_bpf_loop = has_bpf_loop() && std::getenv(kForceBoundedLoopsEnv) == nullptr;
   btf__free(vmlinux);
   if (exec_arity < 3) {
     return Error{

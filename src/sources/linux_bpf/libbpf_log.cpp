@@ -25,14 +25,27 @@ LibbpfLog& log_state() {
 
 int on_libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
-  char line[1024];
-  int n = std::vsnprintf(line, sizeof(line), format, args);  // NOLINT(clang-diagnostic-format-nonliteral)
+  // A verifier log arrives as one message of up to megabytes: format it whole (with
+  // --verbose all of it is echoed) and keep its last lines, where the verifier says why.
+  va_list copy;
+  va_copy(copy, args);
+  int n = std::vsnprintf(nullptr, 0, format, copy);  // NOLINT(clang-diagnostic-format-nonliteral)
+  va_end(copy);
   if (n < 0) return 0;
+  std::string text(static_cast<std::size_t>(n) + 1, '\0');
+  std::vsnprintf(text.data(), text.size(), format, args);  // NOLINT(clang-diagnostic-format-nonliteral)
+  text.resize(static_cast<std::size_t>(n));
   LibbpfLog& state = log_state();
   std::lock_guard lock(state.mutex);
-  if (state.echo) std::fputs(line, stderr);
-  state.lines.emplace_back(line);
-  if (state.lines.size() > 200) state.lines.pop_front();
+  if (state.echo) std::fputs(text.c_str(), stderr);
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    end = end == std::string::npos ? text.size() : end + 1;
+    state.lines.emplace_back(text, start, end - start);
+    if (state.lines.size() > 200) state.lines.pop_front();
+    start = end;
+  }
   return 0;
 }
 

@@ -58,14 +58,23 @@ Result<std::unique_ptr<RingBufferSource>> RingBufferSource::open(const SensorOpt
   bpf_program__set_autoload(skel->progs.ps_sched_process_exit, features->exit_has_group_dead);
   bpf_program__set_autoload(skel->progs.ps_sched_process_exit_live, !features->exit_has_group_dead);
   bpf_program__set_autoload(skel->progs.ps_sys_exit_execve, options.exec_failed);
+  // One exec program per loop style; the other is never loaded (its bpf_loop callback
+  // would make an older kernel refuse the whole object).
+  bpf_program* exec =
+      features->has_bpf_loop ? skel->progs.ps_sched_process_exec : skel->progs.ps_sched_process_exec_bounded;
+  bpf_link** exec_link =
+      features->has_bpf_loop ? &skel->links.ps_sched_process_exec : &skel->links.ps_sched_process_exec_bounded;
+  bpf_program__set_autoload(skel->progs.ps_sched_process_exec, features->has_bpf_loop);
+  bpf_program__set_autoload(skel->progs.ps_sched_process_exec_bounded, !features->has_bpf_loop);
+  source->bounded_loops_ = !features->has_bpf_loop;
 
   if (int err = procsentry_bpf__load(skel); err != 0) return load_error("load the BPF programs", err);
 
   bpf_program* required[] = {
-      skel->progs.ps_sched_process_exec, skel->progs.ps_sched_process_fork,
+      exec, skel->progs.ps_sched_process_fork,
       features->exit_has_group_dead ? skel->progs.ps_sched_process_exit : skel->progs.ps_sched_process_exit_live};
   bpf_link** links[] = {
-      &skel->links.ps_sched_process_exec, &skel->links.ps_sched_process_fork,
+      exec_link, &skel->links.ps_sched_process_fork,
       features->exit_has_group_dead ? &skel->links.ps_sched_process_exit : &skel->links.ps_sched_process_exit_live};
   for (std::size_t i = 0; i < std::size(required); ++i) {
     *links[i] = bpf_program__attach(required[i]);
@@ -97,8 +106,25 @@ int RingBufferSource::on_sample(void* ctx, void* data, std::size_t size) {
     std::memcpy(&header, data, sizeof(header));
     if (header.size <= size) record = record.first(header.size);
   }
+  ps_lost lost{};
+  if (header.type == PS_REC_LOST && record.size() == sizeof(lost)) {
+    std::memcpy(&lost, record.data(), sizeof(lost));
+    if (!self->lost_to_delta(lost)) return 0;  // a total already reported
+    record = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(&lost), sizeof(lost));
+  }
   self->handler_->on_record(record);
   return 0;
+}
+
+bool RingBufferSource::lost_to_delta(ps_lost& lost) {
+  if ((lost.lost_flags & PS_LOST_RUNNING_TOTAL) == 0 || lost.cause >= reported_lost_.size()) return true;
+  std::uint64_t& reported = reported_lost_[lost.cause];
+  if (lost.count <= reported) return false;
+  std::uint64_t delta = lost.count - reported;
+  reported = lost.count;
+  lost.count = delta;
+  lost.lost_flags &= ~PS_LOST_RUNNING_TOTAL;
+  return true;
 }
 
 Result<int> RingBufferSource::poll(int timeout_ms, RecordHandler& handler) {
