@@ -5,14 +5,14 @@
 # guest's "KERNEL-MATRIX-RESULT: status=N" line and gtest's summary. A guest that has not
 # powered off within the timeout is killed and counts as a failure. Exit 0 only when every
 # test ran and passed; on any failure the console's tail is printed.
-# Environment: PROCSENTRY_VM_TIMEOUT (seconds, default 420), PROCSENTRY_VM_SMP (default 2),
+# Environment: PROCSENTRY_VM_TIMEOUT (seconds, default 600), PROCSENTRY_VM_SMP (default 2),
 # PROCSENTRY_VM_MEMORY (default 2G), PROCSENTRY_GTEST_FILTER (overrides the initramfs's filter).
 set -euo pipefail
 
 vmlinuz=${1:?usage: boot.sh VMLINUZ INITRAMFS CONSOLE_LOG}
 initramfs=${2:?}
 log=${3:?}
-timeout_s=${PROCSENTRY_VM_TIMEOUT:-420}
+timeout_s=${PROCSENTRY_VM_TIMEOUT:-600}
 smp=${PROCSENTRY_VM_SMP:-2}
 memory=${PROCSENTRY_VM_MEMORY:-2G}
 
@@ -23,10 +23,14 @@ fi
 cmdline="console=ttyS0 panic=-1 oops=panic quiet loglevel=4"
 [[ -n ${PROCSENTRY_GTEST_FILTER:-} ]] && cmdline+=" psfilter=$PROCSENTRY_GTEST_FILTER"
 
-# On failure: each failed test's own output (from its RUN line to its FAILED line), then
-# the console's last lines (where procsentry's and the kernel's last words are).
-tail_console() {
-  tr -d '\r' <"$log" | awk '
+console() { tr -d '\r' <"$log"; }
+
+# fail REASON LINES: the failure, each failed test's own output (from its RUN line to its
+# FAILED line, the first 8), and the console's last LINES lines (procsentry's and the
+# kernel's last words, or where a guest hung).
+fail() {
+  echo "boot: FAILED: $1"
+  console | awk '
     /^\[ RUN      \] / { block = $0 "\n"; next }
     /^\[       OK \] / { block = ""; next }
     /^\[  FAILED  \] .*\(/ {
@@ -35,9 +39,10 @@ tail_console() {
       block = ""; next
     }
     block != "" { block = block $0 "\n" }'
-  echo "---- last 40 lines of the console ($log):"
-  tail -n 40 "$log" | tr -d '\r'
+  echo "---- last $2 lines of the console ($log):"
+  console | tail -n "$2"
   echo "----"
+  exit 1
 }
 
 rm -f "$log"
@@ -51,24 +56,14 @@ timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 \
 elapsed_ms=$(($(date +%s%N) / 1000000 - start_ms))
 printf 'boot: qemu ran %d.%d s (smp %s, %s)\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) "$smp" "$memory"
 
-if ((status == 124 || status == 137)); then
-  echo "boot: FAILED: no result within ${timeout_s} s, qemu killed (a hang)"
-  tail_console
-  exit 1
-fi
-if ((status != 0)); then
-  echo "boot: FAILED: qemu exited with status $status"
-  tail_console
-  exit 1
-fi
-result=$(tr -d '\r' <"$log" | grep -a '^KERNEL-MATRIX-RESULT: ' | tail -n 1 || true)
-# gtest's summary: "[==========] N tests from M test suites ran.", PASSED, SKIPPED, FAILED lines.
-tr -d '\r' <"$log" | grep -a -E '^\[(==========|  PASSED  |  SKIPPED |  FAILED  )\]' |
-  grep -a -v -E '^\[==========\] Running' || true
-echo "boot: ${result:-no result line: the guest died before the tests finished}"
-if [[ $result != "KERNEL-MATRIX-RESULT: status=0 "* ]] ||
-  ! tr -d '\r' <"$log" | grep -a -q '^\[  PASSED  \]'; then
-  echo "boot: FAILED"
-  tail_console
-  exit 1
+((status == 124 || status == 137)) && fail "no result within ${timeout_s} s, qemu killed (a hang)" 60
+((status != 0)) && fail "qemu exited with status $status" 60
+result=$(console | grep -a '^KERNEL-MATRIX-RESULT: ' | tail -n 1 || true)
+[[ -z $result ]] && fail "the guest stopped before its result line (a panic or a crash)" 60
+# gtest's footer: how many ran, passed, were skipped (by name) and failed (by name).
+console | sed -n '/^\[==========\] [0-9]* tests\? from .* ran\./,/^KERNEL-MATRIX-RESULT: /p' |
+  grep -a '^\[' || true
+echo "boot: $result"
+if [[ $result != "KERNEL-MATRIX-RESULT: status=0 "* ]] || ! console | grep -a -q '^\[  PASSED  \]'; then
+  fail "tests failed" 12
 fi
