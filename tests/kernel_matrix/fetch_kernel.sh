@@ -61,8 +61,10 @@ if [[ -z $package ]]; then
   exit 1
 fi
 
-echo "kernel $suite: downloading $package"
-(cd "$apt_dir/debs" && apt-get "${apt_options[@]}" -q download "$package" >/dev/null)
+if ! compgen -G "$apt_dir/debs/${package}_*.deb" >/dev/null; then
+  echo "kernel $suite: downloading $package"
+  (cd "$apt_dir/debs" && apt-get "${apt_options[@]}" -q download "$package" >/dev/null)
+fi
 deb=$(ls "$apt_dir/debs/${package}_"*.deb | tail -n 1)
 
 work=$dir/extract

@@ -25,6 +25,7 @@ for module in /lib/modules/kernel_matrix/*.ko; do
   [ -e "$module" ] || continue
   insmod "$module" || echo "kernel-matrix: insmod $module failed"
 done
+echo "kernel-matrix: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
 . /etc/kernel_matrix.conf
 # `psfilter=...` on the kernel command line reaches us as an environment variable.
