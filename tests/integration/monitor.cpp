@@ -1,7 +1,9 @@
 #include "integration/monitor.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +39,41 @@ void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
 }
 
 }  // namespace
+
+std::optional<std::string> user_name(uid_t uid) {
+  passwd entry{};
+  passwd* found = nullptr;
+  char buffer[4096];
+  if (getpwuid_r(uid, &entry, buffer, sizeof(buffer), &found) != 0 || found == nullptr) return std::nullopt;
+  return std::string(entry.pw_name);
+}
+
+std::optional<std::string> group_name(gid_t gid) {
+  group entry{};
+  group* found = nullptr;
+  char buffer[4096];
+  if (getgrgid_r(gid, &entry, buffer, sizeof(buffer), &found) != 0 || found == nullptr) return std::nullopt;
+  return std::string(entry.gr_name);
+}
+
+namespace {
+::testing::AssertionResult names(const nlohmann::json& event, const char* field, std::optional<std::string> name) {
+  if (!name) {
+    if (!event.contains(field)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << field << " is " << event.at(field) << " for an id with no name";
+  }
+  if (event.value(field, std::string()) == *name) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << field << " is " << event.value(field, nlohmann::json()) << ", expected "
+                                       << *name;
+}
+}  // namespace
+
+::testing::AssertionResult names_user(const nlohmann::json& event, uid_t uid) {
+  return names(event, "user", user_name(uid));
+}
+::testing::AssertionResult names_group(const nlohmann::json& event, gid_t gid) {
+  return names(event, "group", group_name(gid));
+}
 
 std::string procsentry_binary() { return PROCSENTRY_BINARY; }
 bool running_as_root() { return geteuid() == 0; }

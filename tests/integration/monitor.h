@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 namespace procsentry::test {
@@ -59,6 +60,13 @@ std::pair<pid_t, int> run(const std::string& path, const std::vector<std::string
 std::string base64_decode(const std::string& text);
 // The exact argv bytes an exec event carries (from argv_b64 when present, else argv).
 std::vector<std::string> exact_argv(const nlohmann::json& exec_event);
+
+// This system's name for a user or group id, if it has one (tests assume no user names).
+std::optional<std::string> user_name(uid_t uid);
+std::optional<std::string> group_name(gid_t gid);
+// What an event's "user"/"group" field must be: the name, or no field at all.
+::testing::AssertionResult names_user(const nlohmann::json& event, uid_t uid);
+::testing::AssertionResult names_group(const nlohmann::json& event, gid_t gid);
 
 std::string procsentry_binary();
 bool running_as_root();

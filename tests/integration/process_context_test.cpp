@@ -255,9 +255,9 @@ TEST_F(ProcessContext, CwdUserGroupAndPidNamespace) {
   EXPECT_EQ(e->at("pid"), pid);
   EXPECT_EQ(e->at("cwd"), dir);
   EXPECT_EQ(e->at("uid"), 65534);
-  EXPECT_EQ(e->at("user"), "nobody");
+  EXPECT_TRUE(names_user(*e, 65534));
   EXPECT_EQ(e->at("gid"), getgid());
-  EXPECT_EQ(e->at("group"), "root");
+  EXPECT_TRUE(names_group(*e, getgid()));
   struct stat ns {};
   ASSERT_EQ(stat("/proc/self/ns/pid", &ns), 0);
   EXPECT_EQ(e->at("pid_ns"), ns.st_ino);
