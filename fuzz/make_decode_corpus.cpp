@@ -37,6 +37,17 @@ int main(int argc, char** argv) {
   exec.argv = {"prog", std::string(300, 'A')};
   exec.argv_keep = 100;
   save(dir, "exec_truncated", exec_record(exec));
+  ExecSpec v2;
+  v2.image = "/memfd:x (deleted)";
+  v2.exec_flags = PS_EXEC_FD | PS_EXEC_IMAGE_INODE | PS_EXEC_IMAGE_MEMFD | PS_EXEC_IMAGE_UPPER;
+  v2.image_uid = 1000;
+  v2.image_mode = 0100000 | 04755;
+  save(dir, "exec_v2_image", exec_record(v2));
+  v2.argv_unreadable = true;
+  v2.image = "/tmp/deep/a";
+  v2.image_original = 9000;
+  v2.exec_flags = PS_EXEC_IMAGE_INODE | PS_EXEC_IMAGE_DELETED;
+  save(dir, "exec_v2_unreadable_truncated", exec_record(v2));
   save(dir, "exec_failed", exec_failed_record(TaskSpec{}, 2, "/missing"));
   save(dir, "fork", fork_record(TaskSpec{}, 1, 1));
   save(dir, "exit_signal", exit_record(TaskSpec{}, 9 | 0x80, 5));

@@ -18,6 +18,7 @@
 #include "app/tree_view.h"
 #include "core/clock.h"
 #include "hashing/image_hasher.h"
+#include "procsentry/wire/wire.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
 #include "store/event_query.h"
 
@@ -144,6 +145,12 @@ int main(int argc, char** argv) {
 
   fmt::print(stderr, "procsentry: watching exec, {}fork and exit on this machine (Ctrl-C to stop)\n",
              (*source)->reports_exec_failed() ? "exec_failed, " : "");
+  if ((*source)->bounded_loops()) {
+    fmt::print(stderr,
+               "procsentry: this kernel has no bpf_loop (Linux 5.17): paths of more than {} components are marked "
+               "truncated\n",
+               PS_PATH_STEPS_BOUNDED);
+  }
   int status = 0;
   while (!stop_requested()) {
     auto delivered = (*source)->poll(kPollTimeoutMs, pipeline);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <thread>
@@ -77,7 +78,9 @@ TEST(Storm, StalledReaderDropsAreCountedAndReported) {
   if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
   Monitor monitor({"--ring-buffer-size", "1048576"});
   kill(monitor.pid(), SIGSTOP);
-  for (int i = 0; i < 300; ++i) run("/usr/bin/true", {"true", "fill"});
+  // Records are sized to their data: a 20 KB argument makes each exec take over 20 KB.
+  const std::string fill(20'000, 'f');
+  for (int i = 0; i < 300; ++i) run("/usr/bin/true", {"true", fill});
   kill(monitor.pid(), SIGCONT);
   usleep(200'000);                                                // let it drain the full ring
   auto [last, status] = run("/usr/bin/true", {"true", "after"});  // its records report the gap
@@ -92,9 +95,41 @@ TEST(Storm, StalledReaderDropsAreCountedAndReported) {
       reported += e.at("count").get<std::uint64_t>();
     }
   }
-  EXPECT_GT(reported, 0u) << "300 execs into a 1 MiB ring with a stopped reader must drop";
+  EXPECT_GT(reported, 0u) << "300 execs of 20 KB into a 1 MiB ring with a stopped reader must drop";
   EXPECT_EQ(monitor.summary_count("lost"), reported) << "every kernel drop reached the stream";
   EXPECT_EQ(monitor.of(last, "exec").size(), 1u) << "events flow again after the gap";
+}
+
+// Records sized to their data: with the reader stopped, the default 4 MiB ring holds a burst
+// of 3,000 execs from 4 workers (each a fork, an exec and an exit), and none is lost.
+TEST(Storm, BurstOfThreeThousandExecsWithAPausedReaderLosesNothing) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
+  Monitor monitor;
+  kill(monitor.pid(), SIGSTOP);
+  constexpr int kBurstWorkers = 4;
+  constexpr int kPerWorker = 750;
+  std::vector<std::thread> workers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < kBurstWorkers; ++w) {
+    workers.emplace_back([w, &failures] {
+      for (int i = 0; i < kPerWorker; ++i) {
+        auto [pid, status] = run("/usr/bin/true", {"true", "burst", std::to_string(w), std::to_string(i)});
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  // The reader was stopped for the whole burst (at least half a second on any machine).
+  kill(monitor.pid(), SIGCONT);
+  ASSERT_EQ(failures.load(), 0);
+  ASSERT_EQ(monitor.stop(), 0);
+  int burst_execs = 0;
+  for (const auto& e : monitor.events()) {
+    EXPECT_NE(e.at("event"), "lost") << e.dump();
+    if (e.at("event") == "exec" && e.at("argv").size() == 4 && e.at("argv")[1] == "burst") ++burst_execs;
+  }
+  EXPECT_EQ(burst_execs, kBurstWorkers * kPerWorker);
+  EXPECT_EQ(monitor.summary_count("lost"), 0u) << monitor.stderr_text();
 }
 
 }  // namespace

@@ -100,6 +100,11 @@ struct ExecSpec {
   std::uint32_t sessionid = PS_ID_UNSET;
   std::uint32_t pid_ns = 0;
   std::string tty;  // copied into the fixed field, unterminated when it fills it
+  // wire v2
+  std::uint32_t image_uid = 0;
+  std::uint32_t image_mode = 0;
+  bool argv_unreadable = false;      // argv: nothing read of what the kernel had
+  std::uint32_t image_original = 0;  // != 0: image is cut (truncated) from this length
 };
 
 inline Bytes exec_record(const ExecSpec& spec) {
@@ -108,11 +113,17 @@ inline Bytes exec_record(const ExecSpec& spec) {
   body.task = make_task(spec.task);
   body.exec_flags = spec.exec_flags;
   body.argc = static_cast<std::uint32_t>(spec.argv.size());
-  body.image = b.add(spec.image);
+  body.image = spec.image_original != 0 ? b.add(spec.image, PS_STR_PRESENT | PS_STR_TRUNCATED, spec.image_original)
+                                        : b.add(spec.image);
   body.filename = b.add(spec.filename);
   body.cwd = b.add(spec.cwd);
+  body.image_uid = spec.image_uid;
+  body.image_mode = spec.image_mode;
   std::string raw = join_argv(spec.argv);
-  if (spec.argv_keep < raw.size()) {
+  if (spec.argv_unreadable) {
+    body.argv = b.add(std::string_view(), PS_STR_PRESENT | PS_STR_NUL_LIST | PS_STR_TRUNCATED | PS_STR_UNREADABLE,
+                      static_cast<std::uint32_t>(raw.size()));
+  } else if (spec.argv_keep < raw.size()) {
     body.argv = b.add(std::string_view(raw).substr(0, spec.argv_keep),
                       PS_STR_PRESENT | PS_STR_NUL_LIST | PS_STR_TRUNCATED, static_cast<std::uint32_t>(raw.size()));
   } else {

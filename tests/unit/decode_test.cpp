@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "support/record_builder.h"
 
 namespace procsentry {
@@ -364,6 +366,93 @@ TEST_F(DecodeTest, UnterminatedTtyStopsAtItsField) {
   auto r = decode(test::exec_record(spec));
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ((*r)->tty, std::string(PS_TTY_NAME_LEN, 't'));
+}
+
+// Wire version 2: the image's inode facts, descriptor execs, memfds, deleted files.
+TEST_F(DecodeTest, ImageFactsOfVersionTwo) {
+  test::ExecSpec spec;
+  spec.image = "/memfd:x (deleted)";
+  spec.exec_flags = PS_EXEC_FD | PS_EXEC_IMAGE_INODE | PS_EXEC_IMAGE_MEMFD | PS_EXEC_IMAGE_UPPER;
+  spec.image_uid = 1234;
+  spec.image_mode = 0100000 | 04755;
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const Event& e = **r;
+  EXPECT_TRUE(e.exec_fd);
+  EXPECT_TRUE(e.image_memfd);
+  EXPECT_FALSE(e.image_deleted);
+  EXPECT_TRUE(e.image_upper_layer);
+  ASSERT_TRUE(e.image_uid.has_value());
+  EXPECT_EQ(*e.image_uid, 1234u);
+  EXPECT_EQ(*e.image_mode, 0100000u | 04755u);
+}
+
+TEST_F(DecodeTest, InodeFactsAreAbsentWithoutTheirFlag) {
+  test::ExecSpec spec;
+  spec.image_uid = 7;
+  spec.image_mode = 0755;
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_FALSE((*r)->image_uid.has_value());
+  EXPECT_FALSE((*r)->image_mode.has_value());
+}
+
+TEST_F(DecodeTest, UnknownOrContradictoryExecFlagsAreErrors) {
+  test::ExecSpec spec;
+  spec.exec_flags = 0x40;
+  expect_error(test::exec_record(spec), DecodeErrorKind::bad_value, "unknown flags");
+  spec.exec_flags = PS_EXEC_IMAGE_MEMFD | PS_EXEC_IMAGE_DELETED;
+  expect_error(test::exec_record(spec), DecodeErrorKind::bad_value, "memfd and deleted");
+}
+
+TEST_F(DecodeTest, UnreadableArgvSaysSoWithTheKernelsLength) {
+  test::ExecSpec spec;
+  spec.argv = {"prog", "secret"};
+  spec.argv_unreadable = true;
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const Event& e = **r;
+  EXPECT_TRUE(e.argv_unreadable);
+  EXPECT_TRUE(e.argv_truncated);
+  EXPECT_EQ(e.argv_original_length, 12u);
+  EXPECT_TRUE(e.argv.empty());
+}
+
+TEST_F(ExecFieldErrors, UnreadableNeedsTruncatedAndNoBytes) {
+  expect_error(with_argv([](ps_str& s) { s.flags |= PS_STR_UNREADABLE; }), DecodeErrorKind::bad_field_flags,
+               "unreadable");
+}
+
+TEST_F(DecodeTest, TruncatedPathKeepsItsOriginalLength) {
+  test::ExecSpec spec;
+  spec.image = "/tmp/deep";
+  spec.image_original = 5000;
+  auto r = decode(test::exec_record(spec));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE((*r)->image.truncated);
+  EXPECT_EQ((*r)->image.original_length, 5000u);
+}
+
+// A version 1 exec record (its body ends before the image facts) still decodes.
+TEST_F(DecodeTest, VersionOneExecRecordsAreRead) {
+  Bytes v2 = test::exec_record(test::ExecSpec{});
+  auto body = test::read_body<ps_exec>(v2);
+  Bytes v1(v2.begin(), v2.begin() + PS_EXEC_V1_SIZE);
+  v1.insert(v1.end(), v2.begin() + sizeof(ps_exec), v2.end());
+  for (ps_str* s : {&body.image, &body.filename, &body.cwd, &body.argv}) {
+    if (s->flags & PS_STR_PRESENT) s->offset -= sizeof(ps_exec) - PS_EXEC_V1_SIZE;
+  }
+  body.hdr.version = 1;
+  body.hdr.size = static_cast<std::uint32_t>(v1.size());
+  std::memcpy(v1.data(), &body, PS_EXEC_V1_SIZE);
+  auto r = decode(v1);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ((*r)->image.bytes, "/usr/bin/ls");
+  EXPECT_FALSE((*r)->image_uid.has_value());
+  // Version 1 knows neither the new flags nor unreadable fields.
+  body.exec_flags = PS_EXEC_FD;
+  std::memcpy(v1.data(), &body, PS_EXEC_V1_SIZE);
+  expect_error(v1, DecodeErrorKind::bad_value, "unknown flags");
 }
 
 }  // namespace

@@ -25,6 +25,11 @@
 #define PS_ARGV_MIN_CAP 4096u
 #define PS_ARGV_DEFAULT_CAP 32768u
 #define PS_ARGV_MAX_CAP 1048576u
+/* Steps of the in-kernel path walk (a component or a mount crossing each). With bpf_loop
+ * (5.17+) any path of PS_PATH_MAX bytes is followed to its root; without it (5.8-5.16) a
+ * bounded loop the verifier can follow: deeper paths are marked truncated, length unknown. */
+#define PS_PATH_STEPS_LOOP 4096
+#define PS_PATH_STEPS_BOUNDED 48
 /* Largest record any sensor may emit; the decoder rejects anything bigger. */
 #define PS_RECORD_MAX (PS_ARGV_MAX_CAP + 8 * PS_PATH_MAX)
 

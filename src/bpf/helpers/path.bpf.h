@@ -24,8 +24,6 @@
 
 #include "record.bpf.h"
 
-#define PS_PATH_STEPS_LOOP 4096
-#define PS_PATH_STEPS_BOUNDED 48
 #define PS_NAME_MAX 255
 #define PS_DELETED_SUFFIX_LEN 10 /* " (deleted)" */
 
@@ -303,11 +301,21 @@ static __always_inline __u32 ps_copy_pseudo(__u8 *rec, __u32 start, const struct
 	__u32 len = BPF_CORE_READ(dentry, d_name.len) & 0x1ff;
 	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
 
-	if (len + 1 != plan->r.total || start > cap - PS_MARGIN_LONG)
+	if (len + 1 != plan->r.total)
 		return 0;
-	ps_barrier_var(start);
-	rec[start] = '/';
-	bpf_probe_read_kernel(&rec[start + 1], len & PS_NAME_MAX, name);
+	if (len < PS_MARGIN_SHORT) {
+		if (start > cap - PS_MARGIN_SHORT)
+			return 0;
+		ps_barrier_var(start);
+		rec[start] = '/';
+		bpf_probe_read_kernel(&rec[start + 1], len & (PS_MARGIN_SHORT - 1), name);
+	} else {
+		if (start > cap - PS_MARGIN_LONG)
+			return 0;
+		ps_barrier_var(start);
+		rec[start] = '/';
+		bpf_probe_read_kernel(&rec[start + 1], len & PS_NAME_MAX, name);
+	}
 	ps_put_deleted(rec, start + plan->r.total, cap);
 	return plan->r.total + PS_DELETED_SUFFIX_LEN;
 }
