@@ -63,6 +63,14 @@ TEST(Cli, UnknownEventKindIsAUsageError) {
   EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
 }
 
+TEST(Cli, ExecFailedEventsNeedTheirOptIn) {
+  Outcome o = run_procsentry({"--events", "exec,exec_failed"});
+  EXPECT_EQ(WEXITSTATUS(o.status), 2);
+  EXPECT_EQ(o.err,
+            "procsentry: --events exec_failed needs --exec-failed (it hooks every syscall's exit; see procsentry "
+            "--help)\n");
+}
+
 TEST(Cli, AnUnwritableOutputFileIsOneClearLine) {
   Outcome o = run_procsentry({"--output", "/proc/version/events.jsonl"});
   EXPECT_EQ(WEXITSTATUS(o.status), 2);

@@ -20,7 +20,7 @@ class SysExitExecve : public ::testing::Test {
 };
 
 TEST_F(SysExitExecve, MissingFileIsReportedWithErrno) {
-  Monitor monitor;
+  Monitor monitor({"--exec-failed"});
   auto [pid, status] = run("/nonexistent/procsentry-missing", {"missing"});
   ASSERT_EQ(WEXITSTATUS(status), 127);
   monitor.stop();
@@ -37,7 +37,7 @@ TEST_F(SysExitExecve, NonExecutableFileIsReportedWithEacces) {
   fs::path file = fs::temp_directory_path() / ("procsentry-noexec-" + std::to_string(getpid()));
   std::ofstream(file) << "not a program\n";
   fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-  Monitor monitor;
+  Monitor monitor({"--exec-failed"});
   auto [pid, status] = run(file.string(), {"noexec"}, SpawnOptions{.cwd = {}, .uid = 65534});
   monitor.stop();
   fs::remove(file);
@@ -45,6 +45,17 @@ TEST_F(SysExitExecve, NonExecutableFileIsReportedWithEacces) {
   ASSERT_EQ(failed.size(), 1u) << monitor.stderr_text();
   EXPECT_EQ(failed[0].at("errno"), EACCES);
   EXPECT_EQ(failed[0].at("uid"), 65534);
+}
+
+// The hook costs every syscall of the machine, so it is opt-in: by default no exec_failed.
+TEST_F(SysExitExecve, FailedExecsAreNotReportedWithoutTheOption) {
+  Monitor monitor;
+  auto [pid, status] = run("/nonexistent/procsentry-missing", {"missing"});
+  ASSERT_EQ(WEXITSTATUS(status), 127);
+  monitor.stop();
+  EXPECT_TRUE(monitor.of(pid, "exec_failed").empty());
+  EXPECT_NE(monitor.stderr_text().find("watching"), std::string::npos);
+  EXPECT_EQ(monitor.stderr_text().find("exec_failed,"), std::string::npos) << monitor.stderr_text();
 }
 
 }  // namespace
