@@ -69,6 +69,11 @@ fi
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
 install -m 0755 "$here/guest_init.sh" "$root/init"
+# A shell command to run in the guest before the tests (debugging a kernel by hand, e.g.
+# PROCSENTRY_GUEST_PRELUDE='/path/to/procsentry --verbose & sleep 60; kill $!').
+if [[ -n ${PROCSENTRY_GUEST_PRELUDE:-} ]]; then
+  printf '%s\n' "$PROCSENTRY_GUEST_PRELUDE" >"$root/etc/kernel_matrix.prelude"
+fi
 cat >"$root/etc/kernel_matrix.conf" <<EOF
 INTEGRATION_TEST='$integration_test'
 GTEST_FILTER='$filter'

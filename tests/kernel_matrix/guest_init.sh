@@ -32,6 +32,10 @@ echo "kernel-matrix: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' '
 filter=${psfilter:-$GTEST_FILTER}
 echo "kernel-matrix: kernel $(uname -r), $(nproc) CPUs; running $INTEGRATION_TEST --gtest_filter=$filter"
 cd /tmp
+if [ -e /etc/kernel_matrix.prelude ]; then
+  echo "kernel-matrix: prelude: $(cat /etc/kernel_matrix.prelude)"
+  sh /etc/kernel_matrix.prelude
+fi
 start=$(cut -d' ' -f1 /proc/uptime)
 "$INTEGRATION_TEST" --gtest_filter="$filter" --gtest_color=no
 status=$?
