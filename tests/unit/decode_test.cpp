@@ -440,7 +440,7 @@ TEST_F(DecodeTest, VersionOneExecRecordsAreRead) {
   Bytes v1(v2.begin(), v2.begin() + PS_EXEC_V1_SIZE);
   v1.insert(v1.end(), v2.begin() + sizeof(ps_exec), v2.end());
   for (ps_str* s : {&body.image, &body.filename, &body.cwd, &body.argv}) {
-    if (s->flags & PS_STR_PRESENT) s->offset -= sizeof(ps_exec) - PS_EXEC_V1_SIZE;
+    if (s->flags & PS_STR_PRESENT) s->offset -= static_cast<ps_u32>(sizeof(ps_exec) - PS_EXEC_V1_SIZE);
   }
   body.hdr.version = 1;
   body.hdr.size = static_cast<std::uint32_t>(v1.size());
