@@ -228,6 +228,14 @@ TEST_F(ExecImage, FourThousandBytePathArrivesWhole) {
   ASSERT_LE(expected.size(), 4096u);
   EXPECT_EQ(e.value("image", ""), expected);
   EXPECT_FALSE(e.contains("image_truncated"));
+
+  // The same file by its absolute path: a filename of nearly 4,000 bytes arrives whole too.
+  Monitor by_path;
+  auto [pid, by_path_status] = run(expected, {"true", "long-filename-marker"});
+  EXPECT_TRUE(WIFEXITED(by_path_status)) << by_path_status;
+  auto f = exec_with_marker(by_path, "long-filename-marker");
+  EXPECT_EQ(f.value("filename", ""), expected);
+  EXPECT_EQ(f.value("image", ""), expected);
 }
 
 TEST_F(ExecImage, PathBeyondPathMaxKeepsItsRootSoPrefixGlobsMatch) {

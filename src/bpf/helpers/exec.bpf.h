@@ -17,6 +17,8 @@
 
 #define PS_STRING_STEP 63
 #define PS_FILENAME_CHUNK 64
+#define PS_LONG_CHUNK 1023      /* a mask, and below PS_MARGIN_FILENAME */
+#define PS_MARGIN_FILENAME 1024 /* margin of a record whose filename is 64 bytes or more */
 
 struct ps_exec_plan {
 	struct ps_path_plan image;
@@ -104,6 +106,8 @@ static __always_inline __u32 ps_exec_measure(struct ps_exec_plan *plan, struct t
 	else if (plan->image.suffix)
 		flags[0] |= PS_EXEC_IMAGE_DELETED;
 	flags[1] = plan->image.r.long_name || plan->cwd.r.long_name ? PS_MARGIN_LONG : PS_MARGIN_SHORT;
+	if (filename_len >= PS_MARGIN_SHORT)
+		flags[1] = PS_MARGIN_FILENAME;
 	ps_launder(&plan->exec_flags, flags, sizeof(flags));
 
 	plan->arg_start = BPF_CORE_READ(task, mm, arg_start);
@@ -115,7 +119,7 @@ static __always_inline __u32 ps_exec_measure(struct ps_exec_plan *plan, struct t
 	plan->argv_len = total < cfg_argv_cap ? total : cfg_argv_cap;
 
 	/* Each part re-bounded: the laundered values are unknown to the verifier. */
-	__u32 margin = plan->margin & 0x1ff;
+	__u32 margin = plan->margin & 0x7ff;
 	return sizeof(struct ps_exec) + plan->argv_len + image_len + filename_len + cwd_len + margin;
 }
 
@@ -128,18 +132,31 @@ static __always_inline void ps_filename_copy(__u8 *rec, __u32 start, const struc
 		ps_str_absent(desc);
 		return;
 	}
-	for (int i = 0; i < PS_PATH_MAX / PS_FILENAME_CHUNK; i++) {
-		__u32 done = i * PS_FILENAME_CHUNK;
-		if (done >= len)
-			break;
-		__u32 n = len - done;
-		if (n > PS_FILENAME_CHUNK)
-			n = PS_FILENAME_CHUNK;
-		__u32 at = start + done;
-		if (at > cap - PS_FILENAME_CHUNK)
-			break;
-		ps_barrier_var(at);
-		bpf_probe_read_kernel(&rec[at], n, plan->filename + done);
+	/* One read for a short name, 1 KiB chunks for a long one (its record has the margin
+	 * for them): few steps for the verifier, which checks each size class. The masks bound
+	 * each read where the verifier of 5.x kernels cannot follow a min(). */
+	if (len < PS_MARGIN_SHORT) {
+		if (start > cap - PS_MARGIN_SHORT)
+			return;
+		ps_barrier_var(start);
+		ps_barrier_var(len);
+		bpf_probe_read_kernel(&rec[start], len & (PS_MARGIN_SHORT - 1), plan->filename);
+	} else if (cap > PS_MARGIN_FILENAME) { /* smaller classes never get a long name */
+		for (int i = 0; i < PS_PATH_MAX / PS_LONG_CHUNK + 1; i++) {
+			__u32 done = i * PS_LONG_CHUNK;
+			if (done >= len)
+				break;
+			__u32 n = len - done;
+			if (n > PS_LONG_CHUNK)
+				n = PS_LONG_CHUNK;
+			ps_barrier_var(n); /* or the compiler drops the mask it knows is redundant */
+			n &= PS_LONG_CHUNK;
+			__u32 at = start + done;
+			if (at > cap - PS_MARGIN_FILENAME)
+				break;
+			ps_barrier_var(at);
+			bpf_probe_read_kernel(&rec[at], n, plan->filename + done);
+		}
 	}
 	__u32 flags = plan->filename_flags & (PS_STR_PRESENT | PS_STR_TRUNCATED);
 	__u32 original = flags & PS_STR_TRUNCATED ? 0 : len;
@@ -206,7 +223,7 @@ static __always_inline __u32 ps_after(__u32 pos, __u32 len, const __u32 cap)
 /* The largest: argv at its cap, three paths at PS_PATH_MAX with suffixes, the margin. */
 #define PS_EXEC_CLASS_MAX                                                                  \
 	(sizeof(struct ps_exec) + cfg_argv_cap + 3 * PS_PATH_MAX + 2 * PS_DELETED_SUFFIX_LEN + \
-	 PS_MARGIN_LONG)
+	 PS_MARGIN_FILENAME)
 
 /* Per class: the fill, and each variable part's writer as a subprogram of its own, so the
  * verifier checks what follows each once (see ps_path_measure). Layout: the fixed record,

@@ -264,6 +264,7 @@ static __always_inline long ps_copy_step(struct ps_copy_state *c, const __u32 ca
 		if (at > cap - PS_MARGIN_SHORT)
 			return 1;
 		ps_barrier_var(at);
+		ps_barrier_var(len); /* keeps the mask the compiler knows is redundant */
 		c->rec[at] = '/';
 		bpf_probe_read_kernel(&c->rec[at + 1], len & (PS_MARGIN_SHORT - 1), name);
 	} else {
@@ -307,6 +308,7 @@ static __always_inline __u32 ps_copy_pseudo(__u8 *rec, __u32 start, const struct
 		if (start > cap - PS_MARGIN_SHORT)
 			return 0;
 		ps_barrier_var(start);
+		ps_barrier_var(len); /* keeps the mask the compiler knows is redundant */
 		rec[start] = '/';
 		bpf_probe_read_kernel(&rec[start + 1], len & (PS_MARGIN_SHORT - 1), name);
 	} else {
