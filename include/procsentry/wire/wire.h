@@ -29,7 +29,7 @@
  * (5.17+) any path of PS_PATH_MAX bytes is followed to its root; without it (5.8-5.16) a
  * bounded loop the verifier can follow: deeper paths are marked truncated, length unknown. */
 #define PS_PATH_STEPS_LOOP 4096
-#define PS_PATH_STEPS_BOUNDED 48
+#define PS_PATH_STEPS_BOUNDED 32
 /* Largest record any sensor may emit; the decoder rejects anything bigger. */
 #define PS_RECORD_MAX (PS_ARGV_MAX_CAP + 8 * PS_PATH_MAX)
 

@@ -33,6 +33,8 @@ struct ps_exec_plan {
 	__u32 margin; /* PS_MARGIN_*: room the verifier needs past the last write */
 	__u32 argv_total; /* what the kernel has */
 	__u32 argv_len;   /* what the record gets: min(total, --argv-cap) */
+	__u32 need;       /* bytes the record needs, margin included */
+	__u32 reserved0;
 };
 
 /* Length of a kernel string (up to PS_PATH_MAX), read in steps onto the stack; `head` keeps
@@ -87,9 +89,11 @@ static __noinline int ps_filename_measure(struct ps_exec_plan *plan, struct linu
 	return ps_read_back(plan->filename_len);
 }
 
-/* Measures every variable part; returns the bytes the record needs, margin included. */
-static __always_inline __u32 ps_exec_measure(struct ps_exec_plan *plan, struct task_struct *task,
-					     struct linux_binprm *bprm)
+/* Measures every variable part; returns the bytes the record needs, margin included. A
+ * subprogram: its locals leave the stack before the fill's chain of calls needs it (5.10
+ * counts 512 bytes for a whole chain). */
+static __noinline int ps_exec_measure(struct ps_exec_plan *plan, struct task_struct *task,
+				      struct linux_binprm *bprm)
 {
 	struct path root = BPF_CORE_READ(task, fs, root);
 	struct path image = BPF_CORE_READ(bprm, file, f_path);
@@ -105,7 +109,11 @@ static __always_inline __u32 ps_exec_measure(struct ps_exec_plan *plan, struct t
 		flags[0] |= PS_EXEC_IMAGE_MEMFD;
 	else if (plan->image.suffix)
 		flags[0] |= PS_EXEC_IMAGE_DELETED;
+#ifdef PS_HAVE_BPF_LOOP
 	flags[1] = plan->image.r.long_name || plan->cwd.r.long_name ? PS_MARGIN_LONG : PS_MARGIN_SHORT;
+#else
+	flags[1] = PS_MARGIN_LONG; /* ps_copy_step writes every name the long way */
+#endif
 	if (filename_len >= PS_MARGIN_SHORT)
 		flags[1] = PS_MARGIN_FILENAME;
 	ps_launder(&plan->exec_flags, flags, sizeof(flags));
@@ -120,7 +128,8 @@ static __always_inline __u32 ps_exec_measure(struct ps_exec_plan *plan, struct t
 
 	/* Each part re-bounded: the laundered values are unknown to the verifier. */
 	__u32 margin = plan->margin & 0x7ff;
-	return sizeof(struct ps_exec) + plan->argv_len + image_len + filename_len + cwd_len + margin;
+	plan->need = sizeof(struct ps_exec) + plan->argv_len + image_len + filename_len + cwd_len + margin;
+	return ps_read_back(plan->need);
 }
 
 static __always_inline void ps_filename_copy(__u8 *rec, __u32 start, const struct ps_exec_plan *plan,
@@ -138,9 +147,9 @@ static __always_inline void ps_filename_copy(__u8 *rec, __u32 start, const struc
 	if (len < PS_MARGIN_SHORT) {
 		if (start > cap - PS_MARGIN_SHORT)
 			return;
-		ps_barrier_var(start);
+		__u64 i = ps_bound(start, cap - PS_MARGIN_SHORT);
 		ps_barrier_var(len);
-		bpf_probe_read_kernel(&rec[start], len & (PS_MARGIN_SHORT - 1), plan->filename);
+		bpf_probe_read_kernel(&rec[i], len & (PS_MARGIN_SHORT - 1), plan->filename);
 	} else if (cap > PS_MARGIN_FILENAME) { /* smaller classes never get a long name */
 		for (int i = 0; i < PS_PATH_MAX / PS_LONG_CHUNK + 1; i++) {
 			__u32 done = i * PS_LONG_CHUNK;
@@ -154,8 +163,7 @@ static __always_inline void ps_filename_copy(__u8 *rec, __u32 start, const struc
 			__u32 at = start + done;
 			if (at > cap - PS_MARGIN_FILENAME)
 				break;
-			ps_barrier_var(at);
-			bpf_probe_read_kernel(&rec[at], n, plan->filename + done);
+			bpf_probe_read_kernel(&rec[ps_bound(at, cap - PS_MARGIN_FILENAME)], n, plan->filename + done);
 		}
 	}
 	__u32 flags = plan->filename_flags & (PS_STR_PRESENT | PS_STR_TRUNCATED);
@@ -189,6 +197,7 @@ static __always_inline __u32 ps_exec_fill_fixed(struct ps_exec *rec, struct ps_e
 	__u32 len = plan->argv_len;
 	if (len > cap - sizeof(*rec))
 		len = cap - sizeof(*rec);
+	len = ps_bound(len, cap - sizeof(*rec));
 	__u16 list = PS_STR_PRESENT | PS_STR_NUL_LIST;
 	if (len == 0)
 		ps_str_set(&rec->argv, pos, 0, 0, list);
@@ -218,7 +227,7 @@ static __always_inline __u32 ps_after(__u32 pos, __u32 len, const __u32 cap)
 	X(384) X(448) X(512) X(576) X(640) X(768) X(1024) X(1536) X(2048) X(3072) X(4096) \
 		X(6144) X(8192) X(12288) X(16384)
 #else
-#define PS_EXEC_CLASSES(X) X(512) X(1024) X(2048) X(4096)
+#define PS_EXEC_CLASSES(X) X(640) X(2048)
 #endif
 /* The largest: argv at its cap, three paths at PS_PATH_MAX with suffixes, the margin. */
 #define PS_EXEC_CLASS_MAX                                                                  \
@@ -278,6 +287,8 @@ static __always_inline int ps_exec_emit(struct task_struct *task, pid_t old_pid,
 
 	ps_report_lost();
 	__u32 need = ps_exec_measure(&plan, task, bprm);
+	if (need > PS_EXEC_CLASS_MAX)
+		need = PS_EXEC_CLASS_MAX;
 	PS_EXEC_CLASSES(PS_EXEC_TRY_CLASS)
 	rec = bpf_ringbuf_reserve(&events, PS_EXEC_CLASS_MAX, 0);
 	if (!rec)

@@ -260,19 +260,24 @@ static __always_inline long ps_copy_step(struct ps_copy_state *c, const __u32 ca
 	c->r.remaining -= step;
 	__u32 at = c->start + c->r.remaining;
 	const unsigned char *name = BPF_CORE_READ(named, d_name.name);
+#ifdef PS_HAVE_BPF_LOOP
 	if (len < PS_MARGIN_SHORT) {
+#else
+	/* One way to write a name: each branch of a step is verified at every step. */
+	if (0) {
+#endif
 		if (at > cap - PS_MARGIN_SHORT)
 			return 1;
-		ps_barrier_var(at);
+		__u64 i = ps_bound(at, cap - PS_MARGIN_SHORT);
 		ps_barrier_var(len); /* keeps the mask the compiler knows is redundant */
-		c->rec[at] = '/';
-		bpf_probe_read_kernel(&c->rec[at + 1], len & (PS_MARGIN_SHORT - 1), name);
+		c->rec[i] = '/';
+		bpf_probe_read_kernel(&c->rec[i + 1], len & (PS_MARGIN_SHORT - 1), name);
 	} else {
 		if (at > cap - PS_MARGIN_LONG)
 			return 1;
-		ps_barrier_var(at);
-		c->rec[at] = '/';
-		bpf_probe_read_kernel(&c->rec[at + 1], len & PS_NAME_MAX, name);
+		__u64 i = ps_bound(at, cap - PS_MARGIN_LONG);
+		c->rec[i] = '/';
+		bpf_probe_read_kernel(&c->rec[i + 1], len & PS_NAME_MAX, name);
 	}
 	return 0;
 }
@@ -281,17 +286,17 @@ static __always_inline void ps_put_deleted(__u8 *rec, __u32 at, const __u32 cap)
 {
 	if (at > cap - PS_MARGIN_SHORT)
 		return;
-	ps_barrier_var(at);
-	rec[at + 0] = ' ';
-	rec[at + 1] = '(';
-	rec[at + 2] = 'd';
-	rec[at + 3] = 'e';
-	rec[at + 4] = 'l';
-	rec[at + 5] = 'e';
-	rec[at + 6] = 't';
-	rec[at + 7] = 'e';
-	rec[at + 8] = 'd';
-	rec[at + 9] = ')';
+	__u64 i = ps_bound(at, cap - PS_MARGIN_SHORT);
+	rec[i + 0] = ' ';
+	rec[i + 1] = '(';
+	rec[i + 2] = 'd';
+	rec[i + 3] = 'e';
+	rec[i + 4] = 'l';
+	rec[i + 5] = 'e';
+	rec[i + 6] = 't';
+	rec[i + 7] = 'e';
+	rec[i + 8] = 'd';
+	rec[i + 9] = ')';
 }
 
 /* Writes the pseudo name "/name (deleted)" at rec[start..]. */
@@ -307,16 +312,16 @@ static __always_inline __u32 ps_copy_pseudo(__u8 *rec, __u32 start, const struct
 	if (len < PS_MARGIN_SHORT) {
 		if (start > cap - PS_MARGIN_SHORT)
 			return 0;
-		ps_barrier_var(start);
+		__u64 i = ps_bound(start, cap - PS_MARGIN_SHORT);
 		ps_barrier_var(len); /* keeps the mask the compiler knows is redundant */
-		rec[start] = '/';
-		bpf_probe_read_kernel(&rec[start + 1], len & (PS_MARGIN_SHORT - 1), name);
+		rec[i] = '/';
+		bpf_probe_read_kernel(&rec[i + 1], len & (PS_MARGIN_SHORT - 1), name);
 	} else {
 		if (start > cap - PS_MARGIN_LONG)
 			return 0;
-		ps_barrier_var(start);
-		rec[start] = '/';
-		bpf_probe_read_kernel(&rec[start + 1], len & PS_NAME_MAX, name);
+		__u64 i = ps_bound(start, cap - PS_MARGIN_LONG);
+		rec[i] = '/';
+		bpf_probe_read_kernel(&rec[i + 1], len & PS_NAME_MAX, name);
 	}
 	ps_put_deleted(rec, start + plan->r.total, cap);
 	return plan->r.total + PS_DELETED_SUFFIX_LEN;
@@ -359,8 +364,7 @@ static __always_inline __u32 ps_path_copy(__u8 *rec, __u32 start, const struct p
 	if (plan->r.total == 0) {
 		if (start > cap - PS_MARGIN_SHORT)
 			return 0;
-		ps_barrier_var(start);
-		rec[start] = '/';
+		rec[ps_bound(start, cap - PS_MARGIN_SHORT)] = '/';
 		if (plan->suffix)
 			ps_put_deleted(rec, start + 1, cap);
 		__u32 n = 1 + plan->suffix;

@@ -7,6 +7,16 @@
  * (instead of re-deriving it from its parts, which the verifier cannot follow). */
 #define ps_barrier_var(v) asm volatile("" : "+r"(v))
 
+/* min(v, max) computed in the one 64-bit register the caller then indexes with. After a
+ * bounds check in C the compiler may compare one copy of a value and index with another;
+ * verifiers before 5.11 do not carry a bound from a register to its copies, so the check is
+ * lost on them. Where the check already holds this changes nothing at run time. */
+static __always_inline __u64 ps_bound(__u64 v, __u64 max)
+{
+	asm volatile("if %[v] <= %[m] goto +1; %[v] = %[m]" : [v] "+r"(v) : [m] "r"(max));
+	return v;
+}
+
 /* Copies a measurement through a helper, so the verifier sees an unknown value within the
  * checks that follow instead of the exact range each loop exit produced. Without it, every
  * way a bounded loop can end is a state of its own, and the rest of the program is verified
