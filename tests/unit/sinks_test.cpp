@@ -107,6 +107,42 @@ TEST(JsonLinesSink, InvalidUtf8PathGetsItsOwnCompanionAndTruncationFlag) {
   EXPECT_EQ(j["image_truncated"], true);
 }
 
+TEST(JsonLinesSink, ImageFactsAndNothingSilent) {
+  OwnedExec x({"x"});
+  x.event.image = Text{"/memfd:evil (deleted)", true, false, 21};
+  x.event.image_memfd = true;
+  x.event.exec_fd = true;
+  x.event.image_uid = 1000;
+  x.event.image_mode = 0100000 | 06755;
+  x.event.argv_truncated = true;
+  x.event.argv_unreadable = true;
+  x.event.argv_original_length = 1234;
+  auto j = to_json(x.event);
+  EXPECT_EQ(j["image_memfd"], true);
+  EXPECT_FALSE(j.contains("image_deleted"));
+  EXPECT_EQ(j["exec_fd"], true);
+  EXPECT_EQ(j["image_uid"], 1000);
+  EXPECT_EQ(j["image_mode"], "6755");
+  EXPECT_EQ(j["image_setuid"], true);
+  EXPECT_EQ(j["image_setgid"], true);
+  EXPECT_FALSE(j.contains("image_upper_layer"));
+  EXPECT_EQ(j["argv_truncated"], true);
+  EXPECT_EQ(j["argv_original_length"], 1234);
+  EXPECT_EQ(j["argv_unreadable"], true);
+}
+
+TEST(JsonLinesSink, TruncatedPathCarriesItsOriginalLength) {
+  OwnedExec x({"x"});
+  x.event.image = Text{"/tmp/deep", true, true, 9000};
+  x.event.cwd = Text{"/tmp/deep/a", true, true, 0};  // the kernel could not measure it
+  auto j = to_json(x.event);
+  EXPECT_EQ(j["image_truncated"], true);
+  EXPECT_EQ(j["image_original_length"], 9000);
+  EXPECT_EQ(j["cwd_truncated"], true);
+  EXPECT_FALSE(j.contains("cwd_original_length"));
+  EXPECT_FALSE(j.contains("image_mode")) << "no inode facts in the record: omitted";
+}
+
 TEST(JsonLinesSink, AbsentValuesAreOmitted) {
   OwnedExec x({"x"});
   x.event.image = Text{};

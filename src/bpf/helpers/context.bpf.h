@@ -25,9 +25,9 @@ static __always_inline void ps_context_fill(struct ps_exec_context *c, struct ta
 	/* The active pid namespace is the one at the task's own level of its struct pid. */
 	struct pid *pid = BPF_CORE_READ(task, thread_pid);
 	unsigned int level = BPF_CORE_READ(pid, level);
-	struct upid upid = {};
-	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level & 31]);
-	c->pid_ns = BPF_CORE_READ(upid.ns, ns.inum);
+	struct pid_namespace *ns = 0;
+	bpf_core_read(&ns, sizeof(ns), &pid->numbers[level & 31].ns);
+	c->pid_ns = BPF_CORE_READ(ns, ns.inum);
 	c->reserved0 = 0;
 	__builtin_memset(c->tty, 0, sizeof(c->tty));
 	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);

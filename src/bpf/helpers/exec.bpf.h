@@ -34,7 +34,7 @@ struct ps_exec_plan {
 	__u32 argv_total; /* what the kernel has */
 	__u32 argv_len;   /* what the record gets: min(total, --argv-cap) */
 	__u32 need;       /* bytes the record needs, margin included */
-	__u32 reserved0;
+	__u32 old_pid;    /* the thread that called exec */
 };
 
 /* Length of a kernel string (up to PS_PATH_MAX), read in steps onto the stack; `head` keeps
@@ -173,9 +173,8 @@ static __always_inline void ps_filename_copy(__u8 *rec, __u32 start, const struc
 
 /* The fixed part and argv (at a fixed offset: no margin needed). Returns where the variable
  * part continues. */
-static __always_inline __u32 ps_exec_fill_fixed(struct ps_exec *rec, struct ps_exec_plan *plan,
-						struct task_struct *task, pid_t old_pid,
-						struct linux_binprm *bprm, const __u32 cap)
+static __noinline int ps_exec_fill_fixed(struct ps_exec *rec, struct ps_exec_plan *plan, struct task_struct *task,
+					 struct linux_binprm *bprm, const __u32 cap)
 {
 	__u8 *bytes = (__u8 *)rec;
 	const __u32 pos = sizeof(*rec);
@@ -183,7 +182,7 @@ static __always_inline __u32 ps_exec_fill_fixed(struct ps_exec *rec, struct ps_e
 	ps_header_init(&rec->hdr, PS_REC_EXEC, 0);
 	ps_task_fill(&rec->task, task);
 	ps_context_fill(&rec->context, task);
-	rec->task.tid = old_pid; /* the thread that called exec; it is the leader now */
+	rec->task.tid = plan->old_pid; /* the thread that called exec; it is the leader now */
 	rec->argc = BPF_CORE_READ(bprm, argc);
 	rec->exec_flags = plan->exec_flags & PS_EXEC_FLAGS_KNOWN;
 	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
@@ -206,7 +205,7 @@ static __always_inline __u32 ps_exec_fill_fixed(struct ps_exec *rec, struct ps_e
 			   list | (len < plan->argv_total ? PS_STR_TRUNCATED : 0));
 	else
 		ps_str_set(&rec->argv, pos, 0, plan->argv_total, list | PS_STR_TRUNCATED | PS_STR_UNREADABLE);
-	return 0;
+	return ps_read_back(rec->argv.length);
 }
 
 /* Moves past a field just written, by the length read back from the record (so the verifier
@@ -258,8 +257,7 @@ static __always_inline __u32 ps_after(__u32 pos, __u32 len, const __u32 cap)
 						  struct linux_binprm *bprm)                   \
 	{                                                                                  \
 		__u8 *bytes = (__u8 *)rec;                                                 \
-		ps_exec_fill_fixed(rec, plan, task, old_pid, bprm, cap);                   \
-		__u32 pos = ps_after(sizeof(*rec), ps_read_back(rec->argv.length), cap);   \
+		__u32 pos = ps_after(sizeof(*rec), ps_exec_fill_fixed(rec, plan, task, bprm, cap), cap); \
 		pos = ps_after(pos, ps_path_copy_##name(bytes, pos, &plan->image, &rec->image), cap); \
 		pos = ps_after(pos, ps_filename_copy_##name(bytes, pos, plan, &rec->filename), cap); \
 		pos = ps_after(pos, ps_path_copy_##name(bytes, pos, &plan->cwd, &rec->cwd), cap); \
@@ -286,6 +284,7 @@ static __always_inline int ps_exec_emit(struct task_struct *task, pid_t old_pid,
 	int size;
 
 	ps_report_lost();
+	plan.old_pid = old_pid;
 	__u32 need = ps_exec_measure(&plan, task, bprm);
 	if (need > PS_EXEC_CLASS_MAX)
 		need = PS_EXEC_CLASS_MAX;

@@ -372,7 +372,6 @@ static __always_inline __u32 ps_path_copy(__u8 *rec, __u32 start, const struct p
 		return n;
 	}
 	struct ps_copy_state c = {};
-	struct ps_walk_result r;
 	ps_walk_start(&c.w, plan);
 	c.rec = rec;
 	c.start = start;
@@ -389,11 +388,12 @@ static __always_inline __u32 ps_path_copy(__u8 *rec, __u32 start, const struct p
 	}
 #endif
 	/* Read back from the loop state: re-bound for the verifier. */
-	ps_launder(&r, &c.r, sizeof(r));
-	__u32 names = r.written > PS_PATH_MAX ? PS_PATH_MAX : r.written;
-	if (r.remaining != 0) {
+	ps_launder(&c.r, &c.r, sizeof(c.r)); /* in place: 5.10 counts every byte of stack */
+	struct ps_walk_result *r = &c.r;
+	__u32 names = r->written > PS_PATH_MAX ? PS_PATH_MAX : r->written;
+	if (r->remaining != 0) {
 		/* The walk stopped early: the chain changed under us, or a bound. */
-		r.flags |= PS_STR_TRUNCATED;
+		r->flags |= PS_STR_TRUNCATED;
 		names = 0;
 	}
 	__u32 n = names;
@@ -402,11 +402,11 @@ static __always_inline __u32 ps_path_copy(__u8 *rec, __u32 start, const struct p
 		n += PS_DELETED_SUFFIX_LEN;
 	}
 	__u32 original = n;
-	if (r.flags & PS_STR_TRUNCATED)
+	if (r->flags & PS_STR_TRUNCATED)
 		original = plan->r.done > 0 ? plan->r.total + plan->suffix : 0;
 	if (original == n && n != 0)
-		r.flags &= ~PS_STR_TRUNCATED;
-	ps_str_set(desc, start, n, original, r.flags);
+		r->flags &= ~PS_STR_TRUNCATED;
+	ps_str_set(desc, start, n, original, r->flags);
 	return n;
 }
 
