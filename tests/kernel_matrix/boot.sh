@@ -56,14 +56,22 @@ timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 \
 elapsed_ms=$(($(date +%s%N) / 1000000 - start_ms))
 printf 'boot: qemu ran %d.%d s (smp %s, %s)\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) "$smp" "$memory"
 
+# What the guest said about itself: kernel, modules, the sensor's start time.
+console | grep -a '^kernel-matrix: ' | grep -a -v -e '--gtest_filter=' -e '^kernel-matrix: prelude' || true
 ((status == 124 || status == 137)) && fail "no result within ${timeout_s} s, qemu killed (a hang)" 60
 ((status != 0)) && fail "qemu exited with status $status" 60
 result=$(console | grep -a '^KERNEL-MATRIX-RESULT: ' | tail -n 1 || true)
 [[ -z $result ]] && fail "the guest stopped before its result line (a panic or a crash)" 60
+if [[ $result == "KERNEL-MATRIX-RESULT: status=sensor "* ]]; then
+  fail "the sensor could not start on this kernel, so no test ran (procsentry's words above the result line)" 40
+fi
 # gtest's footer: how many ran, passed, were skipped (by name) and failed (by name).
 console | sed -n '/^\[==========\] [0-9]* tests\? from .* ran\./,/^KERNEL-MATRIX-RESULT: /p' |
   grep -a '^\[' || true
 echo "boot: $result"
 if [[ $result != "KERNEL-MATRIX-RESULT: status=0 "* ]] || ! console | grep -a -q '^\[  PASSED  \]'; then
   fail "tests failed" 12
+fi
+if console | grep -a -q '^\[==========\] 0 tests from'; then
+  fail "no test matched the filter" 12
 fi

@@ -75,6 +75,7 @@ if [[ -n ${PROCSENTRY_GUEST_PRELUDE:-} ]]; then
   printf '%s\n' "$PROCSENTRY_GUEST_PRELUDE" >"$root/etc/kernel_matrix.prelude"
 fi
 cat >"$root/etc/kernel_matrix.conf" <<EOF
+PROCSENTRY='$procsentry'
 INTEGRATION_TEST='$integration_test'
 GTEST_FILTER='$filter'
 EOF

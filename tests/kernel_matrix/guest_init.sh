@@ -30,19 +30,41 @@ echo "kernel-matrix: modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' '
 . /etc/kernel_matrix.conf
 # `psfilter=...` on the kernel command line reaches us as an environment variable.
 filter=${psfilter:-$GTEST_FILTER}
-echo "kernel-matrix: kernel $(uname -r), $(nproc) CPUs; running $INTEGRATION_TEST --gtest_filter=$filter"
+echo "kernel-matrix: kernel $(uname -r), $(nproc) CPUs"
+echo "kernel-matrix: will run $INTEGRATION_TEST --gtest_filter=$filter"
 cd /tmp
 if [ -e /etc/kernel_matrix.prelude ]; then
   echo "kernel-matrix: prelude: $(cat /etc/kernel_matrix.prelude)"
   sh /etc/kernel_matrix.prelude
 fi
-start=$(cut -d' ' -f1 /proc/uptime)
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+finish() {
+  echo "KERNEL-MATRIX-RESULT: status=$1 kernel=$(uname -r) tests_from_s=$2 end_s=$(uptime_s)"
+  sync
+  poweroff -f
+}
+
+# One sensor start first, verbose: when the sensor cannot load, every test would fail the same
+# way, each after a verification that can take minutes under TCG; say why once and stop.
+probe_start=$(uptime_s)
+"$PROCSENTRY" --verbose --json >/dev/null 2>/tmp/probe.err &
+probe=$!
+while kill -0 "$probe" 2>/dev/null && ! grep -q watching /tmp/probe.err; do sleep 0.1; done
+took=$(awk "BEGIN { print $(uptime_s) - $probe_start }")
+if grep -q watching /tmp/probe.err; then
+  kill "$probe"
+  wait "$probe"
+  echo "kernel-matrix: the sensor started in $took s"
+else
+  wait "$probe"
+  echo "kernel-matrix: the sensor could not start (after $took s):"
+  grep -v -e '^libbpf: elf' -e '^libbpf: sec' -e '^libbpf: map' -e 'CO-RE' /tmp/probe.err | tail -n 30
+  finish sensor "$probe_start"
+fi
+
+start=$(uptime_s)
 "$INTEGRATION_TEST" --gtest_filter="$filter" --gtest_color=no
-status=$?
-end=$(cut -d' ' -f1 /proc/uptime)
-echo "KERNEL-MATRIX-RESULT: status=$status kernel=$(uname -r) boot_s=$start end_s=$end"
-sync
-poweroff -f
+finish $? "$start"
 sleep 5
 echo "KERNEL-MATRIX-RESULT: poweroff failed"
 while :; do sleep 60; done
