@@ -20,8 +20,8 @@
 namespace procsentry {
 
 struct PipelineStats {
-  std::array<std::uint64_t, 8> by_kind{};  // index: EventKind
-  std::uint64_t lost_records = 0;          // sum of the counts in lost events
+  std::array<std::uint64_t, kEventKindSlots> by_kind{};  // index: EventKind
+  std::uint64_t lost_records = 0;                        // sum of the counts in lost events
   std::uint64_t decode_errors = 0;
   std::uint64_t events() const;
 };

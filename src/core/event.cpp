@@ -5,7 +5,7 @@
 
 namespace procsentry {
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 7> kNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, kEventKindSlots - 1> kNames{{
     {EventKind::exec, "exec"},
     {EventKind::exec_failed, "exec_failed"},
     {EventKind::fork, "fork"},
@@ -14,6 +14,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 7> kNames{{
     {EventKind::create, "create"},
     {EventKind::hash, "hash"},
 }};
+static_assert(kNames.back().first == kLastEventKind, "every event kind has a name");
 }  // namespace
 
 std::string_view to_string(EventKind kind) {

@@ -3,6 +3,7 @@
 // the record it was decoded from is alive. Sinks copy what they keep.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,6 +17,9 @@ namespace procsentry {
 
 // hash is made by procsentry itself (--hash), the others come from a sensor.
 enum class EventKind : std::uint8_t { exec = 1, exec_failed = 2, fork = 3, exit = 4, lost = 5, create = 6, hash = 7 };
+// A new kind goes last and moves this: every table indexed by kind is sized from it.
+inline constexpr EventKind kLastEventKind = EventKind::hash;
+inline constexpr std::size_t kEventKindSlots = static_cast<std::size_t>(kLastEventKind) + 1;  // index: EventKind
 
 std::string_view to_string(EventKind kind);
 std::optional<EventKind> event_kind_from_string(std::string_view name);

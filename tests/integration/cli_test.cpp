@@ -63,6 +63,15 @@ TEST(Cli, UnknownEventKindIsAUsageError) {
   EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
 }
 
+TEST(Cli, EventsAcceptsOnlyWhatItSelects) {
+  for (const char* kind : {"hash", "lost", "create"}) {
+    Outcome o = run_procsentry({"--events", std::string("exec,") + kind});
+    EXPECT_EQ(WEXITSTATUS(o.status), 2) << kind;
+    EXPECT_NE(o.err.find(std::string("unknown event kind '") + kind + "'"), std::string::npos) << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  }
+}
+
 TEST(Cli, ExecFailedEventsNeedTheirOptIn) {
   Outcome o = run_procsentry({"--events", "exec,exec_failed"});
   EXPECT_EQ(WEXITSTATUS(o.status), 2);
