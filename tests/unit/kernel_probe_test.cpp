@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <string>
 
 namespace procsentry {
 namespace {
@@ -14,6 +16,27 @@ TEST(KernelProbe, ThisMachineHasWhatTheSensorNeeds) {
   if (geteuid() != 0) GTEST_SKIP() << "the probe starts with the privilege check";
   auto features = probe_kernel();
   ASSERT_TRUE(features.has_value()) << features.error().message;
+}
+
+// bpf_loop is 5.17+; the environment can hide it so that the bounded-loop program of older
+// kernels is tested on new ones too.
+TEST(KernelProbe, BpfLoopIsProbedAndCanBeHidden) {
+  if (geteuid() != 0) GTEST_SKIP() << "the probe starts with the privilege check";
+  const char* forced = std::getenv(kForceBoundedLoopsEnv);
+  std::string saved = forced ? forced : "";
+  unsetenv(kForceBoundedLoopsEnv);
+  auto features = probe_kernel();
+  ASSERT_TRUE(features.has_value()) << features.error().message;
+  RecordProperty("has_bpf_loop", features->has_bpf_loop ? "yes" : "no");
+  setenv(kForceBoundedLoopsEnv, "1", 1);
+  auto hidden = probe_kernel();
+  ASSERT_TRUE(hidden.has_value());
+  EXPECT_FALSE(hidden->has_bpf_loop);
+  if (forced) {
+    setenv(kForceBoundedLoopsEnv, saved.c_str(), 1);
+  } else {
+    unsetenv(kForceBoundedLoopsEnv);
+  }
 }
 
 TEST(KernelProbe, MissingBtfSaysWhatToDo) {
