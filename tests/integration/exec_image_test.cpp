@@ -216,26 +216,31 @@ TEST_F(ExecImage, FourThousandBytePathArrivesWhole) {
   int deep = make_deep(dir_, 19, name);
   ASSERT_GE(deep, 0);
   put_true(deep, "evil");
-  Monitor monitor;
-  int status = execveat_child(deep, "evil", {"true", "long-marker"}, 0);
-  close(deep);
-  EXPECT_TRUE(WIFEXITED(status)) << status;
-  auto e = exec_with_marker(monitor, "long-marker");
   std::string expected = dir_.string();
   for (int i = 0; i < 19; ++i) expected += "/" + name;
   expected += "/evil";
   ASSERT_GT(expected.size(), 3800u);
   ASSERT_LE(expected.size(), 4096u);
-  EXPECT_EQ(e.value("image", ""), expected);
-  EXPECT_FALSE(e.contains("image_truncated"));
-
+  Monitor monitor;
+  int status = execveat_child(deep, "evil", {"true", "long-marker"}, 0);
+  close(deep);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
   // The same file by its absolute path: a filename of nearly 4,000 bytes arrives whole too.
-  Monitor by_path;
   auto [pid, by_path_status] = run(expected, {"true", "long-filename-marker"});
   EXPECT_TRUE(WIFEXITED(by_path_status)) << by_path_status;
-  auto f = exec_with_marker(by_path, "long-filename-marker");
-  EXPECT_EQ(f.value("filename", ""), expected);
-  EXPECT_EQ(f.value("image", ""), expected);
+  EXPECT_EQ(monitor.stop(), 0) << monitor.stderr_text();
+  for (const char* marker : {"long-marker", "long-filename-marker"}) {
+    nlohmann::json e;
+    for (const auto& x : monitor.events()) {
+      if (x.at("event") == "exec" && x.contains("argv") && x.at("argv").size() >= 2 && x.at("argv")[1] == marker) e = x;
+    }
+    ASSERT_FALSE(e.is_null()) << marker;
+    EXPECT_EQ(e.value("image", ""), expected) << marker;
+    EXPECT_FALSE(e.contains("image_truncated")) << marker;
+    if (std::string(marker) == "long-filename-marker") {
+      EXPECT_EQ(e.value("filename", ""), expected);
+    }
+  }
 }
 
 TEST_F(ExecImage, PathBeyondPathMaxKeepsItsRootSoPrefixGlobsMatch) {
@@ -282,6 +287,18 @@ TEST_F(ExecImage, SetuidAndSetgidFilesAndTheirOwner) {
   EXPECT_EQ(sgid[0].value("image_setgid", false), true);
   EXPECT_FALSE(sgid[0].contains("image_setuid"));
   EXPECT_EQ(sgid[0].value("image_uid", 1u), 0u);
+}
+
+// The sensor knows overlayfs' inodes from BTF: built in (vmlinux BTF) or a module with its
+// own BTF (/sys/kernel/btf/overlay, kernels 5.11+).
+bool overlay_has_btf() {
+  if (fs::exists("/sys/kernel/btf/overlay")) return true;
+  std::ifstream modules("/proc/modules");
+  std::string line;
+  while (std::getline(modules, line)) {
+    if (line.rfind("overlay ", 0) == 0) return false;  // a module without BTF
+  }
+  return true;  // built in
 }
 
 TEST_F(ExecImage, OverlayUpperLayerIsFlagged) {
@@ -333,7 +350,12 @@ TEST_F(ExecImage, OverlayUpperLayerIsFlagged) {
   ASSERT_FALSE(upper.is_null());
   ASSERT_FALSE(lower.is_null());
   EXPECT_EQ(upper.value("image", ""), upper_prog);
-  EXPECT_EQ(upper.value("image_upper_layer", false), true) << upper.dump();
+  if (overlay_has_btf()) {
+    EXPECT_EQ(upper.value("image_upper_layer", false), true) << upper.dump();
+  } else {
+    // overlay is a module and the kernel has no module BTF (before 5.11): documented as absent.
+    EXPECT_FALSE(upper.contains("image_upper_layer")) << upper.dump();
+  }
   EXPECT_EQ(lower.value("image", ""), lower_prog);
   EXPECT_FALSE(lower.contains("image_upper_layer")) << lower.dump();
 }
@@ -404,8 +426,15 @@ TEST_F(ExecImage, PathsAreThoseTheProcessSeesFromItsOwnRoot) {
   Monitor monitor;
   int pivot_status = in_child([&] {
     if (!enter_new_root_namespace(r) || chdir(r.root.c_str()) != 0) _exit(3);
-    if (syscall(SYS_pivot_root, ".", "old") != 0) _exit(4);
-    if (umount2("/old", MNT_DETACH) != 0 || chdir("/") != 0) _exit(7);
+    if (syscall(SYS_pivot_root, ".", "old") == 0) {
+      if (umount2("/old", MNT_DETACH) != 0 || chdir("/") != 0) _exit(7);
+    } else if (errno == EINVAL) {
+      // The root is the initramfs' rootfs, which pivot_root cannot leave (a busybox guest):
+      // switch_root's way, the new root moved onto / and entered.
+      if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0 || chroot(".") != 0 || chdir("/") != 0) _exit(8);
+    } else {
+      _exit(4);
+    }
     run_true_and_exit(pivot_marker);
   });
   int chroot_status = in_child([&] {
