@@ -5,13 +5,29 @@
 export PATH=/usr/bin:/usr/sbin
 export HOME=/root
 
+# The initramfs is the kernel's "rootfs", which pivot_root(2) refuses to move, and tests
+# pivot_root into a new root as containers do: copy it into a tmpfs and switch_root there
+# (this script runs again, as pid 1, in the new root).
+if [ -z "$KERNEL_MATRIX_SWITCHED" ]; then
+  mkdir /newroot
+  mount -t tmpfs -o mode=0755 root /newroot
+  for entry in /*; do
+    case $entry in /newroot | /proc | /sys | /dev) continue ;; esac
+    cp -a "$entry" /newroot/
+  done
+  mkdir -p /newroot/proc /newroot/sys /newroot/dev
+  export KERNEL_MATRIX_SWITCHED=1
+  exec switch_root /newroot /init
+fi
+
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs tmpfs /tmp
+# /tmp stays a directory of the root tmpfs: a build tree under /tmp must stay visible.
+chmod 1777 /tmp
 mount -t tmpfs tmpfs /run
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
@@ -46,6 +62,7 @@ finish() {
 
 # One sensor start first, verbose: when the sensor cannot load, every test would fail the same
 # way, each after a verification that can take minutes under TCG; say why once and stop.
+echo "kernel-matrix: starting the sensor once (--verbose; the verifier can take minutes under TCG)"
 probe_start=$(uptime_s)
 "$PROCSENTRY" --verbose --json >/dev/null 2>/tmp/probe.err &
 probe=$!
