@@ -5,14 +5,14 @@
 # guest's "KERNEL-MATRIX-RESULT: status=N" line and gtest's summary. A guest that has not
 # powered off within the timeout is killed and counts as a failure. Exit 0 only when every
 # test ran and passed; on any failure the console's tail is printed.
-# Environment: PROCSENTRY_VM_TIMEOUT (seconds, default 600), PROCSENTRY_VM_SMP (default 2),
+# Environment: PROCSENTRY_VM_TIMEOUT (seconds, default 900), PROCSENTRY_VM_SMP (default 2),
 # PROCSENTRY_VM_MEMORY (default 2G), PROCSENTRY_GTEST_FILTER (overrides the initramfs's filter).
 set -euo pipefail
 
 vmlinuz=${1:?usage: boot.sh VMLINUZ INITRAMFS CONSOLE_LOG}
 initramfs=${2:?}
 log=${3:?}
-timeout_s=${PROCSENTRY_VM_TIMEOUT:-600}
+timeout_s=${PROCSENTRY_VM_TIMEOUT:-900}
 smp=${PROCSENTRY_VM_SMP:-2}
 memory=${PROCSENTRY_VM_MEMORY:-2G}
 
