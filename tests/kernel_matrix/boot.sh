@@ -58,7 +58,7 @@ printf 'boot: qemu ran %d.%d s (smp %s, %s)\n' $((elapsed_ms / 1000)) $((elapsed
 
 # What the guest said about itself: kernel, modules, the sensor's start time.
 console | grep -a '^kernel-matrix: ' | grep -a -v -e '--gtest_filter=' -e '^kernel-matrix: prelude' || true
-((status == 124 || status == 137)) && fail "no result within ${timeout_s} s, qemu killed (a hang)" 60
+((status == 124 || status == 137)) && fail "no result within ${timeout_s} s, qemu killed (a hang, or slower than PROCSENTRY_VM_TIMEOUT)" 60
 ((status != 0)) && fail "qemu exited with status $status" 60
 result=$(console | grep -a '^KERNEL-MATRIX-RESULT: ' | tail -n 1 || true)
 [[ -z $result ]] && fail "the guest stopped before its result line (a panic or a crash)" 60
