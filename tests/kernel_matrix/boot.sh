@@ -69,6 +69,10 @@ fi
 console | sed -n '/^\[==========\] [0-9]* tests\? from .* ran\./,/^KERNEL-MATRIX-RESULT: /p' |
   grep -a '^\[' || true
 echo "boot: $result"
+# As on the host (tools/test.sh): a test that skipped did not run, which fails the kernel.
+if console | grep -a -q '^\[  SKIPPED \] [0-9]* tests\?, listed below' && [[ ${PROCSENTRY_ALLOW_SKIPS:-0} != 1 ]]; then
+  fail "tests were skipped in the guest (listed above): every test must run" 12
+fi
 if [[ $result != "KERNEL-MATRIX-RESULT: status=0 "* ]] || ! console | grep -a -q '^\[  PASSED  \]'; then
   fail "tests failed" 12
 fi
