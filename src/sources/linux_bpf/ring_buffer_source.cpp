@@ -2,6 +2,7 @@
 
 #include <bpf/libbpf.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -21,7 +22,10 @@ std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
 Error load_error(const char* what, int err) {
   std::string message = std::string("cannot ") + what + ": " + errno_text(err);
-  if (err == -EPERM || err == -EACCES) {
+  if (err == -EACCES && geteuid() == 0) {
+    // As root, EACCES from a load is the verifier rejecting a program, not a missing privilege.
+    message += " (the kernel's verifier refused a program on this kernel: please report it with the --verbose output)";
+  } else if (err == -EPERM || err == -EACCES) {
     message += " (the kernel refused: check that procsentry runs as root and that no security policy blocks BPF)";
   }
   message += "; run with --verbose for the kernel's explanation";
