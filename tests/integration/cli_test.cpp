@@ -1,8 +1,9 @@
 // What a user sees when procsentry cannot start: one clear line, exit status 2.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <string>
 #include <vector>
@@ -12,39 +13,14 @@
 namespace procsentry::test {
 namespace {
 
-struct Outcome {
-  int status = 0;
-  std::string err;
-  std::string out;
-};
+using Outcome = Captured;
 
 Outcome run_procsentry(const std::vector<std::string>& args, std::optional<uid_t> uid = {}) {
-  int err_pipe[2];
-  int out_pipe[2];
-  if (pipe(err_pipe) != 0 || pipe(out_pipe) != 0) return {};
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(err_pipe[1], STDERR_FILENO);
-    dup2(out_pipe[1], STDOUT_FILENO);
-    if (uid && setuid(*uid) != 0) _exit(126);
-    std::vector<std::string> all{procsentry_binary()};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(err_pipe[1]);
-  close(out_pipe[1]);
-  Outcome outcome;
-  char buf[4096];
-  for (ssize_t n; (n = read(err_pipe[0], buf, sizeof(buf))) > 0;) outcome.err.append(buf, static_cast<std::size_t>(n));
-  for (ssize_t n; (n = read(out_pipe[0], buf, sizeof(buf))) > 0;) outcome.out.append(buf, static_cast<std::size_t>(n));
-  close(err_pipe[0]);
-  close(out_pipe[0]);
-  outcome.status = wait_for(pid);
-  return outcome;
+  std::vector<std::string> argv{procsentry_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ProcessOptions options;
+  options.uid = uid;
+  return capture(argv[0], argv, options);
 }
 
 TEST(Cli, NotRootGetsOneClearLineAndStatus2) {

@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -14,20 +14,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string run_capture(const std::string& command, int& status) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[65536];
-  for (std::size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
-  status = pclose(p);
-  return out;
+// procsentry with `args`: its stdout, and its wait status in `status`.
+std::string procsentry_out(const std::vector<std::string>& args, int& status) {
+  std::vector<std::string> argv{procsentry_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Captured c = capture(argv[0], argv);
+  status = c.status;
+  return c.out;
 }
 
 class EventStoreCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
     dir_ = fs::temp_directory_path() / ("record." + std::to_string(getpid()));
     fs::create_directories(dir_);
     db_ = (dir_ / "events.db").string();
@@ -38,6 +36,7 @@ class EventStoreCli : public ::testing::Test {
 };
 
 TEST_F(EventStoreCli, RecordThenQueryFindsTheExactExec) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
   Monitor recorder({"record", "--db", db_, "--print"});
   const std::string marker = "recorded-" + std::to_string(getpid());
   auto [pid, status] = run("/bin/echo", {"echo", marker, "a\x1b[31m b", ""});
@@ -51,8 +50,8 @@ TEST_F(EventStoreCli, RecordThenQueryFindsTheExactExec) {
   ASSERT_EQ(live.size(), 1u);
 
   int rc = 0;
-  std::string out = run_capture(
-      procsentry_binary() + " query --db " + db_ + " --json --argv " + marker + " --pid " + std::to_string(pid), rc);
+  std::string out =
+      procsentry_out({"query", "--db", db_, "--json", "--argv", marker, "--pid", std::to_string(pid)}, rc);
   EXPECT_EQ(rc, 0);
   std::istringstream lines(out);
   std::vector<nlohmann::json> found;
@@ -62,25 +61,25 @@ TEST_F(EventStoreCli, RecordThenQueryFindsTheExactExec) {
   EXPECT_EQ(found[0].at("argv"), (nlohmann::json{"echo", marker, "a\x1b[31m b", ""}));
 
   // The lineage query finds its exit too (same process_uid), and the table is escaped.
-  out = run_capture(
-      procsentry_binary() + " query --db " + db_ + " --process-uid " + found[0].at("process_uid").get<std::string>(),
-      rc);
+  out = procsentry_out({"query", "--db", db_, "--process-uid", found[0].at("process_uid").get<std::string>()}, rc);
   EXPECT_EQ(rc, 0);
   EXPECT_NE(out.find("exec "), std::string::npos) << out;
   EXPECT_NE(out.find("exit "), std::string::npos) << out;
   EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
 }
 
+// Refused before anything starts: no sensor, no root.
 TEST_F(EventStoreCli, BadArgumentsAreOneLineAndStatus2) {
-  int rc = 0;
-  std::string err = run_capture(procsentry_binary() + " record --db " + db_ + " --keep forever 2>&1", rc);
-  EXPECT_EQ(WEXITSTATUS(rc), 2);
-  EXPECT_NE(err.find("--keep"), std::string::npos) << err;
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
-  err = run_capture(procsentry_binary() + " query --db " + (dir_ / "missing.db").string() + " 2>&1", rc);
-  EXPECT_NE(WEXITSTATUS(rc), 0);
-  EXPECT_NE(err.find("cannot open the database"), std::string::npos) << err;
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  Captured c = capture(procsentry_binary(), {procsentry_binary(), "record", "--db", db_, "--keep", "forever"});
+  EXPECT_EQ(WEXITSTATUS(c.status), 2);
+  EXPECT_NE(c.err.find("--keep"), std::string::npos) << c.err;
+  EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
+  EXPECT_EQ(c.out, "");
+  c = capture(procsentry_binary(), {procsentry_binary(), "query", "--db", (dir_ / "missing.db").string()});
+  EXPECT_NE(WEXITSTATUS(c.status), 0);
+  EXPECT_NE(c.err.find("cannot open the database"), std::string::npos) << c.err;
+  EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
+  EXPECT_EQ(c.out, "");
 }
 
 }  // namespace

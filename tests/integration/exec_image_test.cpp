@@ -133,7 +133,7 @@ TEST_F(ExecImage, MemfdIsNamedAsTheKernelNamesIt) {
   int fd = static_cast<int>(syscall(SYS_memfd_create, "psmemfd", 0));
   ASSERT_GE(fd, 0) << std::strerror(errno);
   ASSERT_TRUE(write_all(fd, true_bytes_));
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   int status = execveat_child(fd, "", {"true", "memfd-marker"}, AT_EMPTY_PATH);
   close(fd);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
@@ -150,7 +150,7 @@ TEST_F(ExecImage, FileUnlinkedBeforeItsExecIsDeleted) {
   int fd = open((dir_ / "victim").c_str(), O_PATH | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(unlink((dir_ / "victim").c_str()), 0);
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   int status = execveat_child(fd, "", {"true", "deleted-marker"}, AT_EMPTY_PATH);
   close(fd);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
@@ -166,7 +166,7 @@ TEST_F(ExecImage, ExecveatWithADirectoryDescriptor) {
   put_true(AT_FDCWD, (dir_ / "prog").c_str());
   int dirfd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(dirfd, 0);
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   int status = execveat_child(dirfd, "prog", {"true", "dirfd-marker"}, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   auto e = exec_with_marker(monitor, "dirfd-marker");
@@ -194,7 +194,7 @@ TEST_F(ExecImage, ThousandComponentPathArrivesWhole) {
   int deep = make_deep(dir_, 1000, "a");
   ASSERT_GE(deep, 0);
   put_true(deep, "evil");
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   int status = execveat_child(deep, "evil", {"true", "deep-marker"}, 0);
   close(deep);
   EXPECT_TRUE(WIFEXITED(status)) << status;
@@ -221,7 +221,7 @@ TEST_F(ExecImage, FourThousandBytePathArrivesWhole) {
   expected += "/evil";
   ASSERT_GT(expected.size(), 3800u);
   ASSERT_LE(expected.size(), 4096u);
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   int status = execveat_child(deep, "evil", {"true", "long-marker"}, 0);
   close(deep);
   EXPECT_TRUE(WIFEXITED(status)) << status;
@@ -270,7 +270,7 @@ TEST_F(ExecImage, SetuidAndSetgidFilesAndTheirOwner) {
   ASSERT_EQ(chmod((dir_ / "suid").c_str(), 04755), 0);  // after chown, which clears it
   put_true(AT_FDCWD, (dir_ / "sgid").c_str());
   ASSERT_EQ(chmod((dir_ / "sgid").c_str(), 02711), 0);
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   auto [suid_pid, suid_status] = run((dir_ / "suid").string(), {"true", "suid-marker"});
   auto [sgid_pid, sgid_status] = run((dir_ / "sgid").string(), {"true", "sgid-marker"});
   EXPECT_TRUE(WIFEXITED(suid_status) && WIFEXITED(sgid_status));
@@ -313,7 +313,7 @@ TEST_F(ExecImage, OverlayUpperLayerIsFlagged) {
   char upper_marker[] = "upper-marker";
   char lower_marker[] = "lower-marker";
   char arg0[] = "true";
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   int status = in_child([&] {
     if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(3);
     if (mount("overlay", merged.c_str(), "overlay", 0, options.c_str()) != 0) _exit(77);
@@ -423,7 +423,7 @@ TEST_F(ExecImage, PathsAreThoseTheProcessSeesFromItsOwnRoot) {
   const std::string expected = fs::canonical("/usr/bin/true").string();  // same layout in the new root
   char pivot_marker[] = "pivot-marker";
   char chroot_marker[] = "chroot-marker";
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   int pivot_status = in_child([&] {
     if (!enter_new_root_namespace(r) || chdir(r.root.c_str()) != 0) _exit(3);
     if (syscall(SYS_pivot_root, ".", "old") == 0) {
@@ -461,7 +461,7 @@ TEST_F(ExecImage, PathsAreThoseTheProcessSeesFromItsOwnRoot) {
 }
 
 TEST_F(ExecImage, AnOrdinaryExecNamesNoDescriptor) {
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   auto [pid, status] = run("/usr/bin/true", {"true", "plain"});
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(monitor.stop(), 0);

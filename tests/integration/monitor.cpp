@@ -1,46 +1,17 @@
 #include "integration/monitor.h"
 
-#include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <sstream>
+#include <map>
+#include <memory>
 #include <stdexcept>
 
+#include "integration/monitor_process.h"
+
 namespace procsentry::test {
-namespace {
-
-// An upper bound only (the monitor returns as soon as the sensor says it is attached): the
-// bounded-loop exec program takes 17-30 s to verify on 5.10 under QEMU without KVM.
-constexpr auto kStartTimeout = std::chrono::seconds(120);
-
-// Reads both pipes until the child closes them (it has exited).
-void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
-  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[65536];
-      ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-      if (n > 0) {
-        (i == 0 ? out : err).append(buf, static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-}
-
-}  // namespace
 
 std::optional<std::string> user_name(uid_t uid) {
   passwd entry{};
@@ -80,42 +51,120 @@ namespace {
 std::string procsentry_binary() { return PROCSENTRY_BINARY; }
 bool running_as_root() { return geteuid() == 0; }
 
-Monitor::Monitor(std::vector<std::string> extra_args) {
-  int out[2];
-  int err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-  std::vector<std::string> args{procsentry_binary(), "--json"};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
+namespace {
+
+// Upper bounds only: waits end as soon as what they wait for has arrived.
+constexpr auto kMarkerTimeout = std::chrono::seconds(60);
+constexpr const char* kMarkerArg = "procsentry-test-marker";
+
+// The test binary's shared monitors, by options; a start that failed is not retried.
+struct SharedMonitors {
+  std::map<std::vector<std::string>, std::shared_ptr<MonitorProcess>> running;
+  std::map<std::vector<std::string>, std::string> failed;
+};
+SharedMonitors& shared_monitors() {
+  static SharedMonitors monitors;
+  return monitors;
+}
+
+std::string describe(const std::vector<std::string>& args) {
+  std::string text = "procsentry --json";
+  for (const auto& a : args) text += " " + a;
+  return text;
+}
+
+// Stops a shared monitor and checks what a test with a monitor of its own checks: exit
+// status 0, nothing lost, no decode error.
+void retire(const std::shared_ptr<MonitorProcess>& process) {
+  const int status = process->terminate();
+  const std::string said = process->stderr_text();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "shared " << describe(process->args()) << " ended with wait status " << status << ": " << said;
+  EXPECT_NE(said.find(", lost 0, decode errors 0\n"), std::string::npos)
+      << "shared " << describe(process->args()) << " lost records or could not decode some: " << said;
+  EXPECT_EQ(process->bad_line(), "") << "shared " << describe(process->args()) << " printed a line that is not JSON";
+}
+
+// After the last test: every shared monitor still running is stopped and checked.
+class SharedMonitorCheck : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    auto& monitors = shared_monitors();
+    for (auto& [args, process] : monitors.running) retire(process);
+    monitors.running.clear();
   }
-  close(out[1]);
-  close(err[1]);
-  stdout_fd_ = out[0];
-  stderr_fd_ = err[0];
-  // Ready when it says it is watching; keep stdout drained meanwhile.
-  auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  while (stderr_text_.find("watching") == std::string::npos) {
-    if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("procsentry did not start: " + stderr_text_);
-    pollfd fds[1] = {{stderr_fd_, POLLIN, 0}};
-    if (::poll(fds, 1, 100) > 0) {
-      char buf[4096];
-      ssize_t n = read(stderr_fd_, buf, sizeof(buf));
-      if (n == 0) throw std::runtime_error("procsentry exited at start: " + stderr_text_);
-      if (n > 0) stderr_text_.append(buf, static_cast<std::size_t>(n));
+};
+[[maybe_unused]] ::testing::Environment* const shared_monitor_check =
+    ::testing::AddGlobalTestEnvironment(new SharedMonitorCheck);
+
+bool is_event(const nlohmann::json& e, pid_t pid, const char* kind) {
+  return e.value("pid", -1) == pid && e.value("event", "") == kind;
+}
+
+// Runs a marker process (a `true` with a marker argument) and returns its pid and the index of
+// its `kind` event in the stream, once that has arrived.
+std::pair<pid_t, std::optional<std::size_t>> mark(const MonitorProcess& process, std::size_t from, const char* kind) {
+  static int count = 0;
+  const pid_t pid = spawn("/usr/bin/true", {"true", kMarkerArg, std::to_string(++count)});
+  const int status = wait_for(pid);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return {pid, std::nullopt};
+  return {pid, process.wait_for_event(
+                   from, [pid, kind](const nlohmann::json& e) { return is_event(e, pid, kind); }, kMarkerTimeout)};
+}
+
+}  // namespace
+
+Monitor::Monitor(std::vector<std::string> extra_args)
+    : Monitor(std::make_shared<MonitorProcess>(std::move(extra_args)), false) {}
+
+Monitor::Monitor(std::shared_ptr<MonitorProcess> process, bool shared)
+    : process_(std::move(process)), shared_(shared) {}
+
+Monitor::Monitor(Monitor&& other) noexcept
+    : process_(std::move(other.process_)),
+      shared_(other.shared_),
+      stopped_(other.stopped_),
+      begin_(other.begin_),
+      begin_marker_(other.begin_marker_),
+      events_(std::move(other.events_)) {
+  other.stopped_ = true;
+}
+
+Monitor Monitor::shared(std::vector<std::string> extra_args) {
+  auto& monitors = shared_monitors();
+  if (auto failed = monitors.failed.find(extra_args); failed != monitors.failed.end()) {
+    throw std::runtime_error("procsentry could not start in an earlier test: " + failed->second);
+  }
+  auto found = monitors.running.find(extra_args);
+  if (found != monitors.running.end() && found->second->exited()) {
+    retire(found->second);  // it died during an earlier test: said here, then a new one
+    monitors.running.erase(found);
+    found = monitors.running.end();
+  }
+  if (found == monitors.running.end()) {
+    // The default monitor stays; one with other options at a time (each one sees, and costs,
+    // every event of the machine).
+    for (auto it = monitors.running.begin(); !extra_args.empty() && it != monitors.running.end();) {
+      if (it->first.empty()) {
+        ++it;
+        continue;
+      }
+      retire(it->second);
+      it = monitors.running.erase(it);
+    }
+    try {
+      found = monitors.running.emplace(extra_args, std::make_shared<MonitorProcess>(extra_args)).first;
+    } catch (const std::exception& e) {
+      monitors.failed.emplace(extra_args, e.what());
+      throw;
     }
   }
-  // The monitor must never block on a full pipe while a test runs (it would then drop
-  // kernel records): a reader drains both pipes until the monitor exits.
-  reader_ = std::thread([this] { drain(stdout_fd_, stderr_fd_, stdout_text_, stderr_text_); });
+  Monitor view(found->second, true);
+  auto [marker, at] = mark(*view.process_, view.process_->event_count(), "exec");
+  if (!at) throw std::runtime_error("the shared monitor did not report a marker process: " + view.stderr_text());
+  view.begin_ = *at + 1;
+  view.begin_marker_ = marker;
+  return view;
 }
 
 Monitor::~Monitor() {
@@ -128,18 +177,54 @@ Monitor::~Monitor() {
 }
 
 int Monitor::stop() {
+  if (stopped_) throw std::logic_error("Monitor::stop() called twice");
   stopped_ = true;
-  kill(pid_, SIGTERM);
-  reader_.join();
-  close(stdout_fd_);
-  close(stderr_fd_);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  std::istringstream lines(stdout_text_);
-  for (std::string line; std::getline(lines, line);) {
-    events_.push_back(nlohmann::json::parse(line));  // throws on invalid JSON: a test failure
+  if (!shared_) {
+    const int status = process_->terminate();
+    events_ = process_->events(0, process_->event_count());
+    if (!process_->bad_line().empty()) throw std::runtime_error("not JSON: " + process_->bad_line());
+    return status;
   }
-  return status;
+  auto [marker, end] = mark(*process_, begin_, "exit");
+  if (!end) {
+    ADD_FAILURE() << "the shared monitor did not report the closing marker process: " << stderr_text();
+    events_ = process_->events(begin_, process_->event_count());
+    return process_->exited() ? process_->terminate() : -1;
+  }
+  // Not the markers' own events: the first's exit, the last's fork and exec (a test process
+  // may have had either pid before).
+  auto all = process_->events(begin_, *end);
+  bool first_marker_done = false;
+  std::size_t last_marker_from = all.size();
+  for (std::size_t i = all.size(); i-- > 0;) {
+    if (is_event(all[i], marker, "fork")) {
+      last_marker_from = i;
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const pid_t pid = all[i].value("pid", -1);
+    if (!first_marker_done && pid == begin_marker_) {
+      first_marker_done = all[i].value("event", "") == "exit";
+      continue;
+    }
+    if (i >= last_marker_from && pid == marker) continue;
+    events_.push_back(std::move(all[i]));
+  }
+  EXPECT_EQ(process_->bad_line(), "") << "procsentry printed a line that is not JSON";
+  return 0;
+}
+
+std::string Monitor::stderr_text() const { return process_->stderr_text(); }
+pid_t Monitor::pid() const { return process_->pid(); }
+
+bool Monitor::wait_for_event(const std::function<bool(const nlohmann::json&)>& match,
+                             std::chrono::milliseconds timeout) const {
+  return process_->wait_for_event(begin_, match, timeout).has_value();
+}
+
+bool Monitor::wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) const {
+  return process_->wait_for_stderr(text, timeout);
 }
 
 std::vector<nlohmann::json> Monitor::of(pid_t pid, const std::string& kind) const {
@@ -151,35 +236,37 @@ std::vector<nlohmann::json> Monitor::of(pid_t pid, const std::string& kind) cons
 }
 
 std::uint64_t Monitor::summary_count(const std::string& key) const {
+  const std::string said = stderr_text();
+  if (shared_ && key == "lost") {
+    std::uint64_t lost = 0;
+    for (const auto& e : events_) {
+      if (e.value("event", "") == "lost") lost += e.value("count", std::uint64_t{0});
+    }
+    return lost;
+  }
+  if (shared_ && key == "decode errors") {
+    std::uint64_t errors = 0;
+    for (auto at = said.find("skipped a malformed record"); at != std::string::npos;
+         at = said.find("skipped a malformed record", at + 1)) {
+      ++errors;
+    }
+    return errors;
+  }
   // "..., lost 0, decode errors 0"
-  auto at = stderr_text_.rfind(", " + key + " ");
-  if (at == std::string::npos) throw std::runtime_error("no '" + key + "' in summary: " + stderr_text_);
-  return std::stoull(stderr_text_.substr(at + key.size() + 3));
+  auto at = said.rfind(", " + key + " ");
+  if (shared_ || at == std::string::npos) throw std::runtime_error("no '" + key + "' in summary: " + said);
+  return std::stoull(said.substr(at + key.size() + 3));
 }
 
 pid_t spawn(const std::string& path, const std::vector<std::string>& argv, const SpawnOptions& options) {
-  std::vector<std::string> args = argv;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
-    if (options.uid && setuid(*options.uid) != 0) _exit(126);
-    std::vector<char*> ptrs;
-    for (auto& a : args) ptrs.push_back(a.data());
-    ptrs.push_back(nullptr);
-    char path_env[] = "PATH=/usr/bin:/bin";
-    char* envp[] = {path_env, nullptr};
-    execve(path.c_str(), ptrs.data(), envp);
-    _exit(127);
-  }
-  return pid;
+  ProcessOptions process;
+  process.cwd = options.cwd;
+  process.uid = options.uid;
+  process.env = {"PATH=/usr/bin:/bin"};
+  return start_process(path, argv, process).pid;
 }
 
-int wait_for(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
+int wait_for(pid_t pid) { return wait_status(pid); }
 
 std::pair<pid_t, int> run(const std::string& path, const std::vector<std::string>& argv, const SpawnOptions& options) {
   pid_t pid = spawn(path, argv, options);

@@ -5,51 +5,79 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/spawn.h"
+
 namespace procsentry::test {
 
-// The monitor under test. Starts at construction and waits until the sensor is attached.
+class MonitorProcess;  // one running procsentry and what it printed so far (monitor.cpp)
+
+// The monitor under test: a view of a running `procsentry --json`.
 class Monitor {
  public:
+  // A procsentry of its own, started now and stopped by stop(): for tests that pause, stop or
+  // restart it, read its files or summary, or pass options that filter events.
   explicit Monitor(std::vector<std::string> extra_args = {});
+  // The test binary's procsentry with these options: started by the first test that asks and
+  // kept for the next ones, since each start loads and verifies the BPF programs (15-40 s
+  // under QEMU without KVM). This view sees only what happens from now on (it starts after a
+  // marker process the monitor has reported), and stop() waits until a second marker's exit
+  // has arrived: every process the test has waited for is in events() then. Options that
+  // filter events would hide the markers: those tests take a Monitor of their own. Its exit
+  // status and summary (nothing lost, no decode error) are checked after the last test.
+  static Monitor shared(std::vector<std::string> extra_args = {});
   ~Monitor();
+  Monitor(Monitor&&) noexcept;
+  Monitor& operator=(Monitor&&) = delete;
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
 
-  // SIGTERM, then collect everything it printed. Returns its exit status.
+  // Own monitor: SIGTERM, then collect everything it printed; its exit status. Shared: waits
+  // for the closing marker; 0 while procsentry runs, else its exit status (or -1: no marker).
   int stop();
+  // Every event of this view, in stream order (after stop()).
   const std::vector<nlohmann::json>& events() const { return events_; }
-  const std::string& stderr_text() const { return stderr_text_; }
-  pid_t pid() const { return pid_; }
+  // What procsentry wrote on stderr so far (a shared monitor's: since its start).
+  std::string stderr_text() const;
+  pid_t pid() const;
+
+  // Waits (polling the live stream, before stop()) until an event of this view matches.
+  bool wait_for_event(const std::function<bool(const nlohmann::json&)>& match,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+  // Waits until procsentry's stderr contains `text`.
+  bool wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 
   // Events of one process (by pid) and kind, in stream order.
   std::vector<nlohmann::json> of(pid_t pid, const std::string& kind) const;
-  std::uint64_t summary_count(const std::string& key) const;  // e.g. "lost", "decode errors"
+  // "lost" or "decode errors": own monitor, from its closing summary line; shared, the counts
+  // of this view's lost events and the decode errors procsentry reported so far.
+  std::uint64_t summary_count(const std::string& key) const;
 
  private:
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
-  int stderr_fd_ = -1;
-  std::string stdout_text_;
-  std::string stderr_text_;
-  std::vector<nlohmann::json> events_;
+  Monitor(std::shared_ptr<MonitorProcess> process, bool shared);
+  std::shared_ptr<MonitorProcess> process_;
+  bool shared_ = false;
   bool stopped_ = false;
-  std::thread reader_;
+  std::size_t begin_ = 0;    // a shared view's first event
+  pid_t begin_marker_ = -1;  // and the marker process before it
+  std::vector<nlohmann::json> events_;
 };
 
+// The options spawn() and run() give the processes tests watch (an empty-ish environment).
 struct SpawnOptions {
   std::string cwd;  // empty: inherit
   std::optional<uid_t> uid;
 };
 
-// fork + execve(path, argv) with an empty-ish environment; returns the child's pid.
+// fork + execve(path, argv) with only PATH in the environment; returns the child's pid.
 pid_t spawn(const std::string& path, const std::vector<std::string>& argv, const SpawnOptions& options = {});
 // waitpid; returns the raw wait status.
 int wait_for(pid_t pid);

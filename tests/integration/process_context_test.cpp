@@ -55,12 +55,39 @@ std::string exe_of(pid_t pid) {
   return fs::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec).string();
 }
 
+std::vector<std::string> argv_of(pid_t pid) {
+  const std::string cmdline = read_text("/proc/" + std::to_string(pid) + "/cmdline");
+  std::vector<std::string> argv;
+  for (std::size_t at = 0; at < cmdline.size();) {
+    std::size_t nul = cmdline.find('\0', at);
+    if (nul == std::string::npos) nul = cmdline.size();
+    argv.push_back(cmdline.substr(at, nul - at));
+    at = nul + 1;
+  }
+  return argv;
+}
+
+// Polls until process `pid` has exec'd `argv` (a fork shows its parent's until then).
+bool runs_argv(pid_t pid, const std::vector<std::string>& argv) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (argv_of(pid) != argv) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+bool has_arg(const nlohmann::json& e, const std::string& marker) {
+  if (e.at("event") != "exec" || !e.contains("argv")) return false;
+  for (const auto& a : e.at("argv")) {
+    if (a == marker) return true;
+  }
+  return false;
+}
+
 const nlohmann::json* exec_with_arg(const Monitor& monitor, const std::string& marker) {
   for (const auto& e : monitor.events()) {
-    if (e.at("event") != "exec" || !e.contains("argv")) continue;
-    for (const auto& a : e.at("argv")) {
-      if (a == marker) return &e;
-    }
+    if (has_arg(e, marker)) return &e;
   }
   return nullptr;
 }
@@ -145,7 +172,7 @@ TEST_F(ProcessContext, ProcessesOlderThanTheMonitorAreSeeded) {
   fs::remove(gate);
   const std::string script = "while [ ! -e " + gate + " ]; do sleep 0.05; done; /bin/true seeded-child; exit 7";
   pid_t parent = spawn("/bin/sh", {"sh", "-c", script});
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(runs_argv(parent, {"sh", "-c", script})) << "sh never started";
   const std::string parent_uid = expected_uid(parent);
   const std::string parent_image = exe_of(parent);
   Monitor monitor;
@@ -191,7 +218,7 @@ pid_t orphan_via_middle(int report, const std::string& marker) {
 TEST_F(ProcessContext, ReparentingToASubreaper) {
   int report[2];
   ASSERT_EQ(pipe(report), 0);
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t reaper = fork();
   if (reaper == 0) {
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -219,14 +246,15 @@ TEST_F(ProcessContext, ReparentingToASubreaper) {
 TEST_F(ProcessContext, ReparentingToInit) {
   int report[2];
   ASSERT_EQ(pipe(report), 0);
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t middle = orphan_via_middle(report[1], "orphan-of-init");
   wait_for(middle);
   pid_t new_parent = -1;
   ASSERT_EQ(read(report[0], &new_parent, sizeof(new_parent)), static_cast<ssize_t>(sizeof(new_parent)));
   const std::string parent_uid = expected_uid(new_parent);
   const std::string parent_image = exe_of(new_parent);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Nobody here can wait for the orphan: wait for its exec to arrive.
+  EXPECT_TRUE(monitor.wait_for_event([](const nlohmann::json& e) { return has_arg(e, "orphan-of-init"); }));
   monitor.stop();
   close(report[0]);
   close(report[1]);
@@ -245,7 +273,7 @@ TEST_F(ProcessContext, ReparentingToInit) {
 TEST_F(ProcessContext, CwdUserGroupAndPidNamespace) {
   const std::string dir = "/tmp/procsentry-cwd." + std::to_string(getpid()) + "/a b";
   fs::create_directories(dir);
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   auto [pid, status] = run("/bin/true", {"true", "context-check"}, SpawnOptions{dir, 65534});
   EXPECT_EQ(status, 0);
   monitor.stop();
@@ -265,7 +293,7 @@ TEST_F(ProcessContext, CwdUserGroupAndPidNamespace) {
 }
 
 TEST_F(ProcessContext, TtyAndLoginUid) {
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   int master = -1;
   char name[64] = {};
   pid_t pid = forkpty(&master, name, nullptr, nullptr);  // child: new session, pty as ctty
@@ -308,7 +336,7 @@ TEST_F(ProcessContext, ContainerIdFromTheCgroup) {
   const std::string id = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
   const std::string relative = "/procsentry-test.slice/docker-" + id + ".scope";
   fs::create_directories(mount + relative);
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t pid = fork();
   if (pid == 0) {
     std::ofstream(mount + relative + "/cgroup.procs") << getpid();
@@ -326,12 +354,8 @@ TEST_F(ProcessContext, ContainerIdFromTheCgroup) {
 }
 
 std::string sha256_of(const std::string& path) {
-  std::string out;
-  FILE* p = popen(("sha256sum '" + path + "'").c_str(), "r");
-  char buf[128] = {};
-  if (p != nullptr && fgets(buf, sizeof(buf), p) != nullptr) out.assign(buf, 64);
-  if (p != nullptr) pclose(p);
-  return out;
+  Captured c = capture("sha256sum", {"sha256sum", path});
+  return c.status == 0 && c.out.size() >= 64 ? c.out.substr(0, 64) : std::string();
 }
 
 TEST_F(ProcessContext, HashOnTheEventOrInAHashEvent) {
@@ -343,9 +367,12 @@ TEST_F(ProcessContext, HashOnTheEventOrInAHashEvent) {
   ASSERT_EQ(expected.size(), 64u);
   Monitor monitor({"--hash", "sha256"});
   run(copy, {"x", "hash-first"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The first exec is hashed in the background and its hash reported later: once that is
+  // out, the image is in the cache for the second.
+  ASSERT_TRUE(monitor.wait_for_event([&](const nlohmann::json& e) {
+    return e.at("event") == "hash" && e.value("image", "") == copy;
+  })) << monitor.stderr_text();
   run(copy, {"x", "hash-second"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   monitor.stop();
   fs::remove(copy);
   const auto* first = exec_with_arg(monitor, "hash-first");
@@ -365,20 +392,25 @@ TEST_F(ProcessContext, HashOnTheEventOrInAHashEvent) {
   EXPECT_EQ(second->value("sha256", ""), expected);  // from the cache, on the event itself
 }
 
-TEST_F(ProcessContext, TreeMatchesProc) {
+// procsentry tree reads /proc only: no sensor, no root.
+TEST(ProcessTree, MatchesProc) {
   pid_t top = spawn("/bin/sh", {"sh", "-c", "sleep 30 & sleep 31 & wait"});
-  // Wait for both children to exist.
-  for (int i = 0; i < 200; ++i) {
-    std::string children = read_text("/proc/" + std::to_string(top) + "/task/" + std::to_string(top) + "/children");
-    if (std::count(children.begin(), children.end(), ' ') >= 2) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Wait until both children exist and run sleep (until its exec, a child shows sh's argv).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    std::istringstream children(
+        read_text("/proc/" + std::to_string(top) + "/task/" + std::to_string(top) + "/children"));
+    int sleeping = 0;
+    for (pid_t child; children >> child;) sleeping += argv_of(child).size() == 2 && argv_of(child)[0] == "sleep";
+    if (sleeping == 2) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "sh did not start its two sleeps";
+    std::this_thread::yield();
   }
-  FILE* p = popen((procsentry_binary() + " tree --json --pid " + std::to_string(top)).c_str(), "r");
-  ASSERT_NE(p, nullptr);
+  Captured tree = capture(procsentry_binary(), {procsentry_binary(), "tree", "--json", "--pid", std::to_string(top)});
+  EXPECT_EQ(tree.status, 0) << tree.err;
   std::vector<nlohmann::json> lines;
-  char buf[65536];
-  while (fgets(buf, sizeof(buf), p) != nullptr) lines.push_back(nlohmann::json::parse(buf));
-  EXPECT_EQ(pclose(p), 0);
+  std::istringstream out(tree.out);
+  for (std::string line; std::getline(out, line);) lines.push_back(nlohmann::json::parse(line));
   for (const auto& line : lines) {
     pid_t pid = line.at("pid");
     auto fields = stat_fields(pid);
@@ -386,14 +418,7 @@ TEST_F(ProcessContext, TreeMatchesProc) {
     EXPECT_EQ(line.at("ppid"), std::stoi(fields[1])) << pid;
     EXPECT_EQ(line.at("process_uid"), expected_uid(pid));
     EXPECT_EQ(line.at("image"), exe_of(pid));
-    std::string cmdline = read_text("/proc/" + std::to_string(pid) + "/cmdline");
-    nlohmann::json argv = nlohmann::json::array();
-    for (std::size_t at = 0; at < cmdline.size();) {
-      std::size_t nul = cmdline.find('\0', at);
-      argv.push_back(cmdline.substr(at, nul - at));
-      at = nul + 1;
-    }
-    EXPECT_EQ(line.at("argv"), argv) << pid;
+    EXPECT_EQ(line.at("argv"), nlohmann::json(argv_of(pid))) << pid;
   }
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0].at("pid"), top);

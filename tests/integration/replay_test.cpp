@@ -17,34 +17,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ReplayRun {
-  int status = 0;
-  std::string out;
-  std::string err;
-};
+using ReplayRun = Captured;
 
 ReplayRun run_replay(const std::string& file) {
-  int out[2];
-  int err[2];
-  if (pipe(out) != 0 || pipe(err) != 0) return {};
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    std::string bin = procsentry_binary();
-    execl(bin.c_str(), bin.c_str(), "--json", "--replay", file.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(out[1]);
-  close(err[1]);
-  ReplayRun r;
-  char buf[4096];
-  for (ssize_t n; (n = read(out[0], buf, sizeof(buf))) > 0;) r.out.append(buf, static_cast<std::size_t>(n));
-  for (ssize_t n; (n = read(err[0], buf, sizeof(buf))) > 0;) r.err.append(buf, static_cast<std::size_t>(n));
-  close(out[0]);
-  close(err[0]);
-  r.status = wait_for(pid);
-  return r;
+  return capture(procsentry_binary(), {procsentry_binary(), "--json", "--replay", file});
 }
 
 std::vector<nlohmann::json> lines(const std::string& text) {

@@ -23,10 +23,10 @@ class SchedProcessExec : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // Runs one program under a fresh monitor and returns its single exec event.
+  // Runs one program under the shared monitor and returns its single exec event.
   nlohmann::json exec_once(const std::string& path, const std::vector<std::string>& argv,
                            std::vector<std::string> monitor_args = {}, const SpawnOptions& options = {}) {
-    Monitor monitor(std::move(monitor_args));
+    Monitor monitor = Monitor::shared(std::move(monitor_args));
     auto [pid, status] = run(path, argv, options);
     EXPECT_TRUE(WIFEXITED(status)) << status;
     EXPECT_EQ(monitor.stop(), 0) << monitor.stderr_text();

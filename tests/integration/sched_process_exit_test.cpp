@@ -26,7 +26,7 @@ class SchedProcessExit : public ::testing::Test {
 
 TEST_F(SchedProcessExit, ExitCodeAndLifetime) {
   const std::string self = std::filesystem::canonical("/proc/self/exe").string();
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t pid = fork();
   if (pid == 0) {
     usleep(200'000);  // the child's lifetime under test, not a wait for an event
@@ -46,7 +46,7 @@ TEST_F(SchedProcessExit, ExitCodeAndLifetime) {
 }
 
 TEST_F(SchedProcessExit, TerminatingSignal) {
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t pid = fork();
   if (pid == 0) {
     for (;;) pause();
@@ -64,7 +64,7 @@ TEST_F(SchedProcessExit, TerminatingSignal) {
 // A process whose main thread exits first and whose last thread ends it later: one exit,
 // reported when the last thread goes, never one per thread.
 TEST_F(SchedProcessExit, MultiThreadedProcessExitsOnce) {
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t pid = fork();
   if (pid == 0) {
     std::vector<pthread_t> threads(8);

@@ -20,7 +20,7 @@ class SchedProcessFork : public ::testing::Test {
 };
 
 TEST_F(SchedProcessFork, ForkCarriesParentAndStartTimes) {
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t pid = fork();
   if (pid == 0) _exit(0);
   wait_for(pid);
@@ -46,7 +46,7 @@ TEST_F(SchedProcessFork, ForkCarriesParentAndStartTimes) {
 
 // 64 processes each starting 32 threads: threads never appear as processes.
 TEST_F(SchedProcessFork, ThreadStormShowsNoThreadsAsProcesses) {
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   std::vector<pid_t> children;
   for (int i = 0; i < 64; ++i) {
     pid_t pid = fork();

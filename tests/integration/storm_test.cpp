@@ -76,15 +76,29 @@ TEST(Storm, TwoThousandExecsArriveExactlyOnceWithArgvIntact) {
 // stream as lost records as soon as there is room again, never silently.
 TEST(Storm, StalledReaderDropsAreCountedAndReported) {
   if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
-  Monitor monitor({"--ring-buffer-size", "1048576"});
+  // While the reader is stopped, the execs carry twice the ring's size in argv bytes alone:
+  // each record holds at least its argument (below the default 32 KiB argv cap, so whole).
+  constexpr std::size_t kRingBytes = 1 << 20;  // the option's smallest value
+  constexpr std::size_t kArgBytes = 30'000;
+  constexpr std::size_t kExecs = 2 * kRingBytes / kArgBytes + 1;
+  Monitor monitor({"--ring-buffer-size", std::to_string(kRingBytes)});
   kill(monitor.pid(), SIGSTOP);
-  // Records are sized to their data: a 20 KB argument makes each exec take over 20 KB.
-  const std::string fill(20'000, 'f');
-  for (int i = 0; i < 300; ++i) run("/usr/bin/true", {"true", fill});
+  const std::string fill(kArgBytes, 'f');
+  for (std::size_t i = 0; i < kExecs; ++i) run("/usr/bin/true", {"true", fill});
   kill(monitor.pid(), SIGCONT);
-  usleep(200'000);                                                // let it drain the full ring
-  auto [last, status] = run("/usr/bin/true", {"true", "after"});  // its records report the gap
-  ASSERT_EQ(WEXITSTATUS(status), 0);
+  // Once the reader has made room, an exec arrives again and its records report the gap;
+  // until then each attempt may be dropped (and counted) too.
+  pid_t last = -1;
+  for (int attempt = 0; attempt < 60 && last < 0; ++attempt) {
+    const std::string marker = "after-" + std::to_string(attempt);
+    auto [pid, status] = run("/usr/bin/true", {"true", marker});
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    if (monitor.wait_for_event([pid](const nlohmann::json& e) { return e.value("pid", -1) == pid; },
+                               std::chrono::seconds(1))) {
+      last = pid;
+    }
+  }
+  ASSERT_GT(last, 0) << "no exec arrived after the stall";
   ASSERT_EQ(monitor.stop(), 0);
 
   std::uint64_t reported = 0;
@@ -95,7 +109,8 @@ TEST(Storm, StalledReaderDropsAreCountedAndReported) {
       reported += e.at("count").get<std::uint64_t>();
     }
   }
-  EXPECT_GT(reported, 0u) << "300 execs of 20 KB into a 1 MiB ring with a stopped reader must drop";
+  EXPECT_GT(reported, 0u) << kExecs << " execs of " << kArgBytes << " bytes into a " << kRingBytes
+                          << "-byte ring with a stopped reader must drop";
   EXPECT_EQ(monitor.summary_count("lost"), reported) << "every kernel drop reached the stream";
   EXPECT_EQ(monitor.of(last, "exec").size(), 1u) << "events flow again after the gap";
 }

@@ -20,7 +20,7 @@ class SysExitExecve : public ::testing::Test {
 };
 
 TEST_F(SysExitExecve, MissingFileIsReportedWithErrno) {
-  Monitor monitor({"--exec-failed"});
+  Monitor monitor = Monitor::shared({"--exec-failed"});
   auto [pid, status] = run("/nonexistent/procsentry-missing", {"missing"});
   ASSERT_EQ(WEXITSTATUS(status), 127);
   monitor.stop();
@@ -37,7 +37,7 @@ TEST_F(SysExitExecve, NonExecutableFileIsReportedWithEacces) {
   fs::path file = fs::temp_directory_path() / ("procsentry-noexec-" + std::to_string(getpid()));
   std::ofstream(file) << "not a program\n";
   fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-  Monitor monitor({"--exec-failed"});
+  Monitor monitor = Monitor::shared({"--exec-failed"});
   auto [pid, status] = run(file.string(), {"noexec"}, SpawnOptions{.cwd = {}, .uid = 65534});
   monitor.stop();
   fs::remove(file);
@@ -49,7 +49,7 @@ TEST_F(SysExitExecve, NonExecutableFileIsReportedWithEacces) {
 
 // The hook costs every syscall of the machine, so it is opt-in: by default no exec_failed.
 TEST_F(SysExitExecve, FailedExecsAreNotReportedWithoutTheOption) {
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   auto [pid, status] = run("/nonexistent/procsentry-missing", {"missing"});
   ASSERT_EQ(WEXITSTATUS(status), 127);
   monitor.stop();

@@ -118,7 +118,8 @@ TEST_F(SyslogForwarding, TcpReconnectsAndDeliversWhatWaited) {
 
   std::vector<pid_t> during;
   for (int i = 0; i < 20; ++i) during.push_back(run("/bin/echo", {"echo", marker, "during", std::to_string(i)}).first);
-  std::this_thread::sleep_for(500ms);  // procsentry notices the closed connection and retries
+  // procsentry notices the closed connection (it says so), then retries until it is back.
+  ASSERT_TRUE(monitor.wait_for_stderr("closed the connection", 30s)) << monitor.stderr_text();
   std::string why;
   server_.reset();
   server_ = RsyslogServer::start_on(tcp, udp, &why);

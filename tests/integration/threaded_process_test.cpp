@@ -54,7 +54,7 @@ TEST_F(ThreadedProcess, ExecFromANonLeaderThreadIsOneExecOfTheProcess) {
   const std::string self = std::filesystem::canonical("/proc/self/exe").string();
   int tid_pipe[2];
   ASSERT_EQ(pipe(tid_pipe), 0);
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t pid = fork();
   if (pid == 0) {
     std::thread worker([&] {
@@ -87,7 +87,7 @@ TEST_F(ThreadedProcess, ExecFromANonLeaderThreadIsOneExecOfTheProcess) {
 }
 
 TEST_F(ThreadedProcess, ExitGroupFromANonLeaderThreadIsOneExit) {
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t pid = fork();
   if (pid == 0) {
     std::thread worker([] { syscall(SYS_exit_group, 7); });
@@ -104,7 +104,7 @@ TEST_F(ThreadedProcess, ExitGroupFromANonLeaderThreadIsOneExit) {
 }
 
 TEST_F(ThreadedProcess, SigkilledMultiThreadedProcessIsOneExitWithTheSignal) {
-  Monitor monitor;
+  Monitor monitor = Monitor::shared();
   pid_t pid = fork();
   if (pid == 0) {
     for (int i = 0; i < 8; ++i) std::thread(block_forever).detach();

@@ -61,9 +61,12 @@ TEST(CgroupPaths, MapsDirectoryInodesToPaths) {
   EXPECT_EQ(paths.path(inode(root)), "/");
   EXPECT_EQ(paths.path(0), "");
   // A cgroup made after the first scan is found by a later rescan.
+  // (A lookup rescans at most once per kRescanInterval: poll until one has.)
   fs::create_directories(root / "late");
-  std::this_thread::sleep_for(CgroupPaths::kRescanInterval * 2);
-  EXPECT_EQ(paths.path(inode(root / "late")), "/late");
+  const std::uint64_t late = inode(root / "late");
+  const auto deadline = std::chrono::steady_clock::now() + CgroupPaths::kRescanInterval * 100;
+  while (paths.path(late).empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(paths.path(late), "/late");
   fs::remove_all(root);
   CgroupPaths disabled("");
   EXPECT_EQ(disabled.path(id), "");
