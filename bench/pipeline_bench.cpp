@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "core/decode.h"
-#include "sinks/json_lines/json_lines_sink.h"
-#include "sinks/terminal/terminal_sink.h"
+#include "sinks/formats/json_format.h"
+#include "sinks/formats/table_format.h"
 #include "support/record_builder.h"
 
 namespace {
@@ -48,12 +48,12 @@ void BM_DecodeOnly(benchmark::State& state) {
   run_pipeline(state, [](std::string&, const procsentry::Event& e) { benchmark::DoNotOptimize(&e); });
 }
 void BM_DecodeAndJson(benchmark::State& state) {
-  procsentry::JsonLinesSink sink(-1);
-  run_pipeline(state, [&](std::string& out, const procsentry::Event& e) { sink.format(out, e); });
+  procsentry::JsonFormatter format;
+  run_pipeline(state, [&](std::string& out, const procsentry::Event& e) { format.append_object(out, e); });
 }
 void BM_DecodeAndTable(benchmark::State& state) {
-  procsentry::TerminalSink sink(-1, false);
-  run_pipeline(state, [&](std::string& out, const procsentry::Event& e) { sink.format(out, e); });
+  procsentry::TableFormatter format(false);
+  run_pipeline(state, [&](std::string& out, const procsentry::Event& e) { format.append_line(out, e); });
 }
 
 BENCHMARK(BM_DecodeOnly);

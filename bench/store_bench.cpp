@@ -1,6 +1,6 @@
-// Sustained insert rate into the SQLite event store on one core, through the StoreOutlet
+// Sustained insert rate into the SQLite event store on one core, through the StoreWriter
 // `procsentry record` uses (batched commits): the store's thread alone, and the whole replay
-// path (decode, snapshot with JSON formatting, insert) on one core.
+// path (decode, store row with JSON formatting, insert) on one core.
 //   build/release/bench/store_bench
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -8,7 +8,8 @@
 #include <filesystem>
 
 #include "core/decode.h"
-#include "store/store_outlet.h"
+#include "store/store_row.h"
+#include "store/store_writer.h"
 #include "support/record_builder.h"
 
 namespace {
@@ -28,14 +29,14 @@ struct Workload {
                test::exit_record(test::TaskSpec{}, 0, 5'000'000'000)};
   }
   // One process's fork, exec and exit, as the event thread hands them over.
-  void snapshots_of(std::uint32_t pid, Snapshotter& snapshotter, SnapshotBatch& out) {
+  void snapshots_of(std::uint32_t pid, StoreRowFormatter& format, FormattedBatch& out) {
     for (const auto& r : records) {
       Event& e = **decoder.decode(r);
       e.task.pid = pid;
       e.process_uid = scheme.make(pid, 7);
       e.parent_uid = scheme.make(4100, 1);
       e.user = "root";
-      snapshotter.take(e, out.emplace_back());
+      out.add(format, e);
     }
   }
 };
@@ -69,14 +70,14 @@ void BM_StoreThread(benchmark::State& state) {
   EmptyStore store;
   if (store.get() == nullptr) return state.SkipWithError(store.error().c_str());
   Workload workload;
-  Snapshotter snapshotter(nullptr);
-  SnapshotBatch events;
-  for (std::uint32_t pid = 1; pid <= 20'000; ++pid) workload.snapshots_of(pid, snapshotter, events);
+  StoreRowFormatter format;
+  FormattedBatch events;
+  for (std::uint32_t pid = 1; pid <= 20'000; ++pid) workload.snapshots_of(pid, format, events);
   {
-    StoreOutlet outlet(*store.get(), {}, stderr);
+    StoreWriter outlet(*store.get(), {}, stderr);
     std::size_t next = 0;
     for (auto _ : state) {
-      outlet.write(events[next]);
+      outlet.write(*StoreRow::parse(events[next]));
       if (++next == events.size()) next = 0;
       if (next % 3000 == 0) outlet.tick({});  // as deliveries would
     }
@@ -90,15 +91,15 @@ void BM_ReplayToStore(benchmark::State& state) {
   EmptyStore store;
   if (store.get() == nullptr) return state.SkipWithError(store.error().c_str());
   Workload workload;
-  Snapshotter snapshotter(nullptr);
-  SnapshotBatch events;
+  StoreRowFormatter format;
+  FormattedBatch events;
   {
-    StoreOutlet outlet(*store.get(), {}, stderr);
+    StoreWriter outlet(*store.get(), {}, stderr);
     std::uint32_t pid = 1;
     for (auto _ : state) {
       events.clear();
-      workload.snapshots_of(pid, snapshotter, events);
-      for (const auto& e : events) outlet.write(e);
+      workload.snapshots_of(pid, format, events);
+      for (std::size_t i = 0; i < events.size(); ++i) outlet.write(*StoreRow::parse(events[i]));
       if (++pid % 1000 == 0) outlet.tick({});
     }
     outlet.finish();

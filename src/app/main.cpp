@@ -21,6 +21,7 @@
 #include "procsentry/wire/wire.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
 #include "store/event_query.h"
+#include "store/event_store.h"
 
 namespace {
 

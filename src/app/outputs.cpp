@@ -3,99 +3,84 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
-#include "sinks/fanout/live_outlet.h"
-#include "sinks/file/rotating_file_outlet.h"
-#include "sinks/json_lines/json_lines_sink.h"
-#include "sinks/syslog/syslog_outlet.h"
-#include "sinks/terminal/terminal_sink.h"
-#include "store/event_query.h"
-#include "store/store_outlet.h"
+#include "core/quantities.h"
+#include "sinks/formats/json_format.h"
+#include "sinks/formats/table_format.h"
+#include "sinks/run/inline_sink.h"
+#include "sinks/writers/fd_writer.h"
+#include "sinks/writers/rotating_file.h"
 
 namespace procsentry {
 namespace {
 
-// The live view as a sink and as the text formatter a fanout's live output uses.
-std::pair<std::unique_ptr<Sink>, TextFormatter*> make_live_view(const AppOptions& options) {
-  if (options.json) {
-    auto sink = std::make_unique<JsonLinesSink>(STDOUT_FILENO);
-    TextFormatter* text = sink.get();
-    return {std::move(sink), text};
-  }
-  bool color =
-      options.color == ColorMode::always || (options.color == ColorMode::automatic && isatty(STDOUT_FILENO) == 1);
-  auto sink = std::make_unique<TerminalSink>(STDOUT_FILENO, color, options.long_form);
-  TextFormatter* text = sink.get();
-  return {std::move(sink), text};
+// --output FILE: JSON Lines into a rotated file.
+Result<bool> add_output_file(const AppOptions& options, OutputList& list, std::FILE* diagnostics) {
+  if (options.output_file.empty()) return false;
+  RotationOptions rotation;
+  rotation.keep_files = options.keep_files;
+  auto size = parse_size(options.rotate);
+  if (!size) return Error{"--rotate: " + size.error().message};
+  rotation.max_bytes = *size;
+  auto file = RotatingFileWriter::open(options.output_file, rotation, diagnostics);
+  if (!file) return file.error();
+  list.add(list.json_lines(), std::move(*file));
+  return true;
 }
 
-Result<RetentionOptions> retention_of(const AppOptions& options) {
-  RetentionOptions retention;
-  if (!options.keep.empty()) {
-    auto keep = parse_duration(options.keep);
-    if (!keep) return Error{"--keep: " + keep.error().message};
-    retention.keep_ns = *keep;
+// The live view on stdout, table or JSON Lines: asked for with --print when recording,
+// shown unless --quiet otherwise.
+Result<bool> add_live_view(const AppOptions& options, OutputList& list, std::FILE*) {
+  if (options.command == Command::record ? !options.print : options.quiet) return false;
+  std::shared_ptr<Formatter> format;
+  if (options.json) {
+    format = list.json_lines();
+  } else {
+    const bool color =
+        options.color == ColorMode::always || (options.color == ColorMode::automatic && isatty(STDOUT_FILENO) == 1);
+    format = std::make_shared<TableFormatter>(color, options.long_form);
   }
-  if (!options.max_size.empty()) {
-    auto size = parse_size(options.max_size);
-    if (!size) return Error{"--max-size: " + size.error().message};
-    retention.max_bytes = *size;
-  }
-  return retention;
+  list.add(std::move(format), std::make_unique<FdWriter>(STDOUT_FILENO));
+  return true;
 }
+
+constexpr AddOutput kPortableOutputs[] = {add_output_file, add_live_view};
 
 }  // namespace
 
-Result<Outputs> Outputs::open(const AppOptions& options, std::FILE* diagnostics) {
-  Outputs outputs;
-  TextFormatter* live_text = nullptr;
-  std::tie(outputs.live_, live_text) = make_live_view(options);
-  const bool recording = options.command == Command::record;
-  if (!recording && options.syslog_url.empty() && options.output_file.empty()) return outputs;
+std::shared_ptr<Formatter> OutputList::json_lines() {
+  if (!json_lines_) json_lines_ = std::make_shared<JsonFormatter>();
+  return json_lines_;
+}
 
-  std::vector<std::unique_ptr<Outlet>> outlets;
-  if (recording) {
-    auto retention = retention_of(options);
-    if (!retention) return retention.error();
-    auto store = EventStore::open(options.db.empty() ? default_database_path() : options.db);
-    if (!store) return store.error();
-    outputs.store_ = std::move(*store);
-    outlets.push_back(std::make_unique<StoreOutlet>(*outputs.store_, *retention, diagnostics));
+Result<Outputs> Outputs::open(const AppOptions& options, std::FILE* diagnostics) {
+  OutputList list;
+  for (const auto adders : {platform_outputs(), std::span<const AddOutput>(kPortableOutputs)}) {
+    for (AddOutput add : adders) {
+      if (auto added = add(options, list, diagnostics); !added) return added.error();
+    }
   }
-  if (!options.syslog_url.empty()) {
-    auto target = parse_syslog_url(options.syslog_url);
-    if (!target) return target.error();
-    outlets.push_back(std::make_unique<SyslogOutlet>(*target, diagnostics));
+  Outputs outputs;
+  std::vector<Output>& all = list.outputs();
+  if (all.empty()) return Error{"--quiet leaves no output: add --output FILE or --syslog URL"};
+  if (all.size() == 1 && all.front().writer->fits_event_thread()) {
+    outputs.sink_ = std::make_unique<InlineSink>(std::move(all.front()));
+    return outputs;
   }
-  if (!options.output_file.empty()) {
-    RotationOptions rotation;
-    rotation.keep_files = options.keep_files;
-    auto size = parse_size(options.rotate);
-    if (!size) return Error{"--rotate: " + size.error().message};
-    rotation.max_bytes = *size;
-    auto file = RotatingFileOutlet::open(options.output_file, rotation, diagnostics);
-    if (!file) return file.error();
-    outlets.push_back(std::move(*file));
-  }
-  // The live view: asked for with --print when recording, shown unless --quiet otherwise.
-  const bool live = recording ? options.print : !options.quiet;
-  if (live) outlets.push_back(std::make_unique<LiveOutlet>(STDOUT_FILENO));
   BacklogLimits limits;
-  limits.wait_when_full = !options.replay.empty();
-  outputs.fanout_ = std::make_unique<FanoutSink>(std::move(outlets), live ? live_text : nullptr, limits, diagnostics);
+  limits.wait_when_full = !options.replay.empty();  // replay has no kernel to keep up with
+  auto fanout = std::make_unique<FanoutSink>(std::move(all), limits, diagnostics);
+  outputs.fanout_ = fanout.get();
+  outputs.sink_ = std::move(fanout);
   return outputs;
 }
 
 void Outputs::finish(std::FILE* diagnostics) {
-  if (!fanout_) {
-    live_->flush();
-    return;
-  }
+  sink_->flush();
+  if (fanout_ == nullptr) return;
   fanout_->stop();
   for (const auto& output : fanout_->outputs()) {
-    const SinkCounters c = output->counters();
-    if (store_ && output.get() == fanout_->outputs().front().get()) {
-      fmt::print(diagnostics, "procsentry: {} events recorded to {}\n", c.delivered - c.not_written, store_->path());
-    }
+    if (const std::string line = output->summary(); !line.empty()) fmt::print(diagnostics, "procsentry: {}\n", line);
+    const WriterCounters c = output->counters();
     if (c.dropped != 0 || c.not_written != 0) {
       fmt::print(diagnostics, "procsentry: {}: {} events written, {} dropped while it was behind, {} not written\n",
                  output->name(), c.delivered - c.not_written, c.dropped, c.not_written);

@@ -1,34 +1,55 @@
-// Where an invocation's events go. The live view alone writes on the event thread (a slow
-// reader then slows the draining of the kernel's ring buffer, whose drops arrive as `lost`
-// events). With the database (record), --syslog or --output, every output, the live view
-// included, runs on its own thread behind a FanoutSink, so none can hold up another.
+// Where an invocation's events go. An output is a formatter (sinks/formats) and a writer
+// (sinks/writers); each output the command line can ask for is one function that adds it
+// (outputs.cpp for every platform, outputs_linux.cpp / outputs_windows.cpp for the rest).
+// One output whose writer fits the event thread (the live view alone) is written there;
+// otherwise every output, the live view included, runs on its own thread behind a
+// FanoutSink, so none can hold up another.
 #pragma once
 
 #include <cstdio>
 #include <memory>
-#include <string>
+#include <span>
+#include <vector>
 
 #include "app/options.h"
 #include "core/result.h"
-#include "sinks/fanout/fanout_sink.h"
+#include "sinks/run/fanout_sink.h"
 #include "sinks/sink.h"
-#include "store/event_store.h"
+#include "sinks/writers/writer.h"
 
 namespace procsentry {
+
+class OutputList {
+ public:
+  void add(std::shared_ptr<Formatter> format, std::unique_ptr<Writer> writer) {
+    outputs_.push_back(Output{std::move(format), std::move(writer)});
+  }
+  // One JSON Lines formatter for every output that writes JSON Lines: formatted once.
+  std::shared_ptr<Formatter> json_lines();
+  std::vector<Output>& outputs() { return outputs_; }
+
+ private:
+  std::shared_ptr<Formatter> json_lines_;
+  std::vector<Output> outputs_;
+};
+
+// Adds its output to the list when the options ask for it; one line of error if it cannot.
+using AddOutput = Result<bool> (*)(const AppOptions& options, OutputList& list, std::FILE* diagnostics);
+// The outputs only this platform has, in the order they are added (before the portable ones).
+std::span<const AddOutput> platform_outputs();
 
 class Outputs {
  public:
   // One line of error if an output cannot start (bad URL, unwritable file, database).
   static Result<Outputs> open(const AppOptions& options, std::FILE* diagnostics);
-  Sink& sink() { return fanout_ ? static_cast<Sink&>(*fanout_) : *live_; }
-  // Flushes, lets every output deliver what it holds, and reports: the recording's line,
-  // and for each output that lost events, how many and why.
+  Sink& sink() { return *sink_; }
+  // Flushes, lets every output deliver what it holds, and reports: each output's own line
+  // (the recording's count) and, for each output that lost events, how many and why.
   void finish(std::FILE* diagnostics);
 
  private:
-  std::unique_ptr<Sink> live_;  // the live view (with a fanout: only its formatter)
-  std::unique_ptr<EventStore> store_;
-  std::unique_ptr<FanoutSink> fanout_;
+  std::unique_ptr<Sink> sink_;
+  FanoutSink* fanout_ = nullptr;  // sink_, when the outputs run on their own threads
 };
 
 }  // namespace procsentry

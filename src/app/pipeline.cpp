@@ -73,7 +73,7 @@ void EventPipeline::on_idle() {
     e.kind = EventKind::hash;
     e.time_ns = ClockMapping::now_epoch_ns();
     e.task.pid = h.pid;
-    e.task.posix = false;  // says nothing of uid or comm
+    e.task.has_uid_and_comm = false;  // says nothing of uid or comm
     e.process_uid = h.process_uid;
     e.image = Text{h.image, true, false, static_cast<std::uint32_t>(h.image.size())};
     e.sha256 = h.sha256;

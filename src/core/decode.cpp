@@ -264,7 +264,7 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       RecordParser p(record, "create", sizeof(body), e);
       e.kind = EventKind::create;
       fill_task(body.task);
-      e.task.posix = false;
+      e.task.has_uid_and_comm = false;
       e.creator_pid = body.creator_pid;
       e.session_id = body.session_id;
       if (!p.text(body.image, "image", e.image) || !p.text(body.command_line, "command_line", e.command_line)) {
@@ -306,7 +306,7 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
         return error(DecodeErrorKind::bad_value, fmt::format("exit record: unknown flags {:#x}", body.exit_flags));
       }
       if ((body.exit_flags & PS_EXIT_WINDOWS_CODE) != 0) {
-        e.task.posix = false;
+        e.task.has_uid_and_comm = false;
         e.exit_code = static_cast<int>(body.exit_status);  // a 32-bit exit code or NTSTATUS
       } else if ((body.exit_status & 0x7f) == 0) {
         e.exit_code = static_cast<int>((body.exit_status >> 8) & 0xff);

@@ -44,4 +44,17 @@ void Event::reset() {
   ancestry = std::move(kept_ancestry);
 }
 
+std::string_view image_of(const Event& event) {
+  switch (event.kind) {
+    case EventKind::exec:
+    case EventKind::create:
+    case EventKind::hash:
+      return event.image.bytes;
+    case EventKind::exec_failed:
+      return event.filename.bytes;
+    default:
+      return event.known_image.bytes;
+  }
+}
+
 }  // namespace procsentry

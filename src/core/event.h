@@ -46,9 +46,9 @@ struct Task {
   // never moves: what the process identity is derived from.
   std::uint64_t start_time_raw_ns = 0;
   std::string_view comm;
-  // Linux records carry tid, uid, gid, euid and comm; Windows records have no such fields,
-  // and sinks omit them rather than print zeros.
-  bool posix = true;
+  // Linux records carry tid, uid, gid, euid and comm; Windows records (and hash events) have
+  // no such fields, and sinks omit them rather than print zeros.
+  bool has_uid_and_comm = true;
 };
 
 struct Event {
@@ -143,5 +143,10 @@ struct Event {
 
   void reset();  // back to defaults, keeping buffers' capacity (no allocation per record)
 };
+
+// The path the event is about: what it ran or tried to run (exec, create, hash:
+// the image; exec_failed: the filename tried; fork, exit: the image the table knows). What
+// the outputs show in their image column and what --image globs match.
+std::string_view image_of(const Event& event);
 
 }  // namespace procsentry

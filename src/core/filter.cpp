@@ -25,19 +25,6 @@ bool glob_matches(const std::string& glob, const std::string& path) {
 }
 }  // namespace
 
-std::string_view image_of(const Event& event) {
-  switch (event.kind) {
-    case EventKind::exec:
-    case EventKind::create:
-    case EventKind::hash:
-      return event.image.bytes;
-    case EventKind::exec_failed:
-      return event.filename.bytes;
-    default:
-      return event.known_image.bytes;
-  }
-}
-
 bool Filter::matches(const Event& event) const {
   if (event.kind == EventKind::lost) return true;
   if (!allowed(options_.events, event.kind) || !allowed(options_.pids, event.task.pid) ||

@@ -28,7 +28,4 @@ class Filter {
   FilterOptions options_;
 };
 
-// The path a filter on images compares: what the event ran or tried to run.
-std::string_view image_of(const Event& event);
-
 }  // namespace procsentry

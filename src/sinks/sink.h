@@ -1,7 +1,7 @@
-// A Sink consumes decoded events. Sinks are independent of the sensor that produced them.
+// A Sink consumes decoded events: what the pipeline hands each event to. Outputs (app/outputs.h)
+// give one: the live view alone on the event thread (InlineSink), or several outputs on their
+// own threads (FanoutSink).
 #pragma once
-
-#include <string>
 
 #include "core/event.h"
 
@@ -15,14 +15,6 @@ class Sink {
   virtual void flush() = 0;
   // True once the sink can no longer write (e.g. EPIPE: the reader of our pipe went away).
   virtual bool failed() const { return false; }
-};
-
-// A sink whose output is text, split from its I/O: appends what write() would print for the
-// event (newline included), so the text can be written later on another thread.
-class TextFormatter {
- public:
-  virtual ~TextFormatter() = default;
-  virtual void format_event(std::string& out, const Event& event) = 0;
 };
 
 }  // namespace procsentry

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/quantities.h"
 #include "core/result.h"
 
 namespace procsentry {
@@ -30,9 +31,5 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
 // "2026-11-24T03:00:00Z" (UTC), "2026-11-24 03:00[:00]" (local time), or an age: "90s", "15m",
 // "3h", "7d" (before `now_ns`).
 Result<std::int64_t> parse_time(const std::string& text, std::int64_t now_ns);
-// "7d", "12h", "30m", "45s" as ns.
-Result<std::int64_t> parse_duration(const std::string& text);
-// "500K", "100M", "1G" (powers of 1024) or plain bytes.
-Result<std::int64_t> parse_size(const std::string& text);
 
 }  // namespace procsentry

@@ -164,7 +164,7 @@ Result<bool> EventStore::begin() {
   return true;
 }
 
-Result<bool> EventStore::insert(const EventSnapshot& e) {
+Result<bool> EventStore::insert(const StoreRow& e) {
   if (!in_batch_) {
     if (auto r = begin(); !r) return r;
   }
@@ -173,7 +173,8 @@ Result<bool> EventStore::insert(const EventSnapshot& e) {
   row.first_id = row.id;
   if (!e.process_uid.empty()) {
     if (firsts_.size() >= kMaxFirsts) firsts_.clear();
-    auto [it, added] = firsts_.try_emplace(e.process_uid, First{row.id, e.pid});
+    key_.assign(e.process_uid);  // reused: a lookup allocates nothing
+    auto [it, added] = firsts_.try_emplace(key_, First{row.id, e.pid});
     if (!added && it->second.pid == e.pid) {
       row.first_id = it->second.id;
     } else if (!added) {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "sinks/fanout/event_snapshot.h"
+#include "store/store_row.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -29,9 +29,9 @@ class EventStore {
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  // Adds one event to the open batch (its JSON Lines form is kept whole); the event is
+  // Adds one event's row to the open batch (its JSON Lines form is kept whole); the row is
   // copied, and written by this call or a later one. An error abandons the open batch.
-  Result<bool> insert(const EventSnapshot& event);
+  Result<bool> insert(const StoreRow& row);
   // Commits the open batch. An error leaves the batch's events uncommitted (lost).
   Result<bool> commit();
   // Abandons the open batch.
@@ -63,7 +63,7 @@ class EventStore {
   };
   static constexpr std::size_t kMaxFirsts = 1 << 16;  // forgetting one costs one more first event
 
-  // An event waiting for its INSERT, copied: the snapshot may be gone by then.
+  // An event waiting for its INSERT, copied: the row's bytes may be gone by then.
   struct Row {
     std::int64_t id = 0, first_id = 0, time_ns = 0;
     EventKind kind = EventKind::exec;
@@ -83,6 +83,7 @@ class EventStore {
   bool in_batch_ = false;
   std::int64_t next_id_ = 1;
   std::unordered_map<std::string, First> firsts_;  // process_uid -> its first stored event
+  std::string key_;
   std::vector<Row> rows_ = std::vector<Row>(kRowsPerInsert);
   std::size_t pending_ = 0;  // rows_ not inserted yet
 };

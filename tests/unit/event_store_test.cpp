@@ -10,13 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <deque>
 #include <filesystem>
 #include <sstream>
 #include <thread>
 
 #include "core/decode.h"
 #include "store/event_query.h"
-#include "store/store_outlet.h"
+#include "store/store_row.h"
+#include "store/store_writer.h"
 #include "support/record_builder.h"
 
 namespace procsentry {
@@ -25,12 +27,14 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::int64_t kBoot = 1'795'521'841'000'000'000;  // 2026-11-24T12:04:01Z
 
-// What the event thread hands the store's thread.
-EventSnapshot snapshot(const Event& event) {
-  static Snapshotter snapshotter(nullptr);
-  EventSnapshot s;
-  snapshotter.take(event, s);
-  return s;
+// Writes the event as the store's thread gets it: its row, packed by the event thread.
+void write_event(StoreWriter& sink, const Event& event) {
+  static StoreRowFormatter format;
+  std::string bytes;
+  format.append(bytes, event);
+  auto row = StoreRow::parse(bytes);
+  ASSERT_TRUE(row.has_value());
+  sink.write(*row);
 }
 
 class EventStoreTest : public ::testing::Test {
@@ -44,7 +48,7 @@ class EventStoreTest : public ::testing::Test {
 
   // Records `count` execs of pid 1000+i at one second apart, through the real sink.
   void record(EventStore& store, int count, const std::string& image = "/usr/bin/ls", int first_pid = 1000) {
-    StoreOutlet sink(store, {}, stderr);
+    StoreWriter sink(store, {}, stderr);
     Decoder decoder(ClockMapping{kBoot});
     for (int i = 0; i < count; ++i) {
       test::ExecSpec spec;
@@ -62,7 +66,7 @@ class EventStoreTest : public ::testing::Test {
       (*event)->user = spec.task.uid == 0 ? "root" : "alice";
       (*event)->process_uid = ProcessUidScheme("ab", 1).make(spec.task.pid, 1);
       (*event)->parent_uid = ProcessUidScheme("ab", 1).make(spec.task.pid - 1, 1);
-      sink.write(snapshot(**event));
+      write_event(sink, **event);
     }
     sink.finish();
     EXPECT_EQ(sink.stored(), static_cast<std::uint64_t>(count));
@@ -210,17 +214,18 @@ TEST_F(EventStoreTest, RetentionByAgeAndBySize) {
 TEST_F(EventStoreTest, AProcessIsFoundAfterRetentionDeletedItsFirstEvent) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store.has_value());
-  auto event = [](int seconds, std::uint32_t pid, const std::string& uid, const std::string& parent) {
-    EventSnapshot e;
+  std::deque<std::string> texts;  // what the rows' views point into
+  auto event = [&](int seconds, std::uint32_t pid, const std::string& uid, const std::string& parent) {
+    StoreRow e;
     e.time_ns = kBoot + seconds * 1'000'000'000ll;
     e.pid = pid;
-    e.process_uid = uid;
-    e.parent_uid = parent;
-    e.json = "{\"pid\":" + std::to_string(pid) + ",\"t\":" + std::to_string(seconds) + "}";
+    e.process_uid = texts.emplace_back(uid);
+    e.parent_uid = texts.emplace_back(parent);
+    e.json = texts.emplace_back("{\"pid\":" + std::to_string(pid) + ",\"t\":" + std::to_string(seconds) + "}");
     return e;
   };
-  auto record_events = [&](const std::vector<EventSnapshot>& events) {
-    StoreOutlet sink(**store, {}, stderr);
+  auto record_events = [&](const std::vector<StoreRow>& events) {
+    StoreWriter sink(**store, {}, stderr);
     for (const auto& e : events) sink.write(e);
     sink.finish();
   };
@@ -265,19 +270,19 @@ TEST_F(EventStoreTest, AFullDiskIsReportedOnceCountedAndRecordingResumes) {
   std::size_t size = 0;
   std::FILE* diagnostics = open_memstream(&text, &size);
   {
-    StoreOutlet sink(**store, {}, diagnostics);
+    StoreWriter sink(**store, {}, diagnostics);
     Decoder decoder(ClockMapping{kBoot});
     test::ExecSpec spec;
     spec.argv = {"x", std::string(3000, 'x')};
     test::Bytes bytes = test::exec_record(spec);
     for (int batch = 0; batch < 3; ++batch) {
-      for (int i = 0; i < 50; ++i) sink.write(snapshot(**decoder.decode(bytes)));
-      std::this_thread::sleep_for(StoreOutlet::kCommitInterval);
+      for (int i = 0; i < 50; ++i) write_event(sink, **decoder.decode(bytes));
+      std::this_thread::sleep_for(StoreWriter::kCommitInterval);
       sink.tick({});
     }
     EXPECT_EQ(sink.dropped(), 150u);
     sqlite3_exec((*store)->handle(), "PRAGMA max_page_count=1000000", nullptr, nullptr, nullptr);  // space is back
-    for (int i = 0; i < 5; ++i) sink.write(snapshot(**decoder.decode(bytes)));
+    for (int i = 0; i < 5; ++i) write_event(sink, **decoder.decode(bytes));
     sink.finish();
     EXPECT_EQ(sink.stored(), 5u);
   }
@@ -302,11 +307,11 @@ TEST_F(EventStoreTest, KillDashNineLosesAtMostTheOpenBatch) {
       close(report[0]);
       auto store = EventStore::open(path_);
       if (!store) _exit(1);
-      StoreOutlet sink(**store, {}, stderr);
+      StoreWriter sink(**store, {}, stderr);
       Decoder decoder(ClockMapping{kBoot});
       test::Bytes bytes = test::exec_record(test::ExecSpec{});
       for (std::uint64_t reported = 0;;) {
-        for (int i = 0; i < 500; ++i) sink.write(snapshot(**decoder.decode(bytes)));
+        for (int i = 0; i < 500; ++i) write_event(sink, **decoder.decode(bytes));
         sink.tick({});
         const std::uint64_t committed = sink.stored();
         if (committed != reported && write(report[1], &committed, sizeof(committed)) < 0) _exit(1);
@@ -338,7 +343,7 @@ TEST_F(EventStoreTest, KillDashNineLosesAtMostTheOpenBatch) {
     ASSERT_TRUE(run_query(path_, q, out).has_value());
     std::uint64_t rows = std::stoull(out.substr(out.find(':') + 1));
     EXPECT_GE(rows, earlier + last_committed) << "a committed batch was lost";
-    EXPECT_LE(rows, earlier + last_committed + StoreOutlet::kCommitEvents + 500) << "more than one batch appeared";
+    EXPECT_LE(rows, earlier + last_committed + StoreWriter::kCommitEvents + 500) << "more than one batch appeared";
     earlier = rows;
   }
 }

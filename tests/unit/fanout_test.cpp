@@ -1,7 +1,7 @@
-// Outputs on their own threads (FanoutSink, SinkThread): every output gets every event in
+// Outputs on their own threads (FanoutSink, WriterThread): every output gets every event in
 // order; a slow or dead output costs only its own events, counted, and never holds up the
 // event thread or the others. Run under ThreadSanitizer in CI.
-#include "sinks/fanout/fanout_sink.h"
+#include "sinks/run/fanout_sink.h"
 
 #include <gtest/gtest.h>
 
@@ -18,14 +18,26 @@
 namespace procsentry {
 namespace {
 
-// Keeps the pid of every event it is given; can be held back until released.
-class RecordingOutlet final : public Outlet {
+// Formats an event as its pid, counting how often it ran (once per event, whatever the
+// number of outputs it serves).
+class PidFormatter final : public Formatter {
  public:
-  explicit RecordingOutlet(std::string name, std::latch* hold = nullptr) : name_(std::move(name)), hold_(hold) {}
+  void append(std::string& out, const Event& event) override {
+    out += std::to_string(event.task.pid);
+    ++calls;
+  }
+  std::uint64_t calls = 0;  // event thread only
+};
+
+// Keeps the pid of every event it is given; can be held back until released.
+class RecordingWriter final : public Writer {
+ public:
+  explicit RecordingWriter(std::string name, std::latch* hold = nullptr) : name_(std::move(name)), hold_(hold) {}
   std::string name() const override { return name_; }
-  void deliver(std::span<const EventSnapshot> events, std::stop_token) override {
+  void write(const FormattedBatch& events, std::stop_token) override {
     if (hold_ != nullptr) hold_->wait();
-    for (const auto& e : events) pids_->push_back(*e.pid);
+    for (std::size_t i = 0; i < events.size(); ++i)
+      pids_->push_back(static_cast<std::uint32_t>(std::stoul(std::string(events[i]))));
   }
   bool dead() const override { return dies_after_ != 0 && pids_->size() >= dies_after_; }
   std::shared_ptr<std::vector<std::uint32_t>> pids() { return pids_; }
@@ -81,6 +93,7 @@ class FanoutTest : public ::testing::Test {
     std::fclose(diagnostics_);
     free(text_);
   }
+  std::shared_ptr<PidFormatter> format_ = std::make_shared<PidFormatter>();
   char* text_ = nullptr;
   std::size_t size_ = 0;
   std::FILE* diagnostics_ = open_memstream(&text_, &size_);
@@ -88,38 +101,61 @@ class FanoutTest : public ::testing::Test {
 
 TEST_F(FanoutTest, EveryOutputGetsEveryEventOnceInOrder) {
   std::vector<std::shared_ptr<std::vector<std::uint32_t>>> received;
-  std::vector<std::unique_ptr<Outlet>> outlets;
+  std::vector<Output> outlets;
   for (int i = 0; i < 4; ++i) {
-    auto outlet = std::make_unique<RecordingOutlet>("output " + std::to_string(i));
+    auto outlet = std::make_unique<RecordingWriter>("output " + std::to_string(i));
     received.push_back(outlet->pids());
-    outlets.push_back(std::move(outlet));
+    outlets.push_back(Output{format_, std::move(outlet)});
   }
   BacklogLimits limits;
   limits.wait_when_full = true;  // nothing may be dropped here, however the threads are scheduled
-  FanoutSink fanout(std::move(outlets), nullptr, limits, diagnostics_);
+  FanoutSink fanout(std::move(outlets), limits, diagnostics_);
   produce(fanout, 50'000, 97);
   fanout.stop();
   for (std::size_t i = 0; i < received.size(); ++i) {
     EXPECT_TRUE(in_order_without_gaps(*received[i], 50'000)) << "output " << i << " got " << received[i]->size();
-    const SinkCounters c = fanout.outputs()[i]->counters();
+    const WriterCounters c = fanout.outputs()[i]->counters();
     EXPECT_EQ(c.delivered, 50'000u);
     EXPECT_EQ(c.dropped, 0u);
   }
+  EXPECT_EQ(format_->calls, 50'000u) << "four outputs of one format: each event formatted once";
+}
+
+// Outputs of different formats each get their own bytes.
+TEST_F(FanoutTest, EachFormatReachesItsOwnOutputs) {
+  class Tagged final : public Formatter {
+   public:
+    void append(std::string& out, const Event& event) override { out += "9" + std::to_string(event.task.pid); }
+  };
+  auto plain = std::make_unique<RecordingWriter>("plain");
+  auto tagged = std::make_unique<RecordingWriter>("tagged");
+  auto plain_pids = plain->pids();
+  auto tagged_pids = tagged->pids();
+  std::vector<Output> outlets;
+  outlets.push_back(Output{format_, std::move(plain)});
+  outlets.push_back(Output{std::make_shared<Tagged>(), std::move(tagged)});
+  BacklogLimits limits;
+  limits.wait_when_full = true;
+  FanoutSink fanout(std::move(outlets), limits, diagnostics_);
+  produce(fanout, 5, 2);
+  fanout.stop();
+  EXPECT_EQ(*plain_pids, (std::vector<std::uint32_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(*tagged_pids, (std::vector<std::uint32_t>{91, 92, 93, 94, 95}));
 }
 
 // The seed's lesson applied to outputs: a stuck output must not stop the event thread.
 TEST_F(FanoutTest, AStuckOutputDropsOnlyItsOwnEventsAndNeverBlocksTheOthers) {
   std::latch release(1);
-  auto fast = std::make_unique<RecordingOutlet>("the fast output");
-  auto stuck = std::make_unique<RecordingOutlet>("the stuck output", &release);
+  auto fast = std::make_unique<RecordingWriter>("the fast output");
+  auto stuck = std::make_unique<RecordingWriter>("the stuck output", &release);
   auto fast_pids = fast->pids();
   auto stuck_pids = stuck->pids();
-  std::vector<std::unique_ptr<Outlet>> outlets;
-  outlets.push_back(std::move(fast));
-  outlets.push_back(std::move(stuck));
+  std::vector<Output> outlets;
+  outlets.push_back(Output{format_, std::move(fast)});
+  outlets.push_back(Output{format_, std::move(stuck)});
   BacklogLimits limits;
   limits.events = 1000;
-  FanoutSink fanout(std::move(outlets), nullptr, limits, diagnostics_);
+  FanoutSink fanout(std::move(outlets), limits, diagnostics_);
   // The stuck output is still stuck while all of this runs: produce() returning is the proof
   // that nothing waited for it. The fast output is let catch up after each batch (on a busy
   // machine its thread could otherwise fall behind too, and rightly drop).
@@ -131,7 +167,7 @@ TEST_F(FanoutTest, AStuckOutputDropsOnlyItsOwnEventsAndNeverBlocksTheOthers) {
 
   EXPECT_TRUE(in_order_without_gaps(*fast_pids, 20'000)) << fast_pids->size();
   EXPECT_EQ(fanout.outputs()[0]->counters().dropped, 0u);
-  const SinkCounters stuck_counts = fanout.outputs()[1]->counters();
+  const WriterCounters stuck_counts = fanout.outputs()[1]->counters();
   EXPECT_GT(stuck_counts.dropped, 0u);
   EXPECT_EQ(stuck_counts.delivered + stuck_counts.dropped, 20'000u);
   EXPECT_EQ(stuck_pids->size(), stuck_counts.delivered);
@@ -147,26 +183,26 @@ TEST_F(FanoutTest, AStuckOutputDropsOnlyItsOwnEventsAndNeverBlocksTheOthers) {
 }
 
 TEST_F(FanoutTest, TheFanoutFailsOnlyWhenEveryOutputIsDead) {
-  auto dying = std::make_unique<RecordingOutlet>("the terminal");
+  auto dying = std::make_unique<RecordingWriter>("the terminal");
   dying->die_after(1);
-  std::vector<std::unique_ptr<Outlet>> outlets;
-  outlets.push_back(std::move(dying));
-  outlets.push_back(std::make_unique<RecordingOutlet>("the database"));
+  std::vector<Output> outlets;
+  outlets.push_back(Output{format_, std::move(dying)});
+  outlets.push_back(Output{format_, std::make_unique<RecordingWriter>("the database")});
   BacklogLimits limits;
   limits.wait_when_full = true;
   {
-    FanoutSink fanout(std::move(outlets), nullptr, limits, diagnostics_);
+    FanoutSink fanout(std::move(outlets), limits, diagnostics_);
     produce(fanout, 10, 1);
     fanout.stop();
     EXPECT_TRUE(fanout.outputs()[0]->dead());
     EXPECT_FALSE(fanout.failed());
     EXPECT_EQ(fanout.outputs()[1]->counters().delivered, 10u);
   }
-  auto alone = std::make_unique<RecordingOutlet>("the terminal");
+  auto alone = std::make_unique<RecordingWriter>("the terminal");
   alone->die_after(1);
   outlets.clear();
-  outlets.push_back(std::move(alone));
-  FanoutSink fanout(std::move(outlets), nullptr, limits, diagnostics_);
+  outlets.push_back(Output{format_, std::move(alone)});
+  FanoutSink fanout(std::move(outlets), limits, diagnostics_);
   produce(fanout, 10, 1);
   fanout.stop();
   EXPECT_TRUE(fanout.failed());
@@ -175,14 +211,14 @@ TEST_F(FanoutTest, TheFanoutFailsOnlyWhenEveryOutputIsDead) {
 // Replay has no kernel to keep up with: a slow output makes it wait, and nothing is lost.
 TEST_F(FanoutTest, WaitingWhenFullLosesNothing) {
   std::latch release(1);
-  auto slow = std::make_unique<RecordingOutlet>("the slow output", &release);
+  auto slow = std::make_unique<RecordingWriter>("the slow output", &release);
   auto pids = slow->pids();
-  std::vector<std::unique_ptr<Outlet>> outlets;
-  outlets.push_back(std::move(slow));
+  std::vector<Output> outlets;
+  outlets.push_back(Output{format_, std::move(slow)});
   BacklogLimits limits;
   limits.events = 500;
   limits.wait_when_full = true;
-  FanoutSink fanout(std::move(outlets), nullptr, limits, diagnostics_);
+  FanoutSink fanout(std::move(outlets), limits, diagnostics_);
   std::thread releaser([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     release.count_down();

@@ -1,6 +1,6 @@
 // --output's file: rotation by size keeping whole lines and the newest files, 0600, and a
 // full disk that costs only the lines that did not fit.
-#include "sinks/file/rotating_file_outlet.h"
+#include "sinks/writers/rotating_file.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -25,13 +25,14 @@ class RotatingFileTest : public ::testing::Test {
   }
   ~RotatingFileTest() override { fs::remove_all(dir_); }
 
-  // Events whose JSON is {"n":first} ... {"n":first+count-1} padded to `width` bytes.
-  static std::vector<EventSnapshot> events(int first, int count, std::size_t width = 100) {
-    std::vector<EventSnapshot> out(static_cast<std::size_t>(count));
+  // Lines {"n":first} ... {"n":first+count-1} padded to `width` bytes, newline apart.
+  static FormattedBatch events(int first, int count, std::size_t width = 100) {
+    FormattedBatch out;
     for (int i = 0; i < count; ++i) {
       std::string json = "{\"n\":" + std::to_string(first + i) + ",\"pad\":\"";
       json += std::string(width - json.size() - 2, 'x');
-      out[static_cast<std::size_t>(i)].json = json + "\"}";
+      out.bytes += json + "\"}\n";
+      out.ends.push_back(out.bytes.size());
     }
     return out;
   }
@@ -51,10 +52,10 @@ TEST_F(RotatingFileTest, RotatesAtTheLimitAndKeepsTheNewestFiles) {
   const fs::path file = dir_ / "events.jsonl";
   std::FILE* quiet = std::fopen("/dev/null", "w");
   {
-    auto outlet = RotatingFileOutlet::open(file.string(), RotationOptions{1010, 2}, quiet);
+    auto outlet = RotatingFileWriter::open(file.string(), RotationOptions{1010, 2}, quiet);
     ASSERT_TRUE(outlet.has_value()) << outlet.error().message;
     // 101 bytes per line: 10 lines per file. 45 lines: files of 10, 10, 10, 10, 5.
-    for (int batch = 0; batch < 9; ++batch) (*outlet)->deliver(events(batch * 5, 5), {});
+    for (int batch = 0; batch < 9; ++batch) (*outlet)->write(events(batch * 5, 5), {});
     EXPECT_EQ((*outlet)->not_written(), 0u);
   }
   std::fclose(quiet);
@@ -78,9 +79,9 @@ TEST_F(RotatingFileTest, AnExistingFileIsMadePrivateAndAppendedTo) {
   const fs::path file = dir_ / "events.jsonl";
   std::ofstream(file) << "{\"n\":-1}\n";
   fs::permissions(file, fs::perms::all);
-  auto outlet = RotatingFileOutlet::open(file.string(), RotationOptions{0, 5}, stderr);
+  auto outlet = RotatingFileWriter::open(file.string(), RotationOptions{0, 5}, stderr);
   ASSERT_TRUE(outlet.has_value());
-  (*outlet)->deliver(events(0, 3), {});
+  (*outlet)->write(events(0, 3), {});
   struct stat st {};
   ASSERT_EQ(stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -91,16 +92,16 @@ TEST_F(RotatingFileTest, AnExistingFileIsMadePrivateAndAppendedTo) {
 void fill_the_disk_then_free_it(const fs::path& file, const fs::path& said) {
   signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
   std::FILE* diagnostics = std::fopen(said.c_str(), "w");
-  auto outlet = RotatingFileOutlet::open(file.string(), RotationOptions{0, 5}, diagnostics);
+  auto outlet = RotatingFileWriter::open(file.string(), RotationOptions{0, 5}, diagnostics);
   if (!outlet) std::_Exit(10);
   rlimit limit{1000, RLIM_INFINITY};  // room for 9 whole lines and a torn tenth
   setrlimit(RLIMIT_FSIZE, &limit);
-  (*outlet)->deliver(RotatingFileTest::events(0, 12), {});
-  (*outlet)->deliver(RotatingFileTest::events(12, 3), {});
+  (*outlet)->write(RotatingFileTest::events(0, 12), {});
+  (*outlet)->write(RotatingFileTest::events(12, 3), {});
   if ((*outlet)->not_written() != 6) std::_Exit(11);
   limit.rlim_cur = RLIM_INFINITY;  // space is back
   setrlimit(RLIMIT_FSIZE, &limit);
-  (*outlet)->deliver(RotatingFileTest::events(15, 2), {});
+  (*outlet)->write(RotatingFileTest::events(15, 2), {});
   if ((*outlet)->not_written() != 6) std::_Exit(12);
   std::fclose(diagnostics);
   std::_Exit(0);

@@ -1,6 +1,5 @@
-// JSON Lines and terminal sinks on hand-built events: every JSON line parses back with a real
-// parser, the lossless companion restores the exact bytes, and no raw control byte reaches
-// the terminal.
+// JSON Lines and table formatters (and the live view's writer) on hand-built events: every JSON line parses back with a
+// real parser, the lossless companion restores the exact bytes, and no raw control byte reaches the terminal.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -10,8 +9,10 @@
 #include <sstream>
 
 #include "core/text_escape.h"
-#include "sinks/json_lines/json_lines_sink.h"
-#include "sinks/terminal/terminal_sink.h"
+#include "sinks/formats/json_format.h"
+#include "sinks/formats/table_format.h"
+#include "sinks/run/inline_sink.h"
+#include "sinks/writers/fd_writer.h"
 
 namespace procsentry {
 namespace {
@@ -63,14 +64,15 @@ std::string base64_decode(const std::string& text) {
 }
 
 nlohmann::json to_json(const Event& e) {
-  JsonLinesSink sink(-1);
+  JsonFormatter format;
   std::string line;
-  sink.format(line, e);
+  format.append(line, e);
   EXPECT_TRUE(is_valid_utf8(line)) << line;
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line, ended by its newline";
   return nlohmann::json::parse(line);
 }
 
-TEST(JsonLinesSink, ExecHasTheDocumentedKeys) {
+TEST(JsonFormatter, ExecHasTheDocumentedKeys) {
   OwnedExec x({"ls", "-l", "/tmp/a b", ""});
   auto j = to_json(x.event);
   EXPECT_EQ(j["event"], "exec");
@@ -89,7 +91,7 @@ TEST(JsonLinesSink, ExecHasTheDocumentedKeys) {
   EXPECT_FALSE(j.contains("exit_code"));
 }
 
-TEST(JsonLinesSink, InvalidUtf8ArgvIsLossless) {
+TEST(JsonFormatter, InvalidUtf8ArgvIsLossless) {
   const std::vector<std::string> argv = {"x", std::string("\xff\xfe\x1b[31m\n", 8), "\xc3"};
   OwnedExec x(argv);
   auto j = to_json(x.event);
@@ -98,7 +100,7 @@ TEST(JsonLinesSink, InvalidUtf8ArgvIsLossless) {
   EXPECT_EQ(j["argv"][1], "\xef\xbf\xbd\xef\xbf\xbd\x1b[31m\n");
 }
 
-TEST(JsonLinesSink, InvalidUtf8PathGetsItsOwnCompanionAndTruncationFlag) {
+TEST(JsonFormatter, InvalidUtf8PathGetsItsOwnCompanionAndTruncationFlag) {
   OwnedExec x({"x"});
   std::string image = "/tmp/\xff";
   x.event.image = Text{image, true, true, 9000};
@@ -107,7 +109,7 @@ TEST(JsonLinesSink, InvalidUtf8PathGetsItsOwnCompanionAndTruncationFlag) {
   EXPECT_EQ(j["image_truncated"], true);
 }
 
-TEST(JsonLinesSink, ImageFactsAndNothingSilent) {
+TEST(JsonFormatter, ImageFactsAndNothingSilent) {
   OwnedExec x({"x"});
   x.event.image = Text{"/memfd:evil (deleted)", true, false, 21};
   x.event.image_memfd = true;
@@ -131,7 +133,7 @@ TEST(JsonLinesSink, ImageFactsAndNothingSilent) {
   EXPECT_EQ(j["argv_unreadable"], true);
 }
 
-TEST(JsonLinesSink, TruncatedPathCarriesItsOriginalLength) {
+TEST(JsonFormatter, TruncatedPathCarriesItsOriginalLength) {
   OwnedExec x({"x"});
   x.event.image = Text{"/tmp/deep", true, true, 9000};
   x.event.cwd = Text{"/tmp/deep/a", true, true, 0};  // the kernel could not measure it
@@ -143,7 +145,7 @@ TEST(JsonLinesSink, TruncatedPathCarriesItsOriginalLength) {
   EXPECT_FALSE(j.contains("image_mode")) << "no inode facts in the record: omitted";
 }
 
-TEST(JsonLinesSink, AbsentValuesAreOmitted) {
+TEST(JsonFormatter, AbsentValuesAreOmitted) {
   OwnedExec x({"x"});
   x.event.image = Text{};
   x.event.user = {};
@@ -152,7 +154,7 @@ TEST(JsonLinesSink, AbsentValuesAreOmitted) {
   EXPECT_FALSE(j.contains("user"));
 }
 
-TEST(JsonLinesSink, ExitForkLostAndExecFailed) {
+TEST(JsonFormatter, ExitForkLostAndExecFailed) {
   Event exit_event;
   exit_event.kind = EventKind::exit;
   exit_event.time_ns = kTime;
@@ -194,11 +196,11 @@ TEST(JsonLinesSink, ExitForkLostAndExecFailed) {
   EXPECT_EQ(j["filename"], "/missing");
 }
 
-TEST(JsonLinesSink, WritesOneLinePerEventToAPipe) {
+TEST(JsonFormatter, WritesOneLinePerEventToAPipe) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   {
-    JsonLinesSink sink(fds[1]);
+    InlineSink sink(Output{std::make_shared<JsonFormatter>(), std::make_unique<FdWriter>(fds[1])});
     OwnedExec x({"a"});
     sink.write(x.event);  // a pipe: flushed per event, without waiting for flush()
     char buf[4096];
@@ -210,34 +212,34 @@ TEST(JsonLinesSink, WritesOneLinePerEventToAPipe) {
   close(fds[1]);
 }
 
-TEST(JsonLinesSink, ClosedReaderIsAFailureNotACrash) {
+TEST(JsonFormatter, ClosedReaderIsAFailureNotACrash) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   close(fds[0]);
   signal(SIGPIPE, SIG_IGN);
-  JsonLinesSink sink(fds[1]);
+  InlineSink sink(Output{std::make_shared<JsonFormatter>(), std::make_unique<FdWriter>(fds[1])});
   OwnedExec x({"a"});
   sink.write(x.event);
   EXPECT_TRUE(sink.failed());
-  EXPECT_EQ(sink.error(), EPIPE);
+  EXPECT_EQ(dynamic_cast<FdWriter&>(sink.writer()).error(), EPIPE);
   close(fds[1]);
 }
 
-class TerminalSinkTest : public ::testing::Test {
+class TableFormatterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     setenv("TZ", "UTC", 1);
     tzset();
   }
   std::string line(const Event& e) {
-    TerminalSink sink(-1, false);
+    TableFormatter format(false);
     std::string out;
-    sink.format(out, e);
+    format.append_line(out, e);
     return out;
   }
 };
 
-TEST_F(TerminalSinkTest, ExecAndExitLines) {
+TEST_F(TableFormatterTest, ExecAndExitLines) {
   OwnedExec x({"ls", "-l", "/tmp/a b"});
   EXPECT_EQ(
       line(x.event),
@@ -252,7 +254,7 @@ TEST_F(TerminalSinkTest, ExecAndExitLines) {
       "12:04:01.123  exit        4242    4100    alice    /usr/bin/ls                              code=0 0.002s");
 }
 
-TEST_F(TerminalSinkTest, HostileBytesNeverReachTheTerminalRaw) {
+TEST_F(TableFormatterTest, HostileBytesNeverReachTheTerminalRaw) {
   OwnedExec x({"\x1b[2J\x1b[H", "line\nforged  exec  1  1  root  /bin/sh", "\xff\xc2\x9b",
                "\xe2\x80\xae"
                "txt.exe"});
@@ -266,7 +268,7 @@ TEST_F(TerminalSinkTest, HostileBytesNeverReachTheTerminalRaw) {
   EXPECT_NE(out.find("\\u{009b}"), std::string::npos);
 }
 
-TEST_F(TerminalSinkTest, LongImageKeepsItsTail) {
+TEST_F(TableFormatterTest, LongImageKeepsItsTail) {
   OwnedExec x({"x"});
   std::string image = "/very/long/directory/structure/that/goes/on/and/on/bin/the-tool";
   x.event.image = Text{image, true, false, static_cast<std::uint32_t>(image.size())};
@@ -275,7 +277,7 @@ TEST_F(TerminalSinkTest, LongImageKeepsItsTail) {
   EXPECT_NE(out.find("bin/the-tool x"), std::string::npos);
 }
 
-TEST_F(TerminalSinkTest, TruncatedArgvAndScriptAreSaid) {
+TEST_F(TableFormatterTest, TruncatedArgvAndScriptAreSaid) {
   OwnedExec x({"sh", "./run.sh"});
   x.event.argv_truncated = true;
   x.event.argv_original_length = 99999;
@@ -313,7 +315,7 @@ void add_context(OwnedExec& x, const std::string& parent_argv) {
   x.event.sha256_missing = "pending";
 }
 
-TEST(JsonLinesSink, ExecContextAndLineage) {
+TEST(JsonFormatter, ExecContextAndLineage) {
   OwnedExec x({"ls"});
   const std::string parent_argv("bash\0-c\0\x1b[1m\xff\0", 13);
   add_context(x, parent_argv);
@@ -341,12 +343,12 @@ TEST(JsonLinesSink, ExecContextAndLineage) {
   EXPECT_FALSE(j.contains("sha256"));
 }
 
-TEST(JsonLinesSink, HashEvent) {
+TEST(JsonFormatter, HashEvent) {
   Event e;
   e.kind = EventKind::hash;
   e.time_ns = kTime;
   e.task.pid = 7;
-  e.task.posix = false;
+  e.task.has_uid_and_comm = false;
   e.process_uid = ProcessUidScheme("ab", 1).make(7, 1);
   e.image = Text{"/usr/bin/x", true, false, 10};
   e.sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
@@ -358,25 +360,26 @@ TEST(JsonLinesSink, HashEvent) {
   EXPECT_FALSE(j.contains("uid"));
 }
 
-TEST(TerminalSinkLong, CarriesIdentityAndContextEscaped) {
+TEST(TableFormatterLong, CarriesIdentityAndContextEscaped) {
   setenv("TZ", "UTC", 1);
   tzset();
   OwnedExec x({"ls"});
   add_context(x, std::string("bash\0", 5));
   x.event.cwd = Text{"/tmp/\x1b[31m x", true, false, 12};
-  TerminalSink sink(-1, false, true);
+  TableFormatter format(false, true);
   std::string out;
-  sink.format(out, x.event);
-  EXPECT_NE(out.find(" {uid=b44953de-4242-900 parent_uid=b44953de-4100-800 cwd='/tmp/\\e[31m x' group=staff "
-                     "loginuid=1000 session=3 tty=pts3 pid_ns=4026531836 cgroup=/system.slice/docker-0123.scope "
-                     "container=0123456789abcdef0123 parent=/usr/bin/bash ancestor=/usr/bin/bash "
-                     "ancestor=b44953de-1-5 sha256=pending}"),
-            std::string::npos)
+  format.append_line(out, x.event);
+  EXPECT_NE(
+      out.find(" {process_uid=b44953de-4242-900 parent_process_uid=b44953de-4100-800 cwd='/tmp/\\e[31m x' group=staff "
+               "loginuid=1000 session=3 tty=pts3 pid_ns=4026531836 cgroup=/system.slice/docker-0123.scope "
+               "container=0123456789abcdef0123 parent=/usr/bin/bash ancestor=/usr/bin/bash "
+               "ancestor=b44953de-1-5 sha256=pending}"),
+      std::string::npos)
       << out;
   for (char c : out) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20) << out;
-  TerminalSink short_form(-1, false);
+  TableFormatter short_form(false);
   std::string plain;
-  short_form.format(plain, x.event);
+  short_form.append_line(plain, x.event);
   EXPECT_EQ(plain.find('{'), std::string::npos);
   EXPECT_NE(plain.find("[container 0123456789ab]"), std::string::npos) << plain;
 }

@@ -1,7 +1,8 @@
 // --syslog: the URL forms and the exact RFC 5424 message.
-#include "sinks/syslog/syslog_message.h"
-
 #include <gtest/gtest.h>
+
+#include "sinks/formats/rfc5424_format.h"
+#include "sinks/writers/syslog_target.h"
 
 namespace procsentry {
 namespace {
@@ -30,14 +31,20 @@ TEST(SyslogUrl, TransportsHostsAndPorts) {
 }
 
 TEST(SyslogMessage, IsRfc5424WithTheJsonAsPayload) {
-  SyslogFormatter formatter("host-1", 812);
-  EventSnapshot e;
+  Rfc5424Formatter formatter("host-1", 812);
+  Event e;
   e.kind = EventKind::exec;
   e.time_ns = 1'795'521'841'123'456'789;  // 2026-11-24T12:04:01.123456789Z
-  e.json = R"({"event":"exec","pid":4242,"argv":["ls","caf\u00e9"]})";
+  e.task.pid = 4242;
+  const std::string raw("ls\0caf\xc3\xa9\0", 9);
+  e.argv_raw = Text{raw, true, false, 9};
+  e.argv = {std::string_view(raw).substr(0, 2), std::string_view(raw).substr(3, 5)};
+  std::string json;
+  JsonFormatter().append_object(json, e);
+  ASSERT_NE(json.find(R"("argv":["ls","café"])"), std::string::npos) << json;
   std::string out;
   formatter.append(out, e);
-  EXPECT_EQ(out, R"(<14>1 2026-11-24T12:04:01.123456Z host-1 procsentry 812 exec - )" + e.json);
+  EXPECT_EQ(out, R"(<14>1 2026-11-24T12:04:01.123456Z host-1 procsentry 812 exec - )" + json);
   e.kind = EventKind::lost;
   out.clear();
   formatter.append(out, e);
@@ -45,7 +52,7 @@ TEST(SyslogMessage, IsRfc5424WithTheJsonAsPayload) {
 }
 
 TEST(SyslogMessage, TheHostnameIsPrintableAscii) {
-  const std::string host = SyslogFormatter::local_hostname();
+  const std::string host = Rfc5424Formatter::local_hostname();
   ASSERT_FALSE(host.empty());
   EXPECT_LE(host.size(), 255u);
   for (char c : host) EXPECT_TRUE(c > ' ' && c < 127) << host;

@@ -9,12 +9,11 @@
 #include <string>
 
 #include "app/options.h"
+#include "app/outputs.h"
 #include "app/pipeline.h"
 #include "app/replay_run.h"
 #include "app/summary.h"
 #include "device_source.h"
-#include "sinks/json_lines/json_lines_sink.h"
-#include "sinks/terminal/terminal_sink.h"
 
 namespace {
 
@@ -66,17 +65,18 @@ int main(int argc, char** argv) {
   // are FILETIME (100 ns) and never repeat for one pid, so they make the identity.
   ProcessTable table(ProcessUidScheme("", 100), ProcessTableOptions{"", options.ancestry});
   Decoder decoder(ClockMapping::from_system());
-  const int out = _fileno(stdout);
-  std::unique_ptr<Sink> sink;
-  if (options.json) {
-    sink = std::make_unique<JsonLinesSink>(out);
-  } else {
-    sink = std::make_unique<TerminalSink>(out, options.color == ColorMode::always, options.long_form);
+  auto outputs = Outputs::open(options, stderr);
+  if (!outputs) {
+    fmt::print(stderr, "procsentry: {}\n", outputs.error().message);
+    return kExitCannotStart;
   }
+  Sink* sink = &outputs->sink();
   EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
 
   if (!options.replay.empty()) {
-    return replay_file(options.replay, pipeline);
+    const int replayed = replay_file(options.replay, pipeline);
+    outputs->finish(stderr);
+    return replayed;
   }
 
   auto source = DeviceSource::open();
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     if (sink->failed()) break;
   }
   g_source = nullptr;
-  sink->flush();
   print_summary(stderr, pipeline.stats(), SensorDrops{});
+  outputs->finish(stderr);
   return status;
 }

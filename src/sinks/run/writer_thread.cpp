@@ -1,4 +1,4 @@
-#include "sinks/fanout/sink_thread.h"
+#include "sinks/run/writer_thread.h"
 
 #include <fmt/core.h>
 
@@ -11,16 +11,16 @@ constexpr std::chrono::milliseconds kTick{100};
 
 }  // namespace
 
-SinkThread::SinkThread(std::unique_ptr<Outlet> outlet, BacklogLimits limits, std::FILE* diagnostics)
-    : outlet_(std::move(outlet)),
-      name_(outlet_->name()),
+WriterThread::WriterThread(std::unique_ptr<Writer> writer, BacklogLimits limits, std::FILE* diagnostics)
+    : writer_(std::move(writer)),
+      name_(writer_->name()),
       limits_(limits),
       diagnostics_(diagnostics),
       thread_([this](std::stop_token stop) { run(stop); }) {}
 
-SinkThread::~SinkThread() { stop(); }
+WriterThread::~WriterThread() { stop(); }
 
-void SinkThread::push(std::shared_ptr<const SnapshotBatch> batch, std::size_t bytes) {
+void WriterThread::push(std::shared_ptr<const FormattedBatch> batch, std::size_t bytes) {
   if (batch->empty() || dead()) return;
   const std::size_t events = batch->size();
   bool outage_began = false;
@@ -57,7 +57,7 @@ void SinkThread::push(std::shared_ptr<const SnapshotBatch> batch, std::size_t by
   }
 }
 
-void SinkThread::run(std::stop_token stop) {
+void WriterThread::run(std::stop_token stop) {
   for (;;) {
     Queued next;
     std::uint64_t caught_up_after = 0;
@@ -78,14 +78,17 @@ void SinkThread::run(std::stop_token stop) {
       fmt::print(diagnostics_, "procsentry: {} caught up ({} of its events were dropped)\n", name_, caught_up_after);
     }
     if (!next.batch) {
-      outlet_->tick(stop);
+      writer_->tick(stop);
       if (stop.stop_requested()) break;
       continue;
     }
     const bool was_dead = dead();
-    const SnapshotBatch& batch = *next.batch;
-    if (!was_dead) outlet_->deliver(std::span(batch), stop);
-    dead_.store(outlet_->dead(), std::memory_order_relaxed);
+    const FormattedBatch& batch = *next.batch;
+    if (!was_dead) {
+      writer_->write(batch, stop);
+      writer_->flush();
+    }
+    dead_.store(writer_->dead(), std::memory_order_relaxed);
     {
       std::lock_guard lock(mutex_);
       backlog_events_ -= batch.size();
@@ -96,22 +99,27 @@ void SinkThread::run(std::stop_token stop) {
   }
   {
     std::lock_guard lock(mutex_);
-    not_written_ = outlet_->not_written() + skipped_;
+    not_written_ = writer_->not_written() + skipped_;
     finished_ = true;
   }
   space_.notify_one();
 }
 
-void SinkThread::stop() {
+void WriterThread::stop() {
   if (thread_.joinable()) {
     thread_.request_stop();
     thread_.join();
   }
 }
 
-SinkCounters SinkThread::counters() const {
+WriterCounters WriterThread::counters() const {
   std::lock_guard lock(mutex_);
-  return SinkCounters{delivered_, dropped_, not_written_};
+  return WriterCounters{delivered_, dropped_, not_written_};
+}
+
+std::string WriterThread::summary() const {
+  const WriterCounters c = counters();
+  return writer_->summary(c.delivered - c.not_written);
 }
 
 }  // namespace procsentry

@@ -1,4 +1,4 @@
-#include "sinks/json_lines/json_lines_sink.h"
+#include "sinks/formats/json_format.h"
 
 #include <fmt/format.h>
 
@@ -104,7 +104,7 @@ void write_exec_context(ObjectWriter& o, const Event& e) {
 
 }  // namespace
 
-void JsonLinesSink::format(std::string& out, const Event& e) {
+void JsonFormatter::append_object(std::string& out, const Event& e) {
   ObjectWriter o(out);
   o.string("event", to_string(e.kind));
   time_.append(o.key("time") += '"', e.time_ns);
@@ -127,7 +127,7 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
   if (!e.parent_uid.empty()) o.string("parent_uid", e.parent_uid.view());
   if (e.seeded) o.boolean("seeded", true);
   if (e.parent_seeded) o.boolean("parent_seeded", true);
-  if (e.task.posix) {
+  if (e.task.has_uid_and_comm) {
     o.number("tid", e.task.tid);
     o.number("ppid", e.task.ppid);
     o.number("uid", e.task.uid);
@@ -208,11 +208,6 @@ void JsonLinesSink::format(std::string& out, const Event& e) {
       break;
   }
   o.end();
-}
-
-void JsonLinesSink::write(const Event& event) {
-  format_event(out_.buffer(), event);
-  out_.end_event();
 }
 
 }  // namespace procsentry

@@ -1,9 +1,6 @@
-#include "sinks/syslog/syslog_message.h"
+#include "sinks/writers/syslog_target.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
-
-#include <climits>
 
 namespace procsentry {
 
@@ -50,30 +47,6 @@ Result<SyslogTarget> parse_syslog_url(const std::string& url) {
     target.port = std::string(rest);
   }
   return target;
-}
-
-std::string SyslogFormatter::local_hostname() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (gethostname(name, sizeof(name) - 1) != 0) return "-";
-  std::string out;
-  for (const char* c = name; *c != '\0' && out.size() < 255; ++c) {
-    if (*c > ' ' && *c < 127) out += *c;
-  }
-  return out.empty() ? "-" : out;
-}
-
-SyslogFormatter::SyslogFormatter(std::string hostname, std::uint32_t procid)
-    : header_tail_(fmt::format(" {} procsentry {} ", hostname, procid)) {}
-
-void SyslogFormatter::append(std::string& out, const EventSnapshot& event) {
-  out += "<14>1 ";
-  time_.append(out, event.time_ns);
-  // RFC 5424 allows at most six fractional digits: "...SS.123456789Z" -> "...SS.123456Z".
-  out.erase(out.size() - 4, 3);
-  out += header_tail_;
-  out += to_string(event.kind);
-  out += " - ";
-  out += event.json;
 }
 
 }  // namespace procsentry

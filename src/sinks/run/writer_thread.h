@@ -1,7 +1,7 @@
-// One sink on its own thread behind a bounded backlog, so that a slow or dead sink never
-// blocks the event thread or the other sinks. The event thread only appends a shared,
+// One writer on its own thread behind a bounded backlog, so that a slow or dead output never
+// blocks the event thread or the other outputs. The event thread only appends a shared,
 // immutable batch under a short lock hold; when the backlog is full the batch is dropped for
-// this sink alone, counted, and reported once per outage.
+// this output alone, counted, and reported once per outage.
 #pragma once
 
 #include <atomic>
@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "sinks/fanout/outlet.h"
+#include "sinks/writers/writer.h"
 
 namespace procsentry {
 
@@ -25,33 +25,35 @@ struct BacklogLimits {
   bool wait_when_full = false;
 };
 
-struct SinkCounters {
-  std::uint64_t delivered = 0;    // handed to the outlet
+struct WriterCounters {
+  std::uint64_t delivered = 0;    // handed to the writer
   std::uint64_t dropped = 0;      // never handed to it: the backlog was full
   std::uint64_t not_written = 0;  // handed to it, but it could not write them
 };
 
-class SinkThread {
+class WriterThread {
  public:
-  SinkThread(std::unique_ptr<Outlet> outlet, BacklogLimits limits, std::FILE* diagnostics);
-  ~SinkThread();  // stop()
-  SinkThread(const SinkThread&) = delete;
-  SinkThread& operator=(const SinkThread&) = delete;
+  WriterThread(std::unique_ptr<Writer> writer, BacklogLimits limits, std::FILE* diagnostics);
+  ~WriterThread();  // stop()
+  WriterThread(const WriterThread&) = delete;
+  WriterThread& operator=(const WriterThread&) = delete;
 
-  // Event thread: queues the batch for this sink, or drops it if the backlog is full.
-  // `bytes`: approximate_bytes(*batch), computed once for all sinks.
-  void push(std::shared_ptr<const SnapshotBatch> batch, std::size_t bytes);
-  // Delivers what is queued (the outlet gives up on a dead server within about a second),
+  // Event thread: queues the batch for this output, or drops it if the backlog is full.
+  // `bytes`: batch->approximate_bytes(), computed once for all outputs of its format.
+  void push(std::shared_ptr<const FormattedBatch> batch, std::size_t bytes);
+  // Delivers what is queued (the writer gives up on a dead server within about a second),
   // then ends the thread. Idempotent.
   void stop();
   bool dead() const { return dead_.load(std::memory_order_relaxed); }
   const std::string& name() const { return name_; }
-  SinkCounters counters() const;  // exact once stop() returned
+  WriterCounters counters() const;  // exact once stop() returned
+  // The writer's own line for the end of a run ("" if none); once stop() returned.
+  std::string summary() const;
 
  private:
   void run(std::stop_token stop);
 
-  std::unique_ptr<Outlet> outlet_;
+  std::unique_ptr<Writer> writer_;
   const std::string name_;
   const BacklogLimits limits_;
   std::FILE* diagnostics_;
@@ -61,7 +63,7 @@ class SinkThread {
   std::condition_variable_any wake_;
   std::condition_variable space_;  // wait_when_full: the backlog shrank
   struct Queued {
-    std::shared_ptr<const SnapshotBatch> batch;
+    std::shared_ptr<const FormattedBatch> batch;
     std::size_t bytes = 0;
   };
   std::deque<Queued> queue_;        // guarded by mutex_
@@ -72,7 +74,7 @@ class SinkThread {
   std::uint64_t dropped_at_outage_ = 0;  // dropped_ when the current outage began
   std::uint64_t delivered_ = 0;
   std::uint64_t not_written_ = 0;
-  std::uint64_t skipped_ = 0;  // queued before the outlet died
+  std::uint64_t skipped_ = 0;  // queued before the writer died
   bool finished_ = false;      // the thread ended
 
   std::jthread thread_;  // last: starts once everything above exists

@@ -1,4 +1,4 @@
-#include "sinks/syslog/syslog_outlet.h"
+#include "sinks/writers/syslog_writer.h"
 
 #include <fmt/core.h>
 #include <netdb.h>
@@ -30,19 +30,17 @@ void nap(std::chrono::milliseconds d, const std::stop_token& stop) {
 
 }  // namespace
 
-SyslogOutlet::SyslogOutlet(SyslogTarget target, std::FILE* diagnostics)
-    : target_(std::move(target)),
-      diagnostics_(diagnostics),
-      formatter_(SyslogFormatter::local_hostname(), static_cast<std::uint32_t>(getpid())) {}
+SyslogWriter::SyslogWriter(SyslogTarget target, std::FILE* diagnostics)
+    : target_(std::move(target)), diagnostics_(diagnostics) {}
 
-SyslogOutlet::~SyslogOutlet() { disconnect(); }
+SyslogWriter::~SyslogWriter() { disconnect(); }
 
-void SyslogOutlet::disconnect() {
+void SyslogWriter::disconnect() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
-bool SyslogOutlet::connect_once(std::string& why) {
+bool SyslogWriter::connect_once(std::string& why) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = target_.transport == SyslogTransport::tcp ? SOCK_STREAM : SOCK_DGRAM;
@@ -78,7 +76,7 @@ bool SyslogOutlet::connect_once(std::string& why) {
   return fd_ >= 0;
 }
 
-bool SyslogOutlet::connect_with_retry(std::stop_token stop) {
+bool SyslogWriter::connect_with_retry(std::stop_token stop) {
   if (given_up_) return false;
   auto backoff = kFirstBackoff;
   std::optional<std::chrono::steady_clock::time_point> stop_seen;
@@ -110,52 +108,50 @@ bool SyslogOutlet::connect_with_retry(std::stop_token stop) {
   }
 }
 
-bool SyslogOutlet::peer_closed() const {
+bool SyslogWriter::peer_closed() const {
   char byte = 0;
   ssize_t n = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-void SyslogOutlet::deliver(std::span<const EventSnapshot> events, std::stop_token stop) {
+void SyslogWriter::write(const FormattedBatch& messages, std::stop_token stop) {
   if (target_.transport == SyslogTransport::udp) {
     if (fd_ < 0 && !connect_with_retry(stop)) {
-      not_written_ += events.size();
+      not_written_ += messages.size();
       return;
     }
-    send_datagrams(events);
+    send_datagrams(messages);
     return;
   }
   stream_.clear();
   frame_ends_.clear();
-  for (const auto& e : events) {
-    message_.clear();
-    formatter_.append(message_, e);
-    stream_ += std::to_string(message_.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const std::string_view message = messages[i];
+    stream_ += std::to_string(message.size());
     stream_ += ' ';
-    stream_ += message_;
+    stream_ += message;
     frame_ends_.push_back(stream_.size());
   }
   send_stream(stop);
 }
 
-void SyslogOutlet::send_datagrams(std::span<const EventSnapshot> events) {
-  for (const auto& e : events) {
-    message_.clear();
-    formatter_.append(message_, e);
-    if (message_.size() > kMaxDatagram) {
+void SyslogWriter::send_datagrams(const FormattedBatch& messages) {
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const std::string_view message = messages[i];
+    if (message.size() > kMaxDatagram) {
       ++not_written_;
       if (!reported_oversize_) {
         reported_oversize_ = true;
         fmt::print(diagnostics_,
                    "procsentry: {}: an event of {} bytes does not fit in one UDP datagram and was not sent (use "
                    "tcp:// for long command lines)\n",
-                   name(), message_.size());
+                   name(), message.size());
       }
       continue;
     }
     // A refused earlier datagram (ICMP) surfaces on the next send: send this one again.
     for (int attempt = 0; attempt < 2; ++attempt) {
-      if (::send(fd_, message_.data(), message_.size(), MSG_NOSIGNAL) >= 0) break;
+      if (::send(fd_, message.data(), message.size(), MSG_NOSIGNAL) >= 0) break;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         pollfd p{fd_, POLLOUT, 0};
         (void)poll(&p, 1, 100);
@@ -167,7 +163,7 @@ void SyslogOutlet::send_datagrams(std::span<const EventSnapshot> events) {
   }
 }
 
-void SyslogOutlet::send_stream(std::stop_token stop) {
+void SyslogWriter::send_stream(std::stop_token stop) {
   std::size_t sent = 0;  // bytes of stream_ the server has been handed
   std::optional<std::chrono::steady_clock::time_point> stalled_since;
   while (sent < stream_.size()) {

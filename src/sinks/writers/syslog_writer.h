@@ -1,8 +1,8 @@
-// --syslog: RFC 5424 messages (syslog_message.h) to a syslog server, on the output's own
+// --syslog: RFC 5424 messages (formats/rfc5424_format.h) to a syslog server, on the output's own
 // thread. TCP frames each message with its length (RFC 6587 octet counting, which rsyslog,
 // syslog-ng and Fluent Bit accept), notices a closed connection before writing, reconnects
 // with backoff and resends every message not wholly written; while the server is away,
-// events wait in the output's bounded backlog (SinkThread) and what does not fit is counted
+// events wait in the output's bounded backlog (WriterThread) and what does not fit is counted
 // as dropped. UDP is fire-and-forget: one datagram per message, larger ones are not sent.
 #pragma once
 
@@ -10,20 +10,21 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
-#include "sinks/fanout/outlet.h"
-#include "sinks/syslog/syslog_message.h"
+#include "sinks/writers/syslog_target.h"
+#include "sinks/writers/writer.h"
 
 namespace procsentry {
 
-class SyslogOutlet final : public Outlet {
+class SyslogWriter final : public Writer {
  public:
   static constexpr std::size_t kMaxDatagram = 65'507;  // the largest UDP payload over IPv4
 
-  SyslogOutlet(SyslogTarget target, std::FILE* diagnostics);
-  ~SyslogOutlet() override;
+  SyslogWriter(SyslogTarget target, std::FILE* diagnostics);
+  ~SyslogWriter() override;
   std::string name() const override { return "syslog " + target_.url(); }
-  void deliver(std::span<const EventSnapshot> events, std::stop_token stop) override;
+  void write(const FormattedBatch& messages, std::stop_token stop) override;
   std::uint64_t not_written() const override { return not_written_; }
 
  private:
@@ -33,17 +34,15 @@ class SyslogOutlet final : public Outlet {
   bool connect_with_retry(std::stop_token stop);
   bool peer_closed() const;
   void disconnect();
-  void send_datagrams(std::span<const EventSnapshot> events);
+  void send_datagrams(const FormattedBatch& messages);
   void send_stream(std::stop_token stop);
 
   const SyslogTarget target_;
   std::FILE* diagnostics_;
-  SyslogFormatter formatter_;
   int fd_ = -1;
   bool unreachable_ = false;  // reported, not yet reconnected
   bool given_up_ = false;     // at stop, the server could not be reached: no more waiting
   bool reported_oversize_ = false;
-  std::string message_;
   std::string stream_;                   // TCP: framed messages of one delivery
   std::vector<std::size_t> frame_ends_;  // offsets in stream_ where each frame ends
   std::uint64_t not_written_ = 0;

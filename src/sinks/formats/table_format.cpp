@@ -1,8 +1,7 @@
-#include "sinks/terminal/terminal_sink.h"
+#include "sinks/formats/table_format.h"
 
 #include <fmt/format.h>
 
-#include "core/filter.h"
 #include "core/names.h"
 #include "core/text_escape.h"
 
@@ -49,11 +48,11 @@ void pad_to(std::string& out, std::string_view cell, std::size_t width) {
 // Keeps the tail of a long path (the file name matters most), marked with a leading ellipsis.
 void append_image_cell(std::string& out, std::string_view escaped) {
   std::size_t width = columns(escaped);
-  if (width <= TerminalSink::kImageWidth) {
-    pad_to(out, escaped, TerminalSink::kImageWidth);
+  if (width <= TableFormatter::kImageWidth) {
+    pad_to(out, escaped, TableFormatter::kImageWidth);
     return;
   }
-  std::size_t skip = width - (TerminalSink::kImageWidth - 1);
+  std::size_t skip = width - (TableFormatter::kImageWidth - 1);
   std::size_t at = 0;
   for (std::size_t seen = 0; at < escaped.size(); ++at) {
     if ((static_cast<unsigned char>(escaped[at]) & 0xc0) != 0x80 && seen++ == skip) break;
@@ -69,7 +68,7 @@ void append_duration(std::string& out, std::int64_t ns) {
 
 }  // namespace
 
-void TerminalSink::format(std::string& out, const Event& e) {
+void TableFormatter::append_line(std::string& out, const Event& e) {
   clock_.append(out, e.time_ns);
   out += "  ";
   std::string_view kind = to_string(e.kind);
@@ -84,7 +83,7 @@ void TerminalSink::format(std::string& out, const Event& e) {
   }
   fmt::format_to(std::back_inserter(out), "{:<7} {:<7} ", e.task.pid, e.task.ppid);
   cell_.clear();
-  if (!e.task.posix) {
+  if (!e.task.has_uid_and_comm) {
     cell_ += '-';
   } else if (e.user.empty()) {
     fmt::format_to(std::back_inserter(cell_), "{}", e.task.uid);
@@ -161,7 +160,7 @@ void TerminalSink::format(std::string& out, const Event& e) {
 }
 
 // " {key=value ...}": every value escaped, so the pairs cannot be forged either.
-void TerminalSink::append_context(std::string& out, const Event& e) {
+void TableFormatter::append_context(std::string& out, const Event& e) {
   bool first = true;
   auto pair = [&](std::string_view key, std::string_view value) {
     if (value.empty()) return;
@@ -172,8 +171,8 @@ void TerminalSink::append_context(std::string& out, const Event& e) {
     append_shell_quoted(out, value);
   };
   auto number = [&](std::string_view key, std::uint64_t value) { pair(key, fmt::format_int(value).str()); };
-  pair("uid", e.process_uid.view());
-  pair("parent_uid", e.parent_uid.view());
+  pair("process_uid", e.process_uid.view());
+  pair("parent_process_uid", e.parent_uid.view());
   if (e.kind == EventKind::exec) {
     if (e.image_uid) number("image_uid", *e.image_uid);
     if (e.image_mode) pair("image_mode", fmt::format("{:04o}", *e.image_mode & 07777));
@@ -201,18 +200,13 @@ void TerminalSink::append_context(std::string& out, const Event& e) {
   if (!first) out += '}';
 }
 
-void TerminalSink::write(const Event& event) {
-  format_event(out_.buffer(), event);
-  out_.end_event();
-}
-
-void TerminalSink::format_event(std::string& out, const Event& event) {
+void TableFormatter::append(std::string& out, const Event& event) {
   if (!header_written_) {
     out += kHeader;
     out += '\n';
     header_written_ = true;
   }
-  format(out, event);
+  append_line(out, event);
   out += '\n';
 }
 

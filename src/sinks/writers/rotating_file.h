@@ -1,7 +1,7 @@
-// `--output FILE`: JSON Lines into a file (0600) rotated by size: FILE is renamed FILE.1
-// (FILE.1 to FILE.2, ...) once the next line would take it past the limit, and only the
-// newest `keep_files` rotated files are kept. A write error (a full disk) costs only the
-// events that could not be written, is reported once, and writing resumes by itself.
+// `--output FILE`: lines (JSON Lines) into a private file (0600) rotated by size: FILE is
+// renamed FILE.1 (FILE.1 to FILE.2, ...) once the next line would take it past the limit,
+// and only the newest `keep_files` rotated files are kept. A write error (a full disk) costs
+// only the events that could not be written, is reported once, and writing resumes by itself.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "sinks/fanout/outlet.h"
+#include "sinks/writers/writer.h"
 
 namespace procsentry {
 
@@ -20,17 +20,17 @@ struct RotationOptions {
   int keep_files = 5;
 };
 
-class RotatingFileOutlet final : public Outlet {
+class RotatingFileWriter final : public Writer {
  public:
-  static Result<std::unique_ptr<RotatingFileOutlet>> open(const std::string& path, RotationOptions rotation,
+  static Result<std::unique_ptr<RotatingFileWriter>> open(const std::string& path, RotationOptions rotation,
                                                           std::FILE* diagnostics);
-  ~RotatingFileOutlet() override;
+  ~RotatingFileWriter() override;
   std::string name() const override { return "the output file " + path_; }
-  void deliver(std::span<const EventSnapshot> events, std::stop_token stop) override;
+  void write(const FormattedBatch& events, std::stop_token stop) override;
   std::uint64_t not_written() const override { return not_written_; }
 
  private:
-  RotatingFileOutlet(std::string path, RotationOptions rotation, std::FILE* diagnostics)
+  RotatingFileWriter(std::string path, RotationOptions rotation, std::FILE* diagnostics)
       : path_(std::move(path)), rotation_(rotation), diagnostics_(diagnostics) {}
   Result<bool> open_current();
   Result<bool> rotate();

@@ -1,4 +1,4 @@
-#include "store/store_outlet.h"
+#include "store/store_writer.h"
 
 #include <fmt/core.h>
 
@@ -6,9 +6,9 @@
 
 namespace procsentry {
 
-void StoreOutlet::write(const EventSnapshot& event) {
+void StoreWriter::write(const StoreRow& row) {
   if (!batch_failed_) {
-    if (auto r = store_.insert(event); !r) {
+    if (auto r = store_->insert(row); !r) {
       batch_failed_ = true;
       fail(r.error().message);
     }
@@ -17,34 +17,44 @@ void StoreOutlet::write(const EventSnapshot& event) {
   if (batch_ >= kCommitEvents) commit();
 }
 
-void StoreOutlet::deliver(std::span<const EventSnapshot> events, std::stop_token stop) {
-  for (const auto& e : events) write(e);
+void StoreWriter::write(const FormattedBatch& rows, std::stop_token stop) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (auto row = StoreRow::parse(rows[i])) {
+      write(*row);
+    } else {
+      ++dropped_;  // not a row: a formatter other than StoreRowFormatter feeds this writer
+    }
+  }
   tick(stop);
 }
 
-void StoreOutlet::tick(std::stop_token stop) {
+std::string StoreWriter::summary(std::uint64_t written) const {
+  return fmt::format("{} events recorded to {}", written, store_->path());
+}
+
+void StoreWriter::tick(std::stop_token stop) {
   auto now = std::chrono::steady_clock::now();
   if (batch_ > 0 && (stop.stop_requested() || now - last_commit_ >= kCommitInterval)) commit();
   if ((retention_.keep_ns > 0 || retention_.max_bytes > 0) && now - last_retention_ >= kRetentionInterval &&
       !failing_) {
     last_retention_ = now;
-    if (auto r = store_.apply_retention(ClockMapping::now_epoch_ns(), retention_.keep_ns, retention_.max_bytes); !r) {
+    if (auto r = store_->apply_retention(ClockMapping::now_epoch_ns(), retention_.keep_ns, retention_.max_bytes); !r) {
       fail(r.error().message);
     }
   }
 }
 
-void StoreOutlet::commit() {
+void StoreWriter::commit() {
   last_commit_ = std::chrono::steady_clock::now();
   bool ok = !batch_failed_;
   if (ok) {
-    auto r = store_.commit();
+    auto r = store_->commit();
     if (!r) {
       fail(r.error().message);
       ok = false;
     }
   } else {
-    store_.rollback();  // the whole batch goes, so `dropped` counts exactly
+    store_->rollback();  // the whole batch goes, so `dropped` counts exactly
   }
   if (ok) {
     stored_ += batch_;
@@ -59,7 +69,7 @@ void StoreOutlet::commit() {
   batch_failed_ = false;
 }
 
-void StoreOutlet::fail(const std::string& what) {
+void StoreWriter::fail(const std::string& what) {
   if (failing_) return;  // one line per outage, not one per batch
   failing_ = true;
   fmt::print(diagnostics_,

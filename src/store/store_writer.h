@@ -1,15 +1,16 @@
-// `procsentry record`: events into the EventStore in batched transactions, on the store's
-// own thread. A failing database (full disk, unwritable file) costs only the events of the
-// failed batches: it is reported in one line, counted, and recording resumes by itself when
-// a commit works again.
+// `procsentry record`: rows (store_row.h) into the EventStore in batched transactions, on
+// the store's own thread. A failing database (full disk, unwritable file) costs only the
+// events of the failed batches: it is reported in one line, counted, and recording resumes
+// by itself when a commit works again.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 
-#include "sinks/fanout/outlet.h"
+#include "sinks/writers/writer.h"
 #include "store/event_store.h"
 
 namespace procsentry {
@@ -19,7 +20,7 @@ struct RetentionOptions {
   std::int64_t max_bytes = 0;  // keep the database's used pages under this (0: no bound)
 };
 
-class StoreOutlet final : public Outlet {
+class StoreWriter final : public Writer {
  public:
   // A crash (kill -9) loses at most the open batch: what arrived since the last commit,
   // at most kCommitInterval or kCommitEvents events (plus one delivery).
@@ -27,16 +28,23 @@ class StoreOutlet final : public Outlet {
   static constexpr std::size_t kCommitEvents = 5000;
   static constexpr std::chrono::seconds kRetentionInterval{10};
 
-  StoreOutlet(EventStore& store, RetentionOptions retention, std::FILE* diagnostics)
-      : store_(store), retention_(retention), diagnostics_(diagnostics) {}
-  ~StoreOutlet() override { finish(); }
-  std::string name() const override { return "the database " + store_.path(); }
-  void deliver(std::span<const EventSnapshot> events, std::stop_token stop) override;
+  StoreWriter(EventStore& store, RetentionOptions retention, std::FILE* diagnostics)
+      : store_(&store), retention_(retention), diagnostics_(diagnostics) {}
+  // The writer owns the store (an output of `record`).
+  StoreWriter(std::unique_ptr<EventStore> store, RetentionOptions retention, std::FILE* diagnostics)
+      : StoreWriter(*store, retention, diagnostics) {
+    owned_ = std::move(store);
+  }
+  ~StoreWriter() override { finish(); }
+  std::string name() const override { return "the database " + store_->path(); }
+  // `rows`: made by StoreRowFormatter.
+  void write(const FormattedBatch& rows, std::stop_token stop) override;
   // Commits when the batch is due; applies retention when due. At stop, commits what is left.
   void tick(std::stop_token stop) override;
   std::uint64_t not_written() const override { return dropped_; }
+  std::string summary(std::uint64_t written) const override;
 
-  void write(const EventSnapshot& event);
+  void write(const StoreRow& row);
   void finish() {
     if (batch_ > 0) commit();
   }
@@ -47,7 +55,8 @@ class StoreOutlet final : public Outlet {
   void commit();
   void fail(const std::string& what);
 
-  EventStore& store_;
+  EventStore* store_;
+  std::unique_ptr<EventStore> owned_;  // store_, when the writer owns it
   RetentionOptions retention_;
   std::FILE* diagnostics_;
   std::size_t batch_ = 0;

@@ -1,0 +1,24 @@
+// The Windows client has only the portable outputs (outputs.cpp): the database and syslog
+// are refused in one line rather than ignored.
+#include "app/outputs.h"
+
+namespace procsentry {
+namespace {
+
+Result<bool> refuse_record(const AppOptions& options, OutputList&, std::FILE*) {
+  if (options.command != Command::record) return false;
+  return Error{"record is not available in the Windows client yet (it is on Linux)"};
+}
+
+Result<bool> refuse_syslog(const AppOptions& options, OutputList&, std::FILE*) {
+  if (options.syslog_url.empty()) return false;
+  return Error{"--syslog is not available in the Windows client yet (it is on Linux)"};
+}
+
+constexpr AddOutput kWindowsOutputs[] = {refuse_record, refuse_syslog};
+
+}  // namespace
+
+std::span<const AddOutput> platform_outputs() { return kWindowsOutputs; }
+
+}  // namespace procsentry

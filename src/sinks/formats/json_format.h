@@ -1,0 +1,23 @@
+// JSON Lines: one object per event, stable keys (docs/json-schema.md), valid UTF-8 always.
+#pragma once
+
+#include "core/time_format.h"
+#include "sinks/formats/formatter.h"
+
+namespace procsentry {
+
+class JsonFormatter final : public Formatter {
+ public:
+  // The object and its newline.
+  void append(std::string& out, const Event& event) override {
+    append_object(out, event);
+    out += '\n';
+  }
+  // The object alone (RFC 5424 and the store carry it as it is).
+  void append_object(std::string& out, const Event& event);
+
+ private:
+  Rfc3339Formatter time_;
+};
+
+}  // namespace procsentry

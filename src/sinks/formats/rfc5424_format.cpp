@@ -1,0 +1,34 @@
+#include "sinks/formats/rfc5424_format.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <climits>
+
+namespace procsentry {
+
+std::string Rfc5424Formatter::local_hostname() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "-";
+  std::string out;
+  for (const char* c = name; *c != '\0' && out.size() < 255; ++c) {
+    if (*c > ' ' && *c < 127) out += *c;
+  }
+  return out.empty() ? "-" : out;
+}
+
+Rfc5424Formatter::Rfc5424Formatter(std::string hostname, std::uint32_t procid)
+    : header_tail_(fmt::format(" {} procsentry {} ", hostname, procid)) {}
+
+void Rfc5424Formatter::append(std::string& out, const Event& event) {
+  out += "<14>1 ";
+  time_.append(out, event.time_ns);
+  // RFC 5424 allows at most six fractional digits: "...SS.123456789Z" -> "...SS.123456Z".
+  out.erase(out.size() - 4, 3);
+  out += header_tail_;
+  out += to_string(event.kind);
+  out += " - ";
+  json_.append_object(out, event);
+}
+
+}  // namespace procsentry

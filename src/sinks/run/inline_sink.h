@@ -1,0 +1,27 @@
+// One output whose writer fits the event thread (the live view alone): formatted and written
+// there, event by event, with no thread or backlog in between (the fast path).
+#pragma once
+
+#include "sinks/sink.h"
+#include "sinks/writers/writer.h"
+
+namespace procsentry {
+
+class InlineSink final : public Sink {
+ public:
+  explicit InlineSink(Output output) : output_(std::move(output)) {}
+  void write(const Event& event) override {
+    one_.clear();
+    one_.add(*output_.format, event);
+    output_.writer->write(one_, {});
+  }
+  void flush() override { output_.writer->flush(); }
+  bool failed() const override { return output_.writer->dead(); }
+  Writer& writer() { return *output_.writer; }
+
+ private:
+  Output output_;
+  FormattedBatch one_;  // the event being written, its buffers reused
+};
+
+}  // namespace procsentry
