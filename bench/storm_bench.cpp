@@ -1,4 +1,8 @@
 // Exec-storm benchmarks of the real monitor (run as root):
+//   storm_bench peer     [--execs N] [--pairs P] [--workers W] [-- OPTIONS]   procsentry --json vs min_exec_monitor
+//                                                   (bench/min_exec_monitor: the simplest libbpf exec monitor),
+//                                                   interleaved: CPU per 1,000 exec events of each and the ratio,
+//                                                   peak RSS, procsentry's start-up CPU (exec -> "watching")
 //   storm_bench monitor  [--execs N] [--workers W] [-- OPTIONS]   procsentry's CPU per 1,000 events, delivery
 //                                                   latency, peak RSS (OPTIONS go to procsentry, e.g. --hash sha256)
 //   storm_bench kernel   [--execs N] [--pairs P]     the storm's own sys CPU per exec, sensor attached vs detached
@@ -86,7 +90,8 @@ struct Monitor {
 // Options after "--" on our command line go to procsentry (e.g. -- --hash sha256 --ancestry).
 std::vector<std::string> g_monitor_options;
 
-Monitor start_monitor(const std::string& binary, bool read_stdout, const std::vector<std::string>& extra = {}) {
+// Starts args[0] with args, waits for "watching" on its stderr.
+Monitor spawn_monitor(std::vector<std::string> args, bool read_stdout) {
   int out[2];
   int err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) std::exit(1);
@@ -100,13 +105,10 @@ Monitor start_monitor(const std::string& binary, bool read_stdout, const std::ve
       dup2(devnull, STDOUT_FILENO);
     }
     dup2(err[1], STDERR_FILENO);
-    std::vector<std::string> args{binary, "--json"};
-    args.insert(args.end(), g_monitor_options.begin(), g_monitor_options.end());
-    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> ptrs;
     for (auto& a : args) ptrs.push_back(a.data());
     ptrs.push_back(nullptr);
-    execv(binary.c_str(), ptrs.data());
+    execv(ptrs[0], ptrs.data());
     _exit(127);
   }
   close(out[1]);
@@ -118,12 +120,19 @@ Monitor start_monitor(const std::string& binary, bool read_stdout, const std::ve
   while (text.find("watching") == std::string::npos) {
     ssize_t n = read(m.err, buf, sizeof(buf));
     if (n <= 0) {
-      std::fprintf(stderr, "storm_bench: procsentry did not start: %s\n", text.c_str());
+      std::fprintf(stderr, "storm_bench: %s did not start: %s\n", args[0].c_str(), text.c_str());
       std::exit(1);
     }
     text.append(buf, static_cast<std::size_t>(n));
   }
   return m;
+}
+
+Monitor start_monitor(const std::string& binary, bool read_stdout, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{binary, "--json"};
+  args.insert(args.end(), g_monitor_options.begin(), g_monitor_options.end());
+  args.insert(args.end(), extra.begin(), extra.end());
+  return spawn_monitor(std::move(args), read_stdout);
 }
 
 struct MonitorUsage {
@@ -355,6 +364,98 @@ int outputs_cost(const std::string& binary, int execs, int pairs) {
   return all_delivered ? 0 : 1;
 }
 
+// The count after "exec " in a monitor's summary line (procsentry: "(exec N, ..."), or the
+// number before " exec" (min_exec_monitor: "N exec, lost M"); -1 if absent.
+long long exec_events_in(const std::string& summary) {
+  for (std::size_t at = summary.find("exec "); at != std::string::npos; at = summary.find("exec ", at + 1)) {
+    if (at > 0 && (summary[at - 1] == '(' || summary[at - 1] == ' ')) return std::atoll(summary.c_str() + at + 5);
+  }
+  auto at = summary.rfind(" exec,");
+  if (at == std::string::npos) return -1;
+  auto start = summary.rfind(' ', at - 1);
+  return std::atoll(summary.c_str() + (start == std::string::npos ? 0 : start + 1));
+}
+
+struct PeerRun {
+  double cpu_per_1000 = 0;  // ms of CPU (user+sys, all threads) per 1,000 exec events during the storm
+  double startup_cpu_ms = 0;
+  double startup_wall_ms = 0;
+  double peak_rss_mib = 0;  // incl. start-up
+  long long execs = 0;
+  long long lost = 0;
+};
+
+// One monitor, one storm: its stdout goes to /dev/null (both monitors format every event).
+PeerRun peer_run(std::vector<std::string> args, int execs, int workers) {
+  const auto spawned = std::chrono::steady_clock::now();
+  Monitor m = spawn_monitor(std::move(args), false);
+  PeerRun r;
+  r.startup_wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - spawned).count();
+  // It prints "watching" once set up and then waits for records: its CPU so far is its start-up.
+  const std::int64_t cpu_ready = process_cpu_ns(m.pid);
+  run_storm(execs, workers);
+  // The storm's last records reach the monitor within its poll bound (procsentry: 50 ms).
+  usleep(300'000);
+  const std::int64_t cpu_storm = process_cpu_ns(m.pid) - cpu_ready;
+  MonitorUsage u = stop_monitor(m);
+  r.startup_cpu_ms = static_cast<double>(cpu_ready) / 1e6;
+  r.execs = exec_events_in(u.summary);
+  const long long lost = lost_in(u.summary);
+  r.lost = lost;
+  r.cpu_per_1000 = r.execs > 0 ? static_cast<double>(cpu_storm) / 1e6 * 1000.0 / static_cast<double>(r.execs) : 0;
+  r.peak_rss_mib = static_cast<double>(u.max_rss_kib) / 1024.0;
+  if (r.execs < execs || lost != 0) {
+    std::fprintf(stderr, "storm_bench: a monitor saw %lld of %d execs, lost %lld: %s", r.execs, execs, lost,
+                 u.summary.c_str());
+  }
+  return r;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// procsentry --json against min_exec_monitor (the simplest libbpf exec monitor, one wakeup per
+// record), interleaved pair by pair, first one then the other, so machine drift favours neither.
+int peer_cost(const std::string& binary, int execs, int pairs, int workers) {
+  std::vector<std::string> procsentry_args{binary, "--json"};
+  procsentry_args.insert(procsentry_args.end(), g_monitor_options.begin(), g_monitor_options.end());
+  std::vector<double> ratios, ps_cpu, min_cpu, ps_startup;
+  double ps_rss = 0, min_rss = 0;
+  bool complete = true;
+  for (int p = 0; p < pairs; ++p) {
+    PeerRun runs[2];  // [0] procsentry, [1] min_exec_monitor
+    for (int k = 0; k < 2; ++k) {
+      const int which = (p + k) % 2;
+      runs[which] =
+          peer_run(which == 0 ? procsentry_args : std::vector<std::string>{MIN_EXEC_MONITOR_BINARY}, execs, workers);
+      complete = complete && runs[which].execs >= execs && runs[which].lost == 0;
+    }
+    ratios.push_back(runs[0].cpu_per_1000 / runs[1].cpu_per_1000);
+    ps_cpu.push_back(runs[0].cpu_per_1000);
+    min_cpu.push_back(runs[1].cpu_per_1000);
+    ps_startup.push_back(runs[0].startup_cpu_ms);
+    ps_rss = std::max(ps_rss, runs[0].peak_rss_mib);
+    min_rss = std::max(min_rss, runs[1].peak_rss_mib);
+    std::printf(
+        "pair %2d: procsentry %.1f ms CPU per 1,000 exec events (%lld execs, start-up %.0f ms CPU / %.0f ms wall, peak "
+        "RSS %.1f MiB), min_exec_monitor %.1f ms (%lld execs, peak RSS %.1f MiB), ratio %.3f\n",
+        p + 1, runs[0].cpu_per_1000, runs[0].execs, runs[0].startup_cpu_ms, runs[0].startup_wall_ms,
+        runs[0].peak_rss_mib, runs[1].cpu_per_1000, runs[1].execs, runs[1].peak_rss_mib, ratios.back());
+    std::fflush(stdout);
+  }
+  std::sort(ratios.begin(), ratios.end());
+  std::printf(
+      "peer cost: %d pairs of %d execs: procsentry/min_exec_monitor CPU per exec event: median ratio %.3f (min %.3f, "
+      "max %.3f); median %.1f vs %.1f ms per 1,000 exec events; procsentry start-up CPU median %.0f ms (max %.0f); "
+      "peak RSS procsentry %.1f MiB, min_exec_monitor %.1f MiB; %s\n",
+      pairs, execs, ratios[ratios.size() / 2], ratios.front(), ratios.back(), median(ps_cpu), median(min_cpu),
+      median(ps_startup), *std::max_element(ps_startup.begin(), ps_startup.end()), ps_rss, min_rss,
+      complete ? "every exec seen by both, none lost" : "SOME EXECS WERE MISSED OR LOST");
+  return complete ? 0 : 1;
+}
+
 // One thread per core, each making `calls` getppid() syscalls (never cached by libc); returns
 // their CPU time per call in ns. The syscall-exit hook runs in the caller's context, so its cost
 // is in the callers' own CPU time.
@@ -414,16 +515,20 @@ int arg(int argc, char** argv, const char* name, int fallback) {
 
 int main(int argc, char** argv) {
   if (argc < 2 || geteuid() != 0) {
-    std::fprintf(
-        stderr,
-        "usage (as root): storm_bench monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | kernel [--execs N] "
-        "[--pairs P] | syscalls [--calls N] [--pairs P] | outputs [--execs N] [--pairs P]\n");
+    std::fprintf(stderr,
+                 "usage (as root): storm_bench peer [--execs N] [--pairs P] [--workers W] [-- PROCSENTRY_OPTIONS] | "
+                 "monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | kernel [--execs N] "
+                 "[--pairs P] | syscalls [--calls N] [--pairs P] | outputs [--execs N] [--pairs P]\n");
     return 2;
   }
   std::string binary = PROCSENTRY_BINARY;
   std::string mode = argv[1];
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--") == 0) g_monitor_options.assign(argv + i + 1, argv + argc);
+  }
+  if (mode == "peer") {
+    return peer_cost(binary, arg(argc, argv, "--execs", 6000), arg(argc, argv, "--pairs", 5),
+                     arg(argc, argv, "--workers", 4));
   }
   if (mode == "monitor") return monitor_cost(binary, arg(argc, argv, "--execs", 4000), arg(argc, argv, "--workers", 4));
   if (mode == "kernel") return kernel_cost(binary, arg(argc, argv, "--execs", 1000), arg(argc, argv, "--pairs", 10));
