@@ -73,6 +73,9 @@ Result<std::unique_ptr<RingBufferSource>> RingBufferSource::open(const SensorOpt
   source->bounded_loops_ = !features->has_bpf_loop;
 
   if (int err = procsentry_bpf__load(skel); err != 0) return load_error("load the BPF programs", err);
+  // Loading parsed the kernel's BTF (megabytes of small allocations, all freed): give the
+  // memory back before mapping the ring, or both count in the peak RSS.
+  malloc_trim(0);
 
   bpf_program* required[] = {
       exec, skel->progs.ps_sched_process_fork,
@@ -94,9 +97,6 @@ Result<std::unique_ptr<RingBufferSource>> RingBufferSource::open(const SensorOpt
   source->ring_.reset(
       ring_buffer__new(bpf_map__fd(skel->maps.events), &RingBufferSource::on_sample, source.get(), nullptr));
   if (!source->ring_) return load_error("map the ring buffer", -errno);
-  // Loading parsed the kernel's BTF (megabytes of small allocations, all freed): give the
-  // memory back so the long-running monitor stays small.
-  malloc_trim(0);
   return source;
 }
 
