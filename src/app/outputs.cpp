@@ -39,7 +39,11 @@ Result<bool> add_live_view(const AppOptions& options, OutputList& list, std::FIL
         options.color == ColorMode::always || (options.color == ColorMode::automatic && isatty(STDOUT_FILENO) == 1);
     format = std::make_shared<TableFormatter>(color, options.long_form);
   }
-  list.add(std::move(format), std::make_unique<FdWriter>(STDOUT_FILENO));
+  // Whoever runs it flushes after each batch (the pipeline after each poll, a writer thread
+  // after each delivery): one write per batch, not per event.
+  auto writer = std::make_unique<FdWriter>(STDOUT_FILENO);
+  writer->flush_per_batch();
+  list.add(std::move(format), std::move(writer));
   return true;
 }
 

@@ -1,8 +1,10 @@
 // JSON Lines and table formatters (and the live view's writer) on hand-built events: every JSON line parses back with a
 // real parser, the lossless companion restores the exact bytes, and no raw control byte reaches the terminal.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -194,6 +196,29 @@ TEST(JsonFormatter, ExitForkLostAndExecFailed) {
   EXPECT_EQ(j["errno"], 2);
   EXPECT_EQ(j["error"], "ENOENT");
   EXPECT_EQ(j["filename"], "/missing");
+}
+
+TEST(JsonFormatter, PerBatchWritesAPipeOnlyAtFlush) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK), 0);
+  {
+    auto writer = std::make_unique<FdWriter>(fds[1]);
+    writer->flush_per_batch();
+    InlineSink sink(Output{std::make_shared<JsonFormatter>(), std::move(writer)});
+    OwnedExec x({"a"});
+    sink.write(x.event);
+    sink.write(x.event);
+    char buf[8192];
+    EXPECT_EQ(read(fds[0], buf, sizeof(buf)), -1);  // nothing written before the batch ends
+    EXPECT_EQ(errno, EAGAIN);
+    sink.flush();
+    ssize_t n = read(fds[0], buf, sizeof(buf));
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(std::count(buf, buf + n, '\n'), 2);  // both events, in one write
+    EXPECT_EQ(buf[n - 1], '\n');
+  }
+  close(fds[0]);
+  close(fds[1]);
 }
 
 TEST(JsonFormatter, WritesOneLinePerEventToAPipe) {

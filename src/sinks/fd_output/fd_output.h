@@ -13,6 +13,9 @@ class FdOutput {
 
   std::string& buffer() { return buffer_; }
   void end_event();  // flushes if the policy says so
+  // Writes only at flush() (or past 64 KiB), also on a pipe or terminal: for a caller that
+  // flushes after each batch of events, as the pipeline does after each ring-buffer poll.
+  void flush_per_batch() { flush_each_event_ = false; }
   void flush();
   bool failed() const { return failed_; }
   int error() const { return error_; }  // errno of the failed write

@@ -17,6 +17,7 @@ class FdWriter final : public Writer {
     out_.end_event();
   }
   void flush() override { out_.flush(); }
+  void flush_per_batch() { out_.flush_per_batch(); }    // see FdOutput
   bool dead() const override { return out_.failed(); }  // EPIPE: the reader went away
   bool fits_event_thread() const override { return true; }
   int error() const { return out_.error(); }  // errno of the failed write
