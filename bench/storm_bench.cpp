@@ -1,8 +1,10 @@
 // Exec-storm benchmarks of the real monitor (run as root):
-//   storm_bench peer     [--execs N] [--pairs P] [--workers W] [-- OPTIONS]   procsentry --json vs min_exec_monitor
-//                                                   (bench/min_exec_monitor: the simplest libbpf exec monitor),
-//                                                   interleaved: CPU per 1,000 exec events of each and the ratio,
-//                                                   peak RSS, procsentry's start-up CPU (exec -> "watching")
+//   storm_bench peer     [--execs N] [--rounds R] [--workers W] [--before PROCSENTRY] [-- OPTIONS]
+//                                                   procsentry --json vs min_exec_monitor (bench/min_exec_monitor:
+//                                                   the simplest libbpf exec monitor), interleaved: CPU per 1,000
+//                                                   exec events of each and the ratio, peak RSS, procsentry's
+//                                                   start-up CPU (exec -> "watching"); --before adds another
+//                                                   build (e.g. main's) to the same rounds
 //   storm_bench monitor  [--execs N] [--workers W] [-- OPTIONS]   procsentry's CPU per 1,000 events, delivery
 //                                                   latency, peak RSS (OPTIONS go to procsentry, e.g. --hash sha256)
 //   storm_bench kernel   [--execs N] [--pairs P]     the storm's own sys CPU per exec, sensor attached vs detached
@@ -417,42 +419,64 @@ double median(std::vector<double> v) {
 }
 
 // procsentry --json against min_exec_monitor (the simplest libbpf exec monitor, one wakeup per
-// record), interleaved pair by pair, first one then the other, so machine drift favours neither.
-int peer_cost(const std::string& binary, int execs, int pairs, int workers) {
-  std::vector<std::string> procsentry_args{binary, "--json"};
-  procsentry_args.insert(procsentry_args.end(), g_monitor_options.begin(), g_monitor_options.end());
-  std::vector<double> ratios, ps_cpu, min_cpu, ps_startup;
-  double ps_rss = 0, min_rss = 0;
+// record), in rounds that run each monitor once, in an order that rotates, so machine drift
+// favours none. `before` (another procsentry build, e.g. main's) joins the same rounds: a
+// change is compared side by side, never across runs.
+int peer_cost(const std::string& binary, const std::string& before, int execs, int rounds, int workers) {
+  struct Monitored {
+    std::string name;
+    std::vector<std::string> args;
+    std::vector<double> cpu, ratio, startup;
+    double rss = 0;
+  };
+  std::vector<Monitored> monitors;
+  for (const std::string& b : {binary, before}) {
+    if (b.empty()) continue;
+    Monitored m{monitors.empty() ? "procsentry" : "procsentry (before)", {b, "--json"}, {}, {}, {}, 0};
+    m.args.insert(m.args.end(), g_monitor_options.begin(), g_monitor_options.end());
+    monitors.push_back(std::move(m));
+  }
+  monitors.push_back(Monitored{"min_exec_monitor", {MIN_EXEC_MONITOR_BINARY}, {}, {}, {}, 0});
+  const std::size_t n = monitors.size();
+  Monitored& peer = monitors.back();
   bool complete = true;
-  for (int p = 0; p < pairs; ++p) {
-    PeerRun runs[2];  // [0] procsentry, [1] min_exec_monitor
-    for (int k = 0; k < 2; ++k) {
-      const int which = (p + k) % 2;
-      runs[which] =
-          peer_run(which == 0 ? procsentry_args : std::vector<std::string>{MIN_EXEC_MONITOR_BINARY}, execs, workers);
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<PeerRun> runs(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t which = (static_cast<std::size_t>(round) + k) % n;
+      runs[which] = peer_run(monitors[which].args, execs, workers);
       complete = complete && runs[which].execs >= execs && runs[which].lost == 0;
     }
-    ratios.push_back(runs[0].cpu_per_1000 / runs[1].cpu_per_1000);
-    ps_cpu.push_back(runs[0].cpu_per_1000);
-    min_cpu.push_back(runs[1].cpu_per_1000);
-    ps_startup.push_back(runs[0].startup_cpu_ms);
-    ps_rss = std::max(ps_rss, runs[0].peak_rss_mib);
-    min_rss = std::max(min_rss, runs[1].peak_rss_mib);
-    std::printf(
-        "pair %2d: procsentry %.1f ms CPU per 1,000 exec events (%lld execs, start-up %.0f ms CPU / %.0f ms wall, peak "
-        "RSS %.1f MiB), min_exec_monitor %.1f ms (%lld execs, peak RSS %.1f MiB), ratio %.3f\n",
-        p + 1, runs[0].cpu_per_1000, runs[0].execs, runs[0].startup_cpu_ms, runs[0].startup_wall_ms,
-        runs[0].peak_rss_mib, runs[1].cpu_per_1000, runs[1].execs, runs[1].peak_rss_mib, ratios.back());
+    std::printf("round %2d:", round + 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      Monitored& m = monitors[i];
+      m.cpu.push_back(runs[i].cpu_per_1000);
+      m.ratio.push_back(runs[i].cpu_per_1000 / runs[n - 1].cpu_per_1000);
+      m.startup.push_back(runs[i].startup_cpu_ms);
+      m.rss = std::max(m.rss, runs[i].peak_rss_mib);
+      std::printf(
+          "%s %s %.1f ms CPU per 1,000 exec events (%lld execs, start-up %.0f ms CPU / %.0f ms wall, peak RSS "
+          "%.1f MiB)",
+          i == 0 ? "" : ";", m.name.c_str(), runs[i].cpu_per_1000, runs[i].execs, runs[i].startup_cpu_ms,
+          runs[i].startup_wall_ms, runs[i].peak_rss_mib);
+    }
+    std::printf("\n");
     std::fflush(stdout);
   }
-  std::sort(ratios.begin(), ratios.end());
-  std::printf(
-      "peer cost: %d pairs of %d execs: procsentry/min_exec_monitor CPU per exec event: median ratio %.3f (min %.3f, "
-      "max %.3f); median %.1f vs %.1f ms per 1,000 exec events; procsentry start-up CPU median %.0f ms (max %.0f); "
-      "peak RSS procsentry %.1f MiB, min_exec_monitor %.1f MiB; %s\n",
-      pairs, execs, ratios[ratios.size() / 2], ratios.front(), ratios.back(), median(ps_cpu), median(min_cpu),
-      median(ps_startup), *std::max_element(ps_startup.begin(), ps_startup.end()), ps_rss, min_rss,
-      complete ? "every exec seen by both, none lost" : "SOME EXECS WERE MISSED OR LOST");
+  std::printf("peer cost: %d rounds of %d execs, CPU (user+sys, all threads) per 1,000 exec events:\n", rounds, execs);
+  for (Monitored& m : monitors) {
+    std::printf(
+        "  %-20s median %.1f ms (min %.1f, max %.1f); start-up CPU median %.0f ms (max %.0f); peak RSS %.1f MiB",
+        m.name.c_str(), median(m.cpu), *std::min_element(m.cpu.begin(), m.cpu.end()),
+        *std::max_element(m.cpu.begin(), m.cpu.end()), median(m.startup),
+        *std::max_element(m.startup.begin(), m.startup.end()), m.rss);
+    if (&m != &peer) {
+      std::printf("; ratio to min_exec_monitor median %.3f (min %.3f, max %.3f)", median(m.ratio),
+                  *std::min_element(m.ratio.begin(), m.ratio.end()), *std::max_element(m.ratio.begin(), m.ratio.end()));
+    }
+    std::printf("\n");
+  }
+  std::printf("  %s\n", complete ? "every exec seen by every monitor, none lost" : "SOME EXECS WERE MISSED OR LOST");
   return complete ? 0 : 1;
 }
 
@@ -516,7 +540,8 @@ int arg(int argc, char** argv, const char* name, int fallback) {
 int main(int argc, char** argv) {
   if (argc < 2 || geteuid() != 0) {
     std::fprintf(stderr,
-                 "usage (as root): storm_bench peer [--execs N] [--pairs P] [--workers W] [-- PROCSENTRY_OPTIONS] | "
+                 "usage (as root): storm_bench peer [--execs N] [--rounds R] [--workers W] [--before PROCSENTRY] [-- "
+                 "PROCSENTRY_OPTIONS] | "
                  "monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | kernel [--execs N] "
                  "[--pairs P] | syscalls [--calls N] [--pairs P] | outputs [--execs N] [--pairs P]\n");
     return 2;
@@ -527,7 +552,11 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--") == 0) g_monitor_options.assign(argv + i + 1, argv + argc);
   }
   if (mode == "peer") {
-    return peer_cost(binary, arg(argc, argv, "--execs", 6000), arg(argc, argv, "--pairs", 5),
+    std::string before;
+    for (int i = 2; i + 1 < argc && std::strcmp(argv[i], "--") != 0; ++i) {
+      if (std::strcmp(argv[i], "--before") == 0) before = argv[i + 1];
+    }
+    return peer_cost(binary, before, arg(argc, argv, "--execs", 6000), arg(argc, argv, "--rounds", 5),
                      arg(argc, argv, "--workers", 4));
   }
   if (mode == "monitor") return monitor_cost(binary, arg(argc, argv, "--execs", 4000), arg(argc, argv, "--workers", 4));
