@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace procsentry {
 namespace {
@@ -41,6 +42,26 @@ bool is_deceptive(char32_t cp) {
 }
 
 bool is_plain_ascii(std::uint8_t b) { return b >= 0x20 && b < 0x7f && b != '\\'; }
+
+// Eight bytes at a time (paths and argv are mostly plain ASCII; these scans run for every
+// text of every event). Each test is exact for "any byte of the eight", which is all we ask.
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+
+std::uint64_t load8(const char* p) {
+  std::uint64_t x = 0;
+  std::memcpy(&x, p, sizeof(x));
+  return x;
+}
+std::uint64_t any_zero_byte(std::uint64_t v) { return (v - kOnes) & ~v & kHigh; }
+
+// None of the eight is a control byte, DEL or above, '"' or '\\'.
+bool json_plain8(const char* p) {
+  const std::uint64_t x = load8(p);
+  const std::uint64_t below_space = (x - 0x20 * kOnes) & ~x & kHigh;
+  const std::uint64_t del_or_high = (((x & ~kHigh) + kOnes) | x) & kHigh;
+  return (below_space | del_or_high | any_zero_byte(x ^ (0x22 * kOnes)) | any_zero_byte(x ^ (0x5c * kOnes))) == 0;
+}
 
 void append_hex_byte(std::string& out, std::uint8_t b) {
   out += "\\x";
@@ -101,6 +122,10 @@ bool needs_shell_quotes(std::string_view arg) {
 
 bool is_valid_utf8(std::string_view bytes) {
   for (std::size_t i = 0; i < bytes.size();) {
+    if (bytes.size() - i >= 8 && (load8(bytes.data() + i) & kHigh) == 0) {
+      i += 8;
+      continue;
+    }
     if (static_cast<std::uint8_t>(bytes[i]) < 0x80) {
       ++i;
       continue;
@@ -181,6 +206,7 @@ void append_json_string(std::string& out, std::string_view bytes) {
   std::size_t i = 0;
   while (i < bytes.size()) {
     std::size_t run = i;
+    while (bytes.size() - run >= 8 && json_plain8(bytes.data() + run)) run += 8;
     while (run < bytes.size()) {
       auto b = static_cast<std::uint8_t>(bytes[run]);
       if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\') break;

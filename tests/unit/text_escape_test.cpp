@@ -123,6 +123,32 @@ TEST(Utf8, Validity) {
   EXPECT_FALSE(is_valid_utf8("\xf0\x9f\x98"));
 }
 
+// The scans look at eight bytes at a time: every byte that matters, at every offset of a
+// longer string, is treated as it is alone (where no eight-byte step applies).
+TEST(JsonString, EveryByteAtEveryOffsetOfALongStringAsAlone) {
+  for (int b = 0; b < 256; ++b) {
+    const std::string one(1, static_cast<char>(b));
+    const std::string alone = json(one);
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string in(24, 'a');
+      in[at] = static_cast<char>(b);
+      const std::string expected =
+          "\"" + std::string(at, 'a') + alone.substr(1, alone.size() - 2) + std::string(23 - at, 'a') + "\"";
+      ASSERT_EQ(json(in), expected) << "byte " << b << " at " << at;
+      ASSERT_EQ(is_valid_utf8(in), is_valid_utf8(one)) << "byte " << b << " at " << at;
+    }
+  }
+  const std::string e_acute = "\xc3\xa9";
+  for (std::size_t at = 0; at < 24; ++at) {
+    std::string in(24, 'a');
+    in.insert(at, e_acute);
+    EXPECT_TRUE(is_valid_utf8(in));
+    EXPECT_EQ(json(in), "\"" + in + "\"");
+    in.erase(at + 1, 1);  // a lead byte without its continuation
+    EXPECT_FALSE(is_valid_utf8(in));
+  }
+}
+
 TEST(Base64, KnownVectors) {
   const std::pair<std::string, std::string> vectors[] = {
       {"", ""},        {"f", "Zg=="},        {"fo", "Zm8="},
