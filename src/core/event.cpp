@@ -1,6 +1,7 @@
 #include "core/event.h"
 
 #include <array>
+#include <memory>
 #include <utility>
 
 namespace procsentry {
@@ -38,7 +39,9 @@ void Event::reset() {
   kept_ancestry.clear();
   kept_argv.clear();
   kept_storage.clear();
-  *this = Event{};
+  // Rebuilt in place: assigning a temporary Event{} also moved every member one by one.
+  std::destroy_at(this);
+  std::construct_at(this);
   argv = std::move(kept_argv);
   storage = std::move(kept_storage);
   ancestry = std::move(kept_ancestry);
