@@ -4,3 +4,6 @@ procsentry_unit_test(text_escape_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/text_e
 procsentry_unit_test(sinks_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/sinks_test.cpp
   LIBS procsentry_sinks nlohmann_json::nlohmann_json)
 procsentry_unit_test(filter_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/filter_test.cpp LIBS procsentry_core)
+procsentry_unit_test(json_schema_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/json_schema_test.cpp
+  LIBS procsentry_sinks nlohmann_json::nlohmann_json)
+target_compile_definitions(json_schema_test PRIVATE PROCSENTRY_JSON_SCHEMA="${PROJECT_SOURCE_DIR}/docs/json-schema.md")

@@ -177,7 +177,9 @@ void JsonFormatter::append_object(std::string& out, const Event& e) {
       if (e.image_upper_layer) o.boolean("image_upper_layer", true);
       if (e.exec_fd) o.boolean("exec_fd", true);
       o.text("filename", e.filename);
-      if (e.is_script && !e.script.empty()) o.string("script", e.script);
+      if (e.is_script && !e.script.empty()) {  // derived from cwd and filename: bytes, as they are
+        o.text("script", Text{e.script, true, false, static_cast<std::uint32_t>(e.script.size())});
+      }
       o.text("cwd", e.cwd);
       if (e.argv_raw.present) {
         std::string& a = o.key("argv");
