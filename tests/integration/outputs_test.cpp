@@ -2,8 +2,10 @@
 // newest events as whole JSON lines, private; a dead syslog server costs only its own events.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -81,6 +83,17 @@ TEST_F(OutputsCli, ADeadSyslogServerCostsOnlyItsOwnEvents) {
   // The recording's line counts every event the sensor delivered; syslog says what it could not send.
   EXPECT_NE(said.find("events recorded to " + db), std::string::npos) << said;
   EXPECT_NE(said.find("syslog tcp://127.0.0.1:9: 0 events written"), std::string::npos) << said;
+}
+
+// Nothing would be written anywhere: one line and status 2, never a silent run (no sensor
+// is loaded, so no root is needed).
+TEST(OutputsStart, QuietWithNoOtherOutputIsRefused) {
+  const Captured o = capture(procsentry_binary(), {procsentry_binary(), "--quiet"}, {}, std::chrono::seconds(30));
+  ASSERT_TRUE(WIFEXITED(o.status)) << o.err;
+  EXPECT_EQ(WEXITSTATUS(o.status), 2) << o.err;
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  EXPECT_NE(o.err.find("--quiet"), std::string::npos) << o.err;
+  EXPECT_TRUE(o.out.empty()) << o.out;
 }
 
 }  // namespace
