@@ -3,10 +3,44 @@
 # tests load the real sensor). This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# step NAME: starts the next step; each step's time is printed at the end (timings).
+step_names=()
+step_seconds=()
+step_started=$SECONDS
+end_step() {
+  if ((${#step_names[@]} > ${#step_seconds[@]})); then step_seconds+=($((SECONDS - step_started))); fi
+  step_started=$SECONDS
+}
+step() {
+  end_step
+  step_names+=("$*")
+  printf '\n==== %s\n' "$*"
+}
+timings() {
+  end_step
+  echo "time per step (total $SECONDS s):"
+  for i in "${!step_seconds[@]}"; do printf '%6d s  %s\n' "${step_seconds[$i]}" "${step_names[$i]}"; done
+}
+
+step "install what is missing"
 tools/deps.sh --for-tests
 fuzz_seconds=${PROCSENTRY_FUZZ_SECONDS:-60}
 
-step() { printf '\n==== %s\n' "$*"; }
+# The kernel matrix's kernels download while the rest builds (network, not CPU); the matrix
+# step waits for them (and fetches again, saying why, whatever this did not get).
+kernel_cache=build/kernel_matrix/cache
+prefetch_log=build/kernel_matrix/prefetch.log
+mkdir -p "$kernel_cache"
+(
+  while read -r _ suite; do
+    tests/kernel_matrix/fetch_kernel.sh "$suite" "$kernel_cache" &
+  done < <(grep -v -e '^#' -e '^[[:space:]]*$' tests/kernel_matrix/kernels.txt)
+  wait
+) >"$prefetch_log" 2>&1 &
+prefetch=$!
+corpus=
+trap 'kill "$prefetch" 2>/dev/null || true; [[ -z $corpus ]] || rm -rf "$corpus"' EXIT
 
 step "format check"
 tools/check-format.sh
@@ -20,7 +54,10 @@ failed=0
 skipped=0
 # Every test runs here as root with BPF: a skipped test is a test that did not run, so it fails
 # the run (set PROCSENTRY_ALLOW_SKIPS=1 to allow skips on a machine that lacks something).
-tally() { echo "tests: $passed passed, $failed failed, $skipped skipped"; }
+tally() {
+  timings
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+}
 # run_ctest ARGS...: ctest with ARGS, its counts added to the tally; stops at a failure.
 run_ctest() {
   local log status=0 total bad skips
@@ -57,13 +94,13 @@ step "fuzz the decoder for ${fuzz_seconds}s"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 corpus=$(mktemp -d)
-trap 'rm -rf "$corpus"' EXIT
 cp fuzz/corpus/decode/* "$corpus"/
 build/fuzz/fuzz/decode_fuzz -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" fuzz/corpus/decode
 
 # Last, so that a kernel's failure never hides the other presets' results. The dev preset sets
 # PROCSENTRY_KERNEL_MATRIX: one ctest test per kernel, the three VMs at once.
 step "kernel matrix: the integration tests on Debian 11, 12 and 13 kernels (QEMU, TCG)"
+wait "$prefetch" || echo "kernel download ahead of time failed ($prefetch_log); the matrix tries again"
 run_ctest --preset dev -L kernel_matrix -j 3
 
 step "all tests passed"
