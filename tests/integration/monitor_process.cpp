@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "integration/monitor.h"
@@ -34,12 +35,18 @@ MonitorProcess::MonitorProcess(std::vector<std::string> args) : args_(std::move(
     eof_ = true;
     changed_.notify_all();
   });
+  const auto started = std::chrono::steady_clock::now();
   if (!wait_for_stderr("watching", kStartTimeout)) {
     const bool gone = exited();
     terminate();
     throw std::runtime_error(std::string(gone ? "procsentry exited at start: " : "procsentry did not start: ") +
                              stderr_text());
   }
+  // Each start loads and verifies the BPF programs: its time, for the kernel matrix's logs.
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  std::string command = "procsentry --json";
+  for (const auto& a : args_) command += " " + a;
+  std::fprintf(stderr, "monitor: %s started in %.1f s\n", command.c_str(), took.count());
 }
 
 MonitorProcess::~MonitorProcess() { terminate(); }

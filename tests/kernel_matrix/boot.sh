@@ -56,8 +56,8 @@ timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 \
 elapsed_ms=$(($(date +%s%N) / 1000000 - start_ms))
 printf 'boot: qemu ran %d.%d s (smp %s, %s)\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) "$smp" "$memory"
 
-# What the guest said about itself: kernel, modules, the sensor's start time.
-console | grep -a '^kernel-matrix: ' | grep -a -v -e '--gtest_filter=' -e '^kernel-matrix: prelude' || true
+# What the guest said about itself: kernel, modules, each sensor start's time.
+console | grep -a -e '^kernel-matrix: ' -e '^monitor: ' | grep -a -v -e '--gtest_filter=' -e '^kernel-matrix: prelude' || true
 ((status == 124 || status == 137)) && fail "no result within ${timeout_s} s, qemu killed (a hang, or slower than PROCSENTRY_VM_TIMEOUT)" 60
 ((status != 0)) && fail "qemu exited with status $status" 60
 result=$(console | grep -a '^KERNEL-MATRIX-RESULT: ' | tail -n 1 || true)
