@@ -16,6 +16,7 @@
 #include "app/signals.h"
 #include "app/summary.h"
 #include "app/tree_view.h"
+#include "core/capture_header.h"
 #include "core/clock.h"
 #include "hashing/image_hasher.h"
 #include "procsentry/wire/wire.h"
@@ -109,6 +110,8 @@ int main(int argc, char** argv) {
     return kExitCannotStart;
   }
   Sink* sink = &outputs->sink();
+  // One mapping for the live decoder and the capture header, so a replay prints the same times.
+  const ClockMapping clock = ClockMapping::from_system();
   std::unique_ptr<FdOutput> raw;
   if (!options.save_raw.empty()) {
     int fd = open(options.save_raw.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -117,6 +120,11 @@ int main(int argc, char** argv) {
       return kExitCannotStart;
     }
     raw = std::make_unique<FdOutput>(fd);
+    // Each capture (and each append to one) starts with what replaying it elsewhere needs.
+    const ProcessUidScheme scheme = ProcessUidScheme::for_this_machine();
+    raw->buffer() =
+        encode_capture_header(CaptureHeader{clock, read_boot_id(), scheme.tick_ns(), ClockMapping::now_epoch_ns()});
+    raw->end_event();
   }
 
   if (!options.replay.empty()) {
@@ -140,7 +148,7 @@ int main(int argc, char** argv) {
   CgroupPaths cgroups(CgroupPaths::find_mount());
   std::unique_ptr<ImageHasher> hasher;
   if (options.hash) hasher = std::make_unique<ImageHasher>();
-  Decoder decoder(ClockMapping::from_system());
+  Decoder decoder(clock);
   EventPipeline pipeline(decoder, Enrichment{table, users, &cgroups, hasher.get()}, filter, *sink, stderr);
   pipeline.save_raw_to(raw.get());
 

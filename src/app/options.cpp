@@ -2,11 +2,74 @@
 
 #include <CLI/CLI.hpp>
 
+#include <fmt/core.h>
+
 #include <cstdio>
+#include <optional>
+#include <string_view>
 
 #include "core/event.h"
 
 namespace procsentry {
+namespace {
+
+// What each command does with an option it was given (fallthrough lets any main option follow
+// a subcommand): an option it would ignore is refused, so that nothing is silently not done.
+std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions& o) {
+  auto given = [&](const char* name) { return app.count(name) > 0; };
+  auto refuse = [](std::string name, std::string_view why) {
+    return Error{fmt::format("{}: {} (see procsentry --help)", name, why)};
+  };
+  // Options of the live stream (main options); tree and query use none of them.
+  constexpr const char* kStreamOptions[] = {
+      "--json",        "--color",          "--pid",    "--ppid",     "--uid",
+      "--comm",        "--image",          "--events", "--argv-cap", "--ring-buffer-size",
+      "--exec-failed", "--no-exec-failed", "--replay", "--save-raw", "--verbose",
+      "--long",        "--ancestry",       "--hash",   "--syslog",   "--output",
+      "--rotate",      "--keep-files",     "--quiet"};
+  if (o.command == Command::tree || o.command == Command::query) {
+    const char* command = o.command == Command::tree ? "tree" : "query";
+    for (const char* name : kStreamOptions) {
+      // --json is also the subcommand's own option: either place means the same.
+      if (given(name) && std::string_view(name) != "--json") {
+        return refuse(name, fmt::format("a live-stream option, which procsentry {} does not use", command));
+      }
+    }
+    return std::nullopt;
+  }
+  const bool recording = o.command == Command::record;
+  const bool table_shown = recording ? o.print : !o.quiet;
+  if (given("--quiet")) {
+    if (recording) return refuse("--quiet", "record shows nothing unless --print");
+    if (o.syslog_url.empty() && o.output_file.empty()) {
+      return refuse("--quiet", "needs --syslog or --output (without them nothing would be written)");
+    }
+  }
+  for (const char* name : {"--rotate", "--keep-files"}) {
+    if (given(name) && o.output_file.empty()) return refuse(name, "only applies to --output FILE");
+  }
+  if (!table_shown) {
+    const char* why = recording ? "record shows nothing on standard output unless --print"
+                                : "nothing is shown on standard output with --quiet";
+    for (const char* name : {"--json", "--color", "--long"}) {
+      if (given(name) || (recording && name == std::string_view("--json") && o.json)) return refuse(name, why);
+    }
+  } else if (o.json) {
+    for (const char* name : {"--color", "--long"}) {
+      if (given(name)) return refuse(name, "only the table has it, not --json");
+    }
+  }
+  if (!o.replay.empty()) {
+    // A capture is already made: what tunes the sensor or reads this machine cannot apply.
+    for (const char* name : {"--argv-cap", "--ring-buffer-size", "--exec-failed", "--no-exec-failed", "--verbose",
+                             "--hash", "--save-raw"}) {
+      if (given(name)) return refuse(name, "not used with --replay (the records were captured already)");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 Result<ParsedOptions> parse_options(int argc, char** argv) {
   ParsedOptions parsed;
@@ -110,8 +173,9 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   if (query->parsed()) o.command = Command::query;
   if (o.query_tree && o.process_uid.empty()) return Error{"--tree needs --process-uid (see procsentry query --help)"};
   for (const auto& name : events) o.filter.events.push_back(*event_kind_from_string(name));
+  if (auto unused = refuse_unused_options(app, o)) return *unused;
   for (EventKind kind : o.filter.events) {
-    if (kind == EventKind::exec_failed && !o.sensor.exec_failed) {
+    if (kind == EventKind::exec_failed && !o.sensor.exec_failed && o.replay.empty()) {
       return Error{"--events exec_failed needs --exec-failed (it hooks every syscall's exit; see procsentry --help)"};
     }
   }

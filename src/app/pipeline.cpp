@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <cstring>
+#include <utility>
+
+#include "core/capture_header.h"
 
 #include "core/clock.h"
 
@@ -29,14 +32,15 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
     raw_->buffer().append(reinterpret_cast<const char*>(record.data()), record.size());
     raw_->end_event();
   }
-  auto decoded = decoder_.decode(record);
-  if (!decoded) {
-    if (++stats_.decode_errors <= kDecodeErrorsShown) {
-      fmt::print(diagnostics_, "procsentry: skipped a malformed record: {}{}\n", decoded.error().message,
-                 stats_.decode_errors == kDecodeErrorsShown ? " (further ones are only counted)" : "");
-    }
-    return;
+  const bool capture = is_capture_record(record);
+  if (std::exchange(expect_capture_, false) && !capture) {
+    fmt::print(diagnostics_,
+               "procsentry: this capture has no header (made before procsentry 0.2): its times are shown on this "
+               "boot's clock, not the one it was recorded on\n");
   }
+  if (capture) return on_capture_header(record);
+  auto decoded = decoder_.decode(record);
+  if (!decoded) return report_decode_error(decoded.error().message);
   Event& event = **decoded;
   if (!enrich_.table.enrich(event)) return;
   event.user = enrich_.users.name(event.task.uid);
@@ -61,6 +65,21 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
     sink_.write(event);
   }
   enrich_.table.apply(event);
+}
+
+void EventPipeline::on_capture_header(std::span<const std::uint8_t> record) {
+  auto header = decode_capture_header(record);
+  if (!header) return report_decode_error(header.error().message);
+  stats_.capture_headers++;
+  decoder_.use_clock(header->clock);
+  enrich_.table.use_uid_scheme(ProcessUidScheme(header->boot_id, header->uid_tick_ns));
+}
+
+void EventPipeline::report_decode_error(const std::string& message) {
+  if (++stats_.decode_errors <= kDecodeErrorsShown) {
+    fmt::print(diagnostics_, "procsentry: skipped a malformed record: {}{}\n", message,
+               stats_.decode_errors == kDecodeErrorsShown ? " (further ones are only counted)" : "");
+  }
 }
 
 void EventPipeline::on_idle() {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 #include "core/cgroups.h"
 #include "core/decode.h"
@@ -23,6 +24,7 @@ struct PipelineStats {
   std::array<std::uint64_t, kEventKindSlots> by_kind{};  // index: EventKind
   std::uint64_t lost_records = 0;                        // sum of the counts in lost events
   std::uint64_t decode_errors = 0;
+  std::uint64_t capture_headers = 0;  // records that named the clock and boot of those after them
   std::uint64_t events() const;
 };
 
@@ -45,8 +47,14 @@ class EventPipeline final : public RecordHandler {
   // Also keep every raw record (for --replay); a write failure is reported once and only
   // stops the saving, never the stream.
   void save_raw_to(FdOutput* raw) { raw_ = raw; }
+  // Replay: the first record should be a capture header; if not, say once that times are
+  // mapped onto this boot's clock (a capture made before headers existed).
+  void expect_capture_header() { expect_capture_ = true; }
 
  private:
+  void on_capture_header(std::span<const std::uint8_t> record);
+  void report_decode_error(const std::string& message);
+
   Decoder& decoder_;
   Enrichment enrich_;
   Event hash_event_;
@@ -55,6 +63,7 @@ class EventPipeline final : public RecordHandler {
   Sink& sink_;
   std::FILE* diagnostics_;
   FdOutput* raw_ = nullptr;
+  bool expect_capture_ = false;
   PipelineStats stats_;
 };
 

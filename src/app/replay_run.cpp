@@ -13,6 +13,7 @@ int replay_file(const std::string& path, EventPipeline& pipeline) {
     fmt::print(stderr, "procsentry: {}\n", replay.error().message);
     return 2;
   }
+  pipeline.expect_capture_header();
   auto delivered = replay->deliver_all(pipeline);
   if (!delivered) fmt::print(stderr, "procsentry: {}\n", delivered.error().message);
   print_summary(stderr, pipeline.stats(), SensorDrops{});

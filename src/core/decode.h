@@ -36,6 +36,8 @@ class Decoder {
   // `record` lives (text fields are views into it).
   Result<Event*> decode(std::span<const std::uint8_t> record);
   DecodeErrorKind last_error_kind() const { return last_error_; }
+  // A capture header names the clock of the records after it (core/capture_header.h).
+  void use_clock(ClockMapping clock) { clock_ = clock; }
 
  private:
   Event event_;

@@ -277,4 +277,11 @@ std::size_t ProcessTable::prune_vanished() {
   return pruned;
 }
 
+void ProcessTable::use_uid_scheme(const ProcessUidScheme& scheme) {
+  if (scheme == scheme_) return;
+  scheme_ = scheme;
+  live_.clear();
+  recent_exits_.clear();
+}
+
 }  // namespace procsentry

@@ -65,6 +65,9 @@ class ProcessTable {
   const std::unordered_map<std::uint32_t, ProcessRecord>& processes() const { return live_; }
   std::size_t size() const { return live_.size(); }
   const ProcessUidScheme& uid_scheme() const { return scheme_; }
+  // A capture header names the boot its records come from: another boot's processes are
+  // forgotten (their pids mean nothing there), and uids are made with its scheme.
+  void use_uid_scheme(const ProcessUidScheme& scheme);
 
  private:
   const ProcessRecord* lookup(std::uint32_t pid) const;  // live, then recently exited

@@ -21,12 +21,14 @@ ProcessUidScheme::ProcessUidScheme(std::string_view boot_id, std::uint64_t tick_
   while (n < 8) boot_[n++] = '0';
 }
 
-ProcessUidScheme ProcessUidScheme::for_this_machine() {
+std::string read_boot_id() {
   std::string boot_id;
   std::ifstream in("/proc/sys/kernel/random/boot_id");
   std::getline(in, boot_id);
-  return ProcessUidScheme(boot_id, kUserHzTickNs);
+  return boot_id;
 }
+
+ProcessUidScheme ProcessUidScheme::for_this_machine() { return ProcessUidScheme(read_boot_id(), kUserHzTickNs); }
 
 // Three per event on the live path: to_chars, not a format string (fmt parses it each call).
 // 8 + 1 + 10 + 1 + 20 characters always fit.

@@ -37,10 +37,16 @@ class ProcessUidScheme {
     return make(pid, start_raw_ns / tick_ns_);
   }
   std::uint64_t tick_ns() const { return tick_ns_; }
+  friend bool operator==(const ProcessUidScheme& a, const ProcessUidScheme& b) {
+    return std::string_view(a.boot_, 8) == std::string_view(b.boot_, 8) && a.tick_ns_ == b.tick_ns_;
+  }
 
  private:
   char boot_[9] = {};
   std::uint64_t tick_ns_;
 };
+
+// Linux: this boot's id (/proc/sys/kernel/random/boot_id), empty if unreadable.
+std::string read_boot_id();
 
 }  // namespace procsentry

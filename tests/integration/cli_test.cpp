@@ -56,6 +56,23 @@ TEST(Cli, ExecFailedEventsNeedTheirOptIn) {
             "--help)\n");
 }
 
+// An option the command would not use is refused, not ignored: nothing is written and the
+// exit status says so (tests/unit/options_test.cpp has every combination).
+TEST(Cli, OptionsTheCommandDoesNotUseAreRefused) {
+  const std::vector<std::vector<std::string>> uses = {
+      {"tree", "--output", "f", "--syslog", "tcp://127.0.0.1:9", "--hash", "sha256"},
+      {"-q"},
+      {"query", "--comm", "bash"},
+      {"--replay", "/nonexistent", "--hash", "sha256"},
+  };
+  for (const auto& args : uses) {
+    Outcome o = run_procsentry(args);
+    EXPECT_EQ(WEXITSTATUS(o.status), 2) << args[0];
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+    EXPECT_TRUE(o.out.empty()) << o.out;
+  }
+}
+
 TEST(Cli, AnUnwritableOutputFileIsOneClearLine) {
   Outcome o = run_procsentry({"--output", "/proc/version/events.jsonl"});
   EXPECT_EQ(WEXITSTATUS(o.status), 2);

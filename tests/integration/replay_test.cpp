@@ -5,10 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "core/capture_header.h"
+#include "core/time_format.h"
 #include "integration/monitor.h"
 #include "support/record_builder.h"
 
@@ -40,10 +43,14 @@ TEST(Replay, LiveCaptureReplaysToTheSameEventsAndIsPrivate) {
   fs::remove(raw);
   std::vector<std::string> argv = {"true", "secret=hunter2", std::string("\xff", 1)};
   pid_t pid = 0;
+  nlohmann::json live_exec;
   {
     Monitor monitor({"--save-raw", raw.string()});
     pid = run("/usr/bin/true", argv).first;
     monitor.stop();
+    auto execs = monitor.of(pid, "exec");
+    ASSERT_EQ(execs.size(), 1u);
+    live_exec = execs[0];
   }
   struct stat st {};
   ASSERT_EQ(stat(raw.c_str(), &st), 0);
@@ -58,9 +65,85 @@ TEST(Replay, LiveCaptureReplaysToTheSameEventsAndIsPrivate) {
       ++execs;
       EXPECT_EQ(exact_argv(e), argv);
       EXPECT_EQ(e.at("image"), "/usr/bin/true");
+      // The capture's header carries the recording boot's clock and id: the replay prints the
+      // times and identities the live stream printed, whatever day it runs. (Not parent_uid:
+      // the parent started before the capture, which only the live /proc knew.)
+      for (const char* key : {"time", "process_uid"}) {
+        ASSERT_TRUE(live_exec.contains(key)) << key;
+        EXPECT_EQ(e.value(key, nlohmann::json()), live_exec.at(key)) << key;
+      }
     }
   }
   EXPECT_EQ(execs, 1u);
+  EXPECT_EQ(r.err.find("no header"), std::string::npos) << r.err;
+}
+
+void append(const fs::path& file, const Bytes& record) {
+  std::ofstream out(file, std::ios::binary | std::ios::app);
+  out.write(reinterpret_cast<const char*>(record.data()), static_cast<std::streamsize>(record.size()));
+}
+
+Bytes header_record(const std::string& boot_id, std::int64_t boot_to_epoch_ns) {
+  CaptureHeader h{ClockMapping{boot_to_epoch_ns}, boot_id, 10'000'000, 1'700'000'000'000'000'000};
+  std::string bytes = encode_capture_header(h);
+  return Bytes(bytes.begin(), bytes.end());
+}
+
+TEST(Replay, EachHeaderNamesTheBootOfTheRecordsAfterIt) {
+  fs::path file = temp_file("boots");
+  fs::remove(file);
+  const std::int64_t first_boot = 1'600'000'000'000'000'000;  // 2020-09-13T12:26:40Z
+  const std::int64_t second_boot = 1'700'000'000'000'000'000;
+  Bytes fork = fork_record(TaskSpec{}, 1, 1);
+  ps_header hdr{};
+  std::memcpy(&hdr, fork.data(), sizeof(hdr));
+  append(file, header_record("aaaaaaaa-0000", first_boot));
+  append(file, fork);
+  append(file, header_record("bbbbbbbb-0000", second_boot));
+  append(file, fork);
+  ReplayRun r = run_replay(file.string());
+  fs::remove(file);
+  ASSERT_EQ(WEXITSTATUS(r.status), 0) << r.err;
+  auto events = lines(r.out);
+  ASSERT_EQ(events.size(), 2u) << r.out;
+  EXPECT_EQ(events[0].at("process_uid").get<std::string>().substr(0, 9), "aaaaaaaa-");
+  EXPECT_EQ(events[1].at("process_uid").get<std::string>().substr(0, 9), "bbbbbbbb-");
+  auto rfc3339 = [](std::int64_t epoch_ns) {
+    std::string text;
+    Rfc3339Formatter().append(text, epoch_ns);
+    return text;
+  };
+  EXPECT_EQ(events[0].at("time"), rfc3339(first_boot + static_cast<std::int64_t>(hdr.timestamp_ns)));
+  EXPECT_EQ(events[1].at("time"), rfc3339(second_boot + static_cast<std::int64_t>(hdr.timestamp_ns)));
+  EXPECT_EQ(r.err.find("no header"), std::string::npos) << r.err;
+}
+
+TEST(Replay, ACaptureWithoutHeaderSaysItsTimesAreThisBoots) {
+  fs::path file = temp_file("headerless");
+  fs::remove(file);
+  append(file, fork_record(TaskSpec{}, 1, 1));
+  ReplayRun r = run_replay(file.string());
+  fs::remove(file);
+  ASSERT_EQ(WEXITSTATUS(r.status), 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 1u);
+  EXPECT_NE(r.err.find("this capture has no header"), std::string::npos) << r.err;
+}
+
+TEST(Replay, ABadHeaderIsCountedAsMalformed) {
+  fs::path file = temp_file("badheader");
+  fs::remove(file);
+  Bytes bad = header_record("cccccccc", 1);
+  bad[offsetof(ps_capture, uid_tick_ns)] = 0;
+  bad[offsetof(ps_capture, uid_tick_ns) + 1] = 0;
+  bad[offsetof(ps_capture, uid_tick_ns) + 2] = 0;
+  bad[offsetof(ps_capture, uid_tick_ns) + 3] = 0;
+  append(file, bad);
+  append(file, fork_record(TaskSpec{}, 1, 1));
+  ReplayRun r = run_replay(file.string());
+  fs::remove(file);
+  ASSERT_EQ(WEXITSTATUS(r.status), 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 1u);
+  EXPECT_NE(r.err.find("skipped a malformed record: capture header"), std::string::npos) << r.err;
 }
 
 TEST(Replay, WindowsRecordsDecodeOnLinux) {

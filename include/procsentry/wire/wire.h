@@ -40,7 +40,8 @@ enum ps_record_type {
 	PS_REC_EXIT = 4,        /* last thread of a process exited */
 	PS_REC_LOST = 5,        /* records the kernel side had to drop */
 	PS_REC_CREATE = 6,      /* Windows: process created with a new image */
-	PS_REC_TYPE_MAX = 6,
+	PS_REC_CAPTURE = 7,     /* a capture file's header (user space writes it, never a sensor) */
+	PS_REC_TYPE_MAX = 7,
 };
 
 /* Which clock ps_header.timestamp_ns counts in. */
@@ -191,7 +192,23 @@ struct ps_create {
 	struct ps_str command_line; /* CommandLine, UTF-16LE; absent when Windows gave none */
 };
 
+/* A capture (--save-raw) starts with this record, and again at each later append: what a
+ * reader needs to print the capture's own times and process uids on any machine, any day.
+ * Records after it, up to the next one, were recorded on that boot. */
+#define PS_CAPTURE_VERSION 1
+#define PS_BOOT_ID_LEN 40
+struct ps_capture {
+	struct ps_header hdr;    /* clock PS_CLOCK_UNIX_EPOCH; timestamp: when the capture began */
+	ps_u64 boot_to_epoch_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME on the recording boot (two's complement) */
+	ps_u64 uid_tick_ns;      /* process_uid start-time tick (Linux: 10,000,000, USER_HZ) */
+	ps_u32 capture_version;  /* PS_CAPTURE_VERSION; later versions only append fields */
+	ps_u32 reserved0;
+	char boot_id[PS_BOOT_ID_LEN]; /* the recording boot's id, NUL-padded; empty where there is none */
+};
+
 PS_STATIC_ASSERT(sizeof(struct ps_header) == 24, "ps_header size");
+PS_STATIC_ASSERT(sizeof(struct ps_capture) == 88, "ps_capture size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_capture, boot_id) == 48, "ps_capture.boot_id");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_header, size) == 4, "ps_header.size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_header, timestamp_ns) == 8, "ps_header.timestamp_ns");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_header, clock) == 16, "ps_header.clock");

@@ -1,0 +1,95 @@
+// Options a command would not use are refused with one line (main turns it into status 2).
+#include "app/options.h"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace procsentry {
+namespace {
+
+Result<ParsedOptions> parse(std::initializer_list<const char*> args) {
+  std::vector<std::string> storage{"procsentry"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  return parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+// The error names the option and is one line.
+void expect_refused(std::initializer_list<const char*> args, const std::string& option) {
+  auto parsed = parse(args);
+  ASSERT_FALSE(parsed) << "accepted: " << option;
+  EXPECT_NE(parsed.error().message.find(option), std::string::npos) << parsed.error().message;
+  EXPECT_EQ(parsed.error().message.find('\n'), std::string::npos) << parsed.error().message;
+}
+
+void expect_accepted(std::initializer_list<const char*> args) {
+  auto parsed = parse(args);
+  EXPECT_TRUE(parsed) << parsed.error().message;
+}
+
+TEST(Options, TreeRefusesLiveStreamOptions) {
+  expect_refused({"tree", "--output", "f"}, "--output");
+  expect_refused({"tree", "--syslog", "tcp://127.0.0.1:514"}, "--syslog");
+  expect_refused({"tree", "--hash", "sha256"}, "--hash");
+  expect_refused({"tree", "--comm", "bash"}, "--comm");
+  expect_refused({"--save-raw", "f", "tree"}, "--save-raw");
+  expect_accepted({"tree", "--pid", "1", "--json"});
+  expect_accepted({"--json", "tree"});
+}
+
+TEST(Options, QueryRefusesLiveStreamOptions) {
+  expect_refused({"query", "--comm", "bash"}, "--comm");
+  expect_refused({"query", "--replay", "f"}, "--replay");
+  expect_refused({"query", "-q"}, "--quiet");
+  expect_accepted({"query", "--pid", "1", "--json", "--image", "/usr/bin/*"});
+}
+
+TEST(Options, QuietNeedsSomethingElseToWrite) {
+  expect_refused({"-q"}, "--quiet");
+  expect_refused({"record", "-q"}, "--quiet");
+  expect_accepted({"-q", "--output", "f"});
+  expect_accepted({"--quiet", "--syslog", "udp://127.0.0.1:514"});
+}
+
+TEST(Options, RotationNeedsOutput) {
+  expect_refused({"--rotate", "1M"}, "--rotate");
+  expect_refused({"--keep-files", "2"}, "--keep-files");
+  expect_accepted({"--output", "f", "--rotate", "1M", "--keep-files", "2"});
+}
+
+TEST(Options, TableOptionsNeedTheTable) {
+  expect_refused({"--json", "--color", "always"}, "--color");
+  expect_refused({"--json", "--long"}, "--long");
+  expect_refused({"-q", "--output", "f", "--long"}, "--long");
+  expect_refused({"-q", "--output", "f", "--json"}, "--json");
+  expect_refused({"record", "--json"}, "--json");
+  expect_refused({"record", "--long"}, "--long");
+  expect_accepted({"record", "--print", "--json"});
+  expect_accepted({"record", "--print", "--long", "--color", "never"});
+  expect_accepted({"--long", "--color", "always"});
+}
+
+TEST(Options, ReplayRefusesWhatTunesTheSensor) {
+  for (const char* name : {"--argv-cap", "--ring-buffer-size"}) {
+    expect_refused({"--replay", "f", name, "1048576"}, name);
+  }
+  expect_refused({"--replay", "f", "--exec-failed"}, "--exec-failed");
+  expect_refused({"--replay", "f", "--verbose"}, "--verbose");
+  expect_refused({"--replay", "f", "--hash", "sha256"}, "--hash");
+  expect_refused({"--replay", "f", "--save-raw", "g"}, "--save-raw");
+  // A capture's exec_failed records need no hook on this machine.
+  expect_accepted({"--replay", "f", "--events", "exec,exec_failed"});
+  expect_accepted({"record", "--replay", "f", "--db", "d"});
+}
+
+TEST(Options, ExecFailedEventsNeedTheHookWhenLive) {
+  expect_refused({"--events", "exec_failed"}, "--exec-failed");
+  expect_accepted({"--events", "exec_failed", "--exec-failed"});
+}
+
+}  // namespace
+}  // namespace procsentry
