@@ -131,7 +131,9 @@ Monitor spawn_monitor(std::vector<std::string> args, bool read_stdout) {
 }
 
 Monitor start_monitor(const std::string& binary, bool read_stdout, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args{binary, "--json"};
+  std::vector<std::string> args{binary};
+  // record shows nothing on standard output (no --print), so --json would be refused there.
+  if (g_monitor_options.empty() || g_monitor_options.front() != "record") args.push_back("--json");
   args.insert(args.end(), g_monitor_options.begin(), g_monitor_options.end());
   args.insert(args.end(), extra.begin(), extra.end());
   return spawn_monitor(std::move(args), read_stdout);
