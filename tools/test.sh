@@ -25,7 +25,7 @@ timings() {
 
 step "install what is missing"
 tools/deps.sh --for-tests
-fuzz_seconds=${PROCSENTRY_FUZZ_SECONDS:-60}
+fuzz_seconds=${PROCSENTRY_FUZZ_SECONDS:-40}  # per fuzz target
 
 # The kernel matrix's kernels download while the rest builds (network, not CPU); the matrix
 # step waits for them (and fetches again, saying why, whatever this did not get).
@@ -115,12 +115,15 @@ for preset in dev asan-ubsan tsan; do
   if [[ $preset == dev ]]; then start_matrix; fi
 done
 
-step "fuzz the decoder for ${fuzz_seconds}s"
+step "fuzz the decoder, then the whole pipeline, for ${fuzz_seconds}s each"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 corpus=$(mktemp -d)
 cp fuzz/corpus/decode/* "$corpus"/
 build/fuzz/fuzz/decode_fuzz -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" fuzz/corpus/decode
+# Hostile records through enrichment and every formatter (valid UTF-8 JSON, no control byte in
+# the table); its corpus starts from the decoder's.
+build/fuzz/fuzz/pipeline_fuzz -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus"
 
 step "kernel matrix: the integration tests on Debian 11, 12 and 13 kernels (QEMU, TCG)"
 matrix_status=0
