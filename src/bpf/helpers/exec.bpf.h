@@ -270,9 +270,9 @@ PS_EXEC_FILL_DEFINE(max, PS_EXEC_CLASS_MAX)
 
 #define PS_EXEC_TRY_CLASS(cap)                                                             \
 	if (need <= cap) {                                                                 \
-		rec = bpf_ringbuf_reserve(&events, cap, 0);                                \
+		rec = ps_reserve(cap);                                                     \
 		if (!rec)                                                                  \
-			goto drop;                                                         \
+			return 0;                                                          \
 		size = ps_exec_fill_##cap(rec, &plan, task, old_pid, bprm);                \
 		goto submit;                                                               \
 	}
@@ -283,15 +283,17 @@ static __always_inline int ps_exec_emit(struct task_struct *task, pid_t old_pid,
 	struct ps_exec *rec;
 	int size;
 
+	/* The opening of ps_record_begin, split: the record's size is known only after measuring,
+	 * and the exec program fills its own header. */
 	ps_report_lost();
 	plan.old_pid = old_pid;
 	__u32 need = ps_exec_measure(&plan, task, bprm);
 	if (need > PS_EXEC_CLASS_MAX)
 		need = PS_EXEC_CLASS_MAX;
 	PS_EXEC_CLASSES(PS_EXEC_TRY_CLASS)
-	rec = bpf_ringbuf_reserve(&events, PS_EXEC_CLASS_MAX, 0);
+	rec = ps_reserve(PS_EXEC_CLASS_MAX);
 	if (!rec)
-		goto drop;
+		return 0;
 	size = ps_exec_fill_max(rec, &plan, task, old_pid, bprm);
 submit:
 	/* The result is used so that the compiler keeps the subprograms' return value: the
@@ -301,9 +303,6 @@ submit:
 		return 0;
 	}
 	ps_submit(rec);
-	return 0;
-drop:
-	ps_count_drop(PS_LOST_RINGBUF_FULL);
 	return 0;
 }
 

@@ -85,6 +85,29 @@ static __always_inline void ps_report_lost(void)
 	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 }
 
+/* Reserves `size` bytes (a constant after inlining: the verifier wants one). A full ring
+ * buffer counts a drop, which the next program that finds room reports (ps_report_lost). */
+static __always_inline void *ps_reserve(__u64 size)
+{
+	void *rec = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!rec)
+		ps_count_drop(PS_LOST_RINGBUF_FULL);
+	return rec;
+}
+
+/* The opening every program shares: pending drops first (so the stream shows the gap before
+ * this event), then the reservation and its header. NULL: the buffer was full (counted). */
+static __always_inline void *ps_record_begin(__u64 size, __u8 type, __u32 hdr_size)
+{
+	ps_report_lost();
+	struct ps_header *hdr = ps_reserve(size);
+
+	if (hdr)
+		ps_header_init(hdr, type, hdr_size);
+	return hdr;
+}
+
 static __always_inline void ps_submit(void *rec)
 {
 	bpf_ringbuf_submit(rec, ps_wakeup_flag());

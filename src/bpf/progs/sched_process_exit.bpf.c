@@ -8,13 +8,9 @@
 
 static __always_inline int ps_exit_emit(struct task_struct *task)
 {
-	ps_report_lost();
-	struct ps_exit *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		ps_count_drop(PS_LOST_RINGBUF_FULL);
+	struct ps_exit *rec = ps_record_begin(sizeof(*rec), PS_REC_EXIT, sizeof(*rec));
+	if (!rec)
 		return 0;
-	}
-	ps_header_init(&rec->hdr, PS_REC_EXIT, sizeof(*rec));
 	ps_task_fill(&rec->task, task);
 	/* do_exit() stores the code before this tracepoint; for a group exit every thread
 	 * carries the group's code, so the last thread's is the process's. */

@@ -14,13 +14,9 @@ int BPF_PROG(ps_sched_process_fork, struct task_struct *parent, struct task_stru
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
 
-	ps_report_lost();
-	struct ps_fork *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
-		ps_count_drop(PS_LOST_RINGBUF_FULL);
+	struct ps_fork *rec = ps_record_begin(sizeof(*rec), PS_REC_FORK, sizeof(*rec));
+	if (!rec)
 		return 0;
-	}
-	ps_header_init(&rec->hdr, PS_REC_FORK, sizeof(*rec));
 	ps_task_fill(&rec->task, child);
 	rec->parent_pid = BPF_CORE_READ(parent, tgid);
 	rec->parent_tid = BPF_CORE_READ(parent, pid);

@@ -24,13 +24,9 @@ int BPF_PROG(ps_sys_exit_execve, struct pt_regs *regs, long ret)
 	if (BPF_CORE_READ(task, thread_info.status) & PS_TS_COMPAT)
 		return 0;
 
-	ps_report_lost();
-	struct ps_exec_failed *rec = bpf_ringbuf_reserve(&events, sizeof(*rec) + PS_PATH_MAX, 0);
-	if (!rec) {
-		ps_count_drop(PS_LOST_RINGBUF_FULL);
+	struct ps_exec_failed *rec = ps_record_begin(sizeof(*rec) + PS_PATH_MAX, PS_REC_EXEC_FAILED, 0);
+	if (!rec)
 		return 0;
-	}
-	ps_header_init(&rec->hdr, PS_REC_EXEC_FAILED, 0);
 	ps_task_fill(&rec->task, task);
 	rec->error = (__s32)-ret;
 	rec->reserved0 = 0;
