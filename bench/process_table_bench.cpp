@@ -49,7 +49,7 @@ std::size_t heap_in_use() { return mallinfo2().uordblks; }
 void BM_TableLifecycle(benchmark::State& state) {
   const auto live = static_cast<std::uint32_t>(state.range(0));
   Decoder decoder(ClockMapping{0});
-  ProcessTable table(ProcessUidScheme("ab", kTickNs), ProcessTableOptions{"", true});
+  ProcessTable table(ProcessUidScheme("ab", kTickNs), ProcessTableOptions{nullptr, true});
   std::size_t heap_before = heap_in_use();
   for (std::uint32_t i = 0; i < live; ++i) {
     std::uint32_t pid = 100 + i;

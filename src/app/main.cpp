@@ -12,15 +12,18 @@
 #include "app/options.h"
 #include "app/outputs.h"
 #include "app/pipeline.h"
-#include "app/replay_run.h"
-#include "app/signals.h"
-#include "app/summary.h"
+#include "app/run_loop.h"
 #include "app/tree_view.h"
 #include "core/capture_header.h"
 #include "core/clock.h"
 #include "hashing/image_hasher.h"
+#include "platform/linux/cgroup_paths.h"
+#include "platform/linux/proc_processes.h"
+#include "platform/machine.h"
+#include "platform/stop_signals.h"
 #include "procsentry/wire/wire.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
+#include "sources/replay/replay_source.h"
 #include "store/event_query.h"
 #include "store/event_store.h"
 
@@ -29,8 +32,6 @@ namespace {
 // Exit statuses: 0 clean stop, 1 failure while running, 2 cannot start (usage, privileges, kernel).
 constexpr int kExitRuntimeError = 1;
 constexpr int kExitCannotStart = 2;
-// Bounds delivery latency when the kernel side batches wakeups.
-constexpr int kPollTimeoutMs = 50;
 
 // For the one-shot commands: all their output at once; exit status 1 if it cannot be written.
 int write_stdout(std::string text) {
@@ -43,9 +44,10 @@ int write_stdout(std::string text) {
 // procsentry tree: needs no sensor, only /proc.
 int print_tree(const procsentry::AppOptions& options) {
   using namespace procsentry;
-  ProcessTable table(ProcessUidScheme::for_this_machine(), ProcessTableOptions{"/proc", false});
-  table.seed_from_proc();
-  UserNames users;
+  ProcProcesses proc;
+  ProcessTable table(process_uid_scheme(), ProcessTableOptions{&proc, false});
+  table.seed_from_os();
+  UserNames users(user_database());
   std::string out;
   auto shown = render_tree(table, users, options.tree_pid, options.json, out);
   if (!shown) {
@@ -103,7 +105,7 @@ int main(int argc, char** argv) {
 
   install_stop_handlers();
   Filter filter(options.filter);
-  UserNames users;
+  UserNames users(user_database());
   auto outputs = Outputs::open(options, stderr);
   if (!outputs) {
     fmt::print(stderr, "procsentry: {}\n", outputs.error().message);
@@ -111,7 +113,7 @@ int main(int argc, char** argv) {
   }
   Sink* sink = &outputs->sink();
   // One mapping for the live decoder and the capture header, so a replay prints the same times.
-  const ClockMapping clock = ClockMapping::from_system();
+  const ClockMapping clock = boot_clock_mapping();
   std::unique_ptr<FdOutput> raw;
   if (!options.save_raw.empty()) {
     int fd = open(options.save_raw.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -121,19 +123,26 @@ int main(int argc, char** argv) {
     }
     raw = std::make_unique<FdOutput>(fd);
     // Each capture (and each append to one) starts with what replaying it elsewhere needs.
-    const ProcessUidScheme scheme = ProcessUidScheme::for_this_machine();
-    raw->buffer() =
-        encode_capture_header(CaptureHeader{clock, read_boot_id(), scheme.tick_ns(), ClockMapping::now_epoch_ns()});
+    raw->buffer() = encode_capture_header(
+        CaptureHeader{clock, boot_id(), process_uid_scheme().tick_ns(), ClockMapping::now_epoch_ns()});
     raw->end_event();
   }
 
   if (!options.replay.empty()) {
+    auto replay = ReplaySource::open(options.replay);
+    if (!replay) {
+      fmt::print(stderr, "procsentry: {}\n", replay.error().message);
+      return kExitCannotStart;
+    }
+    stop_on_signals(replay->get());
     // Replayed records describe another time, perhaps another machine: no /proc, and no
     // boot id to put in process_uids (docs/json-schema.md).
-    ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{"", options.ancestry});
-    Decoder decoder(ClockMapping::from_system());
+    ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{nullptr, options.ancestry});
+    Decoder decoder(boot_clock_mapping());
     EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
-    const int replayed = replay_file(options.replay, pipeline);
+    pipeline.expect_capture_header();
+    const int replayed = run_source(**replay, pipeline, *sink, stderr);
+    stop_on_signals(nullptr);
     outputs->finish(stderr);
     return replayed;
   }
@@ -143,8 +152,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "procsentry: {}\n", source.error().message);
     return kExitCannotStart;
   }
-  ProcessTable table(ProcessUidScheme::for_this_machine(), ProcessTableOptions{"/proc", options.ancestry});
-  table.seed_from_proc();
+  stop_on_signals(source->get());
+  ProcProcesses proc;
+  ProcessTable table(process_uid_scheme(), ProcessTableOptions{&proc, options.ancestry});
+  table.seed_from_os();
   CgroupPaths cgroups(CgroupPaths::find_mount());
   std::unique_ptr<ImageHasher> hasher;
   if (options.hash) hasher = std::make_unique<ImageHasher>();
@@ -160,21 +171,8 @@ int main(int argc, char** argv) {
                "truncated\n",
                PS_PATH_STEPS_BOUNDED);
   }
-  int status = 0;
-  while (!stop_requested()) {
-    auto delivered = (*source)->poll(kPollTimeoutMs, pipeline);
-    if (!delivered) {
-      fmt::print(stderr, "procsentry: {}\n", delivered.error().message);
-      status = kExitRuntimeError;
-      break;
-    }
-    pipeline.on_idle();
-    if (sink->failed()) break;  // e.g. the reader of our pipe went away
-  }
-  if (!sink->failed()) (void)(*source)->poll(0, pipeline);  // what arrived before the stop
-  pipeline.on_idle();
-  pipeline.on_batch_end();
-  print_summary(stderr, pipeline.stats(), (*source)->drops());
+  const int status = run_source(**source, pipeline, *sink, stderr);
+  stop_on_signals(nullptr);
   outputs->finish(stderr);
   return status;
 }

@@ -7,7 +7,7 @@
 
 #include "core/filter.h"
 #include "core/result.h"
-#include "sources/linux_bpf/ring_buffer_source.h"
+#include "sources/sensor_options.h"
 
 namespace procsentry {
 

@@ -32,7 +32,7 @@ struct PipelineStats {
 struct Enrichment {
   ProcessTable& table;
   UserNames& users;
-  CgroupPaths* cgroups = nullptr;
+  CgroupResolver* cgroups = nullptr;
   ExecHasher* hasher = nullptr;
 };
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "app/pipeline.h"
-#include "sources/linux_bpf/ring_buffer_source.h"
+#include "sources/sensor_options.h"
 
 namespace procsentry {
 

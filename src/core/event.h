@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/process_uid.h"
+#include "process_uid.h"
 
 namespace procsentry {
 
@@ -119,8 +119,8 @@ struct Event {
   ProcessUid parent_uid;       // the parent at the time of the event (ppid), empty if unknown
   Text parent_image;           // exec: what the parent runs
   Text parent_argv_raw;        // exec: the parent's argv, NUL-separated
-  bool seeded = false;         // fork/exit: what the table knew of the process came from /proc
-  bool parent_seeded = false;  // exec, fork: what it knew of the parent came from /proc
+  bool seeded = false;         // fork/exit: what the table knew of the process came from the OS
+  bool parent_seeded = false;  // exec, fork: what it knew of the parent came from the OS
   struct Ancestor {
     std::uint32_t pid = 0;
     ProcessUid uid;

@@ -1,12 +1,5 @@
 #include "core/filter.h"
 
-#ifdef _WIN32
-#include <shlwapi.h>
-#include <windows.h>
-#else
-#include <fnmatch.h>
-#endif
-
 #include <algorithm>
 
 namespace procsentry {
@@ -15,13 +8,6 @@ template <typename T, typename U>
 bool allowed(const std::vector<T>& allowed_values, const U& value) {
   return allowed_values.empty() ||
          std::find(allowed_values.begin(), allowed_values.end(), value) != allowed_values.end();
-}
-bool glob_matches(const std::string& glob, const std::string& path) {
-#ifdef _WIN32
-  return PathMatchSpecA(path.c_str(), glob.c_str()) != FALSE;
-#else
-  return fnmatch(glob.c_str(), path.c_str(), 0) == 0;
-#endif
 }
 }  // namespace
 

@@ -28,4 +28,8 @@ class Filter {
   FilterOptions options_;
 };
 
+// The platform's own glob (Linux fnmatch, Windows PathMatchSpec), as its users expect it;
+// defined per platform (src/platform/<os>/os_text.cpp).
+bool glob_matches(const std::string& glob, const std::string& path);
+
 }  // namespace procsentry

@@ -1,13 +1,6 @@
-#include "core/process_table.h"
-
-#ifndef _WIN32
-#include <fcntl.h>
-#include <unistd.h>
-#endif
+#include "process_table.h"
 
 #include <algorithm>
-#include <charconv>
-#include <filesystem>
 #include <utility>
 
 namespace procsentry {
@@ -18,126 +11,18 @@ std::string keep_argv(std::string_view raw, bool& truncated) {
   return std::string(raw.substr(0, ProcessTable::kArgvKept));
 }
 
-// Empty means unknown (a kernel thread, or /proc would not say): absent, not "".
+// Empty means unknown (a kernel thread, or the OS would not say): absent, not "".
 Text text_of(const std::string& s) { return Text{s, !s.empty(), false, static_cast<std::uint32_t>(s.size())}; }
 
-#ifndef _WIN32
-// Whole small /proc file, or up to `limit` bytes of it; empty if unreadable.
-std::string read_file(const std::string& path, std::size_t limit) {
-  std::string out;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  while (out.size() < limit) {
-    ssize_t n = read(fd, buf, std::min(sizeof(buf), limit - out.size()));
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  close(fd);
-  return out;
-}
-
-template <typename T>
-bool parse_number(std::string_view text, T& value) {
-  auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return err == std::errc() && end == text.data() + text.size();
-}
-
-// The n-th space-separated field after the ")" that ends comm (comm may hold anything).
-std::string_view stat_field(std::string_view stat, int n) {
-  std::size_t close = stat.rfind(')');
-  if (close == std::string_view::npos) return {};
-  std::string_view rest = stat.substr(close + 1);
-  for (int field = 2;; ++field) {  // field 2 is comm; 3 state, 4 ppid, ... 22 starttime
-    std::size_t start = rest.find_first_not_of(' ');
-    if (start == std::string_view::npos) return {};
-    rest.remove_prefix(start);
-    std::size_t end = rest.find(' ');
-    if (field + 1 == n) return rest.substr(0, end);
-    if (end == std::string_view::npos) return {};
-    rest.remove_prefix(end);
-  }
-}
-#endif
-
-struct ProcStat {
-  std::string comm;
-  std::uint32_t ppid = 0;
-  std::uint64_t start_ticks = 0;
-};
-
-std::optional<ProcStat> read_proc_stat(const std::string& dir) {
-#ifdef _WIN32
-  (void)dir;
-  return std::nullopt;
-#else
-  const std::string stat = read_file(dir + "/stat", 4096);
-  ProcStat s;
-  if (std::size_t open = stat.find('('), close = stat.rfind(')');
-      open != std::string::npos && close != std::string::npos && close > open) {
-    s.comm = stat.substr(open + 1, close - open - 1);
-  }
-  if (!parse_number(stat_field(stat, 4), s.ppid) || !parse_number(stat_field(stat, 22), s.start_ticks)) {
-    return std::nullopt;
-  }
-  return s;
-#endif
-}
-
-std::string proc_dir(std::string_view proc_root, std::uint32_t pid) {
-  return std::string(proc_root) + "/" + std::to_string(pid);
-}
-
 }  // namespace
-
-std::optional<ProcessRecord> read_proc_process(std::string_view proc_root, std::uint32_t pid,
-                                               const ProcessUidScheme& scheme) {
-#ifdef _WIN32
-  (void)proc_root, (void)pid, (void)scheme;
-  return std::nullopt;
-#else
-  const std::string dir = proc_dir(proc_root, pid);
-  auto stat = read_proc_stat(dir);
-  if (!stat) return std::nullopt;
-  ProcessRecord r;
-  r.pid = pid;
-  r.ppid = stat->ppid;
-  r.start_ticks = stat->start_ticks;
-  r.comm = stat->comm;
-  r.process_uid = scheme.make(pid, r.start_ticks);
-  char target[4096];
-  ssize_t n = readlink((dir + "/exe").c_str(), target, sizeof(target));
-  if (n > 0) r.image.assign(target, static_cast<std::size_t>(n));  // kernel threads have none
-  r.argv = read_file(dir + "/cmdline", ProcessTable::kArgvKept + 1);
-  r.argv_truncated = r.argv.size() > ProcessTable::kArgvKept;
-  if (r.argv_truncated) r.argv.resize(ProcessTable::kArgvKept);
-  const std::string status = read_file(dir + "/status", 8192);
-  if (std::size_t at = status.find("\nUid:\t"); at != std::string::npos) {
-    std::string_view rest = std::string_view(status).substr(at + 6);
-    (void)parse_number(rest.substr(0, rest.find('\t')), r.uid);
-  }
-  const std::string cgroup = read_file(dir + "/cgroup", 8192);
-  if (std::size_t at = cgroup.find("0::"); at != std::string::npos && (at == 0 || cgroup[at - 1] == '\n')) {
-    std::string_view rest = std::string_view(cgroup).substr(at + 3);
-    r.cgroup = std::string(rest.substr(0, rest.find('\n')));
-  }
-  r.seeded = true;
-  return r;
-#endif
-}
 
 ProcessTable::ProcessTable(ProcessUidScheme scheme, ProcessTableOptions options)
     : scheme_(scheme), options_(std::move(options)) {}
 
-void ProcessTable::seed_from_proc() {
-  if (options_.proc_root.empty()) return;
-  std::error_code ec;
-  for (const auto& dir : std::filesystem::directory_iterator(options_.proc_root, ec)) {
-    const std::string name = dir.path().filename().string();
-    std::uint32_t pid = 0;
-    auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (err != std::errc() || end != name.data() + name.size()) continue;
-    if (auto record = read_proc_process(options_.proc_root, pid, scheme_)) live_[pid] = std::move(*record);
+void ProcessTable::seed_from_os() {
+  if (options_.os == nullptr) return;
+  for (std::uint32_t pid : options_.os->pids()) {
+    if (auto record = options_.os->read(pid, scheme_)) live_[pid] = std::move(*record);
   }
 }
 
@@ -156,9 +41,9 @@ const ProcessRecord* ProcessTable::lookup(std::uint32_t pid) const {
 
 const ProcessRecord* ProcessTable::parent_of(const ProcessRecord& child) {
   if (const ProcessRecord* parent = find(child.ppid)) return parent;
-  if (options_.proc_root.empty() || child.pid <= 1) return nullptr;
+  if (options_.os == nullptr || child.pid <= 1) return nullptr;
   // The parent exited: the kernel moved the child to init or a subreaper.
-  auto now = read_proc_stat(proc_dir(options_.proc_root, child.pid));
+  auto now = options_.os->start_of(child.pid);
   if (!now || now->start_ticks != child.start_ticks) return nullptr;
   if (auto it = live_.find(child.pid); it != live_.end()) it->second.ppid = now->ppid;
   return find(now->ppid);
@@ -263,10 +148,10 @@ void ProcessTable::remember_exit(ProcessRecord record) {
 }
 
 std::size_t ProcessTable::prune_vanished() {
-  if (options_.proc_root.empty()) return 0;
+  if (options_.os == nullptr) return 0;
   std::size_t pruned = 0;
   for (auto it = live_.begin(); it != live_.end();) {
-    auto now = read_proc_stat(proc_dir(options_.proc_root, it->first));
+    auto now = options_.os->start_of(it->first);
     if (!now || now->start_ticks != it->second.start_ticks) {
       it = live_.erase(it);
       ++pruned;

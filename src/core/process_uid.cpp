@@ -1,15 +1,10 @@
-#include "core/process_uid.h"
+#include "process_uid.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <fstream>
 
 namespace procsentry {
-namespace {
-// Linux reports start times in USER_HZ ticks, which is 100 on every architecture.
-constexpr std::uint64_t kUserHzTickNs = 10'000'000;
-}  // namespace
 
 ProcessUidScheme::ProcessUidScheme(std::string_view boot_id, std::uint64_t tick_ns)
     : tick_ns_(tick_ns == 0 ? 1 : tick_ns) {
@@ -20,15 +15,6 @@ ProcessUidScheme::ProcessUidScheme(std::string_view boot_id, std::uint64_t tick_
   }
   while (n < 8) boot_[n++] = '0';
 }
-
-std::string read_boot_id() {
-  std::string boot_id;
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::getline(in, boot_id);
-  return boot_id;
-}
-
-ProcessUidScheme ProcessUidScheme::for_this_machine() { return ProcessUidScheme(read_boot_id(), kUserHzTickNs); }
 
 // Three per event on the live path: to_chars, not a format string (fmt parses it each call).
 // 8 + 1 + 10 + 1 + 20 characters always fit.

@@ -2,8 +2,9 @@
 // the pid and the process's start time, all of which the kernel fixes when the process is
 // born. Format (docs/json-schema.md): "<boot>-<pid>-<start>", where <boot> is the first 8
 // hex digits of the boot id and <start> the start time in the kernel's clock ticks
-// (Linux: CLOCK_BOOTTIME in USER_HZ ticks, as /proc/PID/stat reports it, so a process seen
-// first in /proc and one seen first by the sensor get the same id).
+// (Linux: CLOCK_BOOTTIME in USER_HZ ticks, as the OS's process list reports it, so a process
+// seen first there and one seen first by the sensor get the same id). The platform layer
+// says which boot and which tick (platform/machine.h).
 #pragma once
 
 #include <cstdint>
@@ -29,8 +30,6 @@ class ProcessUidScheme {
  public:
   // boot_id: any text, its first 8 hex digits are used; tick_ns: nanoseconds per start tick.
   ProcessUidScheme(std::string_view boot_id, std::uint64_t tick_ns);
-  // Linux: /proc/sys/kernel/random/boot_id and USER_HZ ticks (10 ms).
-  static ProcessUidScheme for_this_machine();
 
   ProcessUid make(std::uint32_t pid, std::uint64_t start_ticks) const;
   ProcessUid from_raw_start(std::uint32_t pid, std::uint64_t start_raw_ns) const {
@@ -45,8 +44,5 @@ class ProcessUidScheme {
   char boot_[9] = {};
   std::uint64_t tick_ns_;
 };
-
-// Linux: this boot's id (/proc/sys/kernel/random/boot_id), empty if unreadable.
-std::string read_boot_id();
 
 }  // namespace procsentry

@@ -1,4 +1,4 @@
-// A /proc lookalike in a temporary directory: the files ProcessTable reads (stat, exe,
+// A /proc lookalike in a temporary directory: the files ProcProcesses reads (stat, exe,
 // cmdline, status, cgroup), so seeding and reparenting are tested with exact contents.
 #pragma once
 

@@ -1,5 +1,6 @@
 // cgroup paths from ids, the cgroup2 mount from mountinfo, and container ids from paths.
 #include "core/cgroups.h"
+#include "platform/linux/cgroup_paths.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

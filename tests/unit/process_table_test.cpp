@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/decode.h"
+#include "platform/linux/proc_processes.h"
 #include "support/fake_proc.h"
 #include "support/record_builder.h"
 
@@ -23,9 +24,7 @@ class ProcessTableTest : public ::testing::Test {
     proc_.add(FakeProcess{1, 0, 5, "init", "/sbin/init", {"/sbin/init", "splash"}, 0, "/init.scope"});
     proc_.add(FakeProcess{100, 1, 900, "bash", "/usr/bin/bash", {"-bash"}, 1000, "/user.slice/session-1.scope"});
   }
-  ProcessTable make_table(bool ancestry = false) {
-    return ProcessTable(scheme_, ProcessTableOptions{proc_.root(), ancestry});
-  }
+  ProcessTable make_table(bool ancestry = false) { return ProcessTable(scheme_, ProcessTableOptions{&os_, ancestry}); }
   // Decodes, enriches and applies one record, as the pipeline does; returns the event as
   // the sinks saw it (copied fields only).
   struct Seen {
@@ -66,6 +65,7 @@ class ProcessTableTest : public ::testing::Test {
   }
 
   FakeProc proc_;
+  ProcProcesses os_{proc_.root()};
   ProcessUidScheme scheme_{"b44953de-759c-40a4-bfc2-95cd2aea5f80", kTickNs};
   Decoder decoder_{ClockMapping{0}};
   test::Bytes record_;
@@ -82,7 +82,7 @@ TEST(ProcessUid, FormatIsBootPidAndStartTicks) {
 
 TEST_F(ProcessTableTest, SeedsEveryProcessFromProc) {
   auto table = make_table();
-  table.seed_from_proc();
+  table.seed_from_os();
   ASSERT_EQ(table.size(), 2u);
   const ProcessRecord* bash = table.find(100);
   ASSERT_NE(bash, nullptr);
@@ -97,7 +97,7 @@ TEST_F(ProcessTableTest, SeedsEveryProcessFromProc) {
 
 TEST_F(ProcessTableTest, ExecOfASeededParentsChildCarriesTheParent) {
   auto table = make_table();
-  table.seed_from_proc();
+  table.seed_from_os();
   feed(table, test::fork_record(task(200, 100, 1000), 100, 900 * kTickNs));
   auto seen = feed(table, exec(task(200, 100, 1000), "/usr/bin/ls", {"ls", "-l"}));
   EXPECT_EQ(seen.process_uid, "b44953de-200-1000");
@@ -112,7 +112,7 @@ TEST_F(ProcessTableTest, ExecOfASeededParentsChildCarriesTheParent) {
 
 TEST_F(ProcessTableTest, ForkInheritsImageUntilExec) {
   auto table = make_table();
-  table.seed_from_proc();
+  table.seed_from_os();
   auto fork = feed(table, test::fork_record(task(300, 100, 2000), 100, 900 * kTickNs));
   EXPECT_EQ(fork.parent_uid, "b44953de-100-900");
   EXPECT_EQ(fork.known_image, "/usr/bin/bash");
@@ -154,7 +154,7 @@ TEST_F(ProcessTableTest, ExitedProcessesAreForgotten) {
 
 TEST_F(ProcessTableTest, AncestryRunsUpToInit) {
   auto table = make_table(true);
-  table.seed_from_proc();
+  table.seed_from_os();
   feed(table, test::fork_record(task(600, 100, 6000), 100, 900 * kTickNs));
   feed(table, exec(task(600, 100, 6000), "/usr/bin/make", {"make"}));
   feed(table, test::fork_record(task(601, 600, 6001), 600, 6000 * kTickNs));
@@ -170,7 +170,7 @@ TEST_F(ProcessTableTest, ReparentedChildFollowsTheKernel) {
   proc_.add(FakeProcess{701, 700, 7001, "mid", "/usr/bin/mid", {"mid"}, 0, "/"});
   proc_.add(FakeProcess{702, 701, 7002, "leaf", "/usr/bin/leaf", {"leaf"}, 0, "/"});
   auto table = make_table(true);
-  table.seed_from_proc();
+  table.seed_from_os();
   feed(table, test::exit_record(task(701, 700, 7001), 0, 80'000'000'000));
   proc_.remove(701);
   proc_.add(FakeProcess{702, 700, 7002, "leaf", "/usr/bin/leaf", {"leaf"}, 0, "/"});
@@ -186,7 +186,7 @@ TEST_F(ProcessTableTest, ReparentedChildFollowsTheKernel) {
 
 TEST_F(ProcessTableTest, PruneDropsWhatVanishedFromProc) {
   auto table = make_table();
-  table.seed_from_proc();
+  table.seed_from_os();
   feed(table, exec(task(800, 1, 8000), "/usr/bin/sleep", {"sleep"}));  // not in the fake /proc
   EXPECT_EQ(table.size(), 3u);
   EXPECT_EQ(table.prune_vanished(), 1u);
@@ -195,8 +195,8 @@ TEST_F(ProcessTableTest, PruneDropsWhatVanishedFromProc) {
 }
 
 TEST_F(ProcessTableTest, WithoutProcRootNothingIsRead) {
-  ProcessTable table(scheme_, ProcessTableOptions{"", false});
-  table.seed_from_proc();
+  ProcessTable table(scheme_, ProcessTableOptions{nullptr, false});
+  table.seed_from_os();
   EXPECT_EQ(table.size(), 0u);
   EXPECT_EQ(table.prune_vanished(), 0u);
 }

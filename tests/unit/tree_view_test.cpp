@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "platform/linux/proc_processes.h"
+#include "platform/machine.h"
 #include "support/fake_proc.h"
 
 namespace procsentry {
@@ -36,11 +38,12 @@ class TreeViewTest : public ::testing::Test {
                           0,
                           "/system.slice/docker-" + id + ".scope"});
     proc_.add(FakeProcess{21, 10, 61, "bash", "/usr/bin/bash", {"-bash"}, 0, "/user.slice"});
-    table_.seed_from_proc();
+    table_.seed_from_os();
   }
   test::FakeProc proc_;
-  ProcessTable table_{ProcessUidScheme("ab", 10'000'000), ProcessTableOptions{proc_.root(), false}};
-  UserNames users_;
+  ProcProcesses os_{proc_.root()};
+  ProcessTable table_{ProcessUidScheme("ab", 10'000'000), ProcessTableOptions{&os_, false}};
+  UserNames users_{user_database()};
 };
 
 TEST_F(TreeViewTest, JsonFollowsTheTreeInOrder) {

@@ -12,16 +12,17 @@
 
 namespace procsentry {
 
-Result<ReplaySource> ReplaySource::open(const std::string& path) {
+Result<std::unique_ptr<ReplaySource>> ReplaySource::open(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return ReplaySource(std::move(bytes));
+  return std::unique_ptr<ReplaySource>(new ReplaySource(std::move(bytes)));
 }
 
-Result<std::size_t> ReplaySource::deliver_all(RecordHandler& handler) {
+Result<int> ReplaySource::poll(int /*timeout_ms*/, RecordHandler& handler) {
+  if (done_.exchange(true)) return 0;
   std::span<const std::uint8_t> rest(bytes_);
-  std::size_t delivered = 0;
+  int delivered = 0;
   while (!rest.empty()) {
     ps_header hdr{};
     if (rest.size() < sizeof(hdr)) {

@@ -43,7 +43,8 @@ Result<std::unique_ptr<DeviceSource>> DeviceSource::open() {
   return std::unique_ptr<DeviceSource>(new DeviceSource(device));
 }
 
-Result<int> DeviceSource::read(RecordHandler& handler) {
+Result<int> DeviceSource::poll(int timeout_ms, RecordHandler& handler) {
+  if (timeout_ms == 0 || cancelled_.load()) return 0;
   DWORD returned = 0;
   if (!DeviceIoControl(device_, PS_IOCTL_READ, nullptr, 0, buffer_.data(), static_cast<DWORD>(buffer_.size()),
                        &returned, nullptr)) {
@@ -66,6 +67,9 @@ Result<int> DeviceSource::read(RecordHandler& handler) {
   return records;
 }
 
-void DeviceSource::cancel() { CancelIoEx(device_, nullptr); }
+void DeviceSource::cancel() {
+  cancelled_.store(true);
+  CancelIoEx(device_, nullptr);
+}
 
 }  // namespace procsentry

@@ -3,31 +3,35 @@
 
 #include <windows.h>
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
 #include "core/result.h"
-#include "sources/record_handler.h"
+#include "sources/source.h"
 
 namespace procsentry {
 
-class DeviceSource {
+class DeviceSource final : public Source {
  public:
   static Result<std::unique_ptr<DeviceSource>> open();
-  ~DeviceSource();
+  ~DeviceSource() override;
   DeviceSource(const DeviceSource&) = delete;
   DeviceSource& operator=(const DeviceSource&) = delete;
 
-  // Blocks until the driver has records (or cancel() is called), then delivers them all.
-  // Returns the number of records; 0 after cancel().
-  Result<int> read(RecordHandler& handler);
+  // A pended IOCTL cannot time out: any timeout_ms but 0 blocks until the driver has records
+  // (or cancel() is called), then delivers them all; 0 returns at once with none. Returns
+  // the number of records; 0 after cancel().
+  Result<int> poll(int timeout_ms, RecordHandler& handler) override;
   // From any thread (the Ctrl-C handler): ends a read that is waiting.
-  void cancel();
+  void cancel() override;
+  bool done() const override { return cancelled_.load(); }
 
  private:
   explicit DeviceSource(HANDLE device);
   HANDLE device_;
   std::vector<unsigned char> buffer_;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace procsentry

@@ -4,30 +4,22 @@
 #include <windows.h>
 
 #include <io.h>
-#include <atomic>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "app/options.h"
 #include "app/outputs.h"
 #include "app/pipeline.h"
-#include "app/replay_run.h"
-#include "app/summary.h"
+#include "app/run_loop.h"
 #include "device_source.h"
+#include "platform/machine.h"
+#include "platform/stop_signals.h"
+#include "sources/replay/replay_source.h"
 
 namespace {
 
-constexpr int kExitRuntimeError = 1;
 constexpr int kExitCannotStart = 2;
-
-std::atomic<bool> g_stop{false};
-procsentry::DeviceSource* g_source = nullptr;
-
-BOOL WINAPI on_console_control(DWORD) {
-  g_stop = true;
-  if (g_source != nullptr) g_source->cancel();  // ends the read that is waiting in the driver
-  return TRUE;
-}
 
 // What the Windows client does not do (yet): the /proc-based tree, the event store, the
 // outputs on their own threads and image hashing. Empty if none is asked for.
@@ -60,11 +52,9 @@ int main(int argc, char** argv) {
   }
 
   Filter filter(options.filter);
-  UserNames users;
-  // Windows has no boot id we can read without privileges the client lacks; create times
-  // are FILETIME (100 ns) and never repeat for one pid, so they make the identity.
-  ProcessTable table(ProcessUidScheme("", 100), ProcessTableOptions{"", options.ancestry});
-  Decoder decoder(ClockMapping::from_system());
+  UserNames users(user_database());
+  ProcessTable table(process_uid_scheme(), ProcessTableOptions{nullptr, options.ancestry});
+  Decoder decoder(boot_clock_mapping());
   auto outputs = Outputs::open(options, stderr);
   if (!outputs) {
     fmt::print(stderr, "procsentry: {}\n", outputs.error().message);
@@ -73,32 +63,28 @@ int main(int argc, char** argv) {
   Sink* sink = &outputs->sink();
   EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
 
+  std::unique_ptr<Source> source;
   if (!options.replay.empty()) {
-    const int replayed = replay_file(options.replay, pipeline);
-    outputs->finish(stderr);
-    return replayed;
-  }
-
-  auto source = DeviceSource::open();
-  if (!source) {
-    fmt::print(stderr, "procsentry: {}\n", source.error().message);
-    return kExitCannotStart;
-  }
-  g_source = source->get();
-  SetConsoleCtrlHandler(on_console_control, TRUE);
-  fmt::print(stderr, "procsentry: watching process creation and exit on this machine (Ctrl-C to stop)\n");
-  int status = 0;
-  while (!g_stop) {
-    auto records = (*source)->read(pipeline);
-    if (!records) {
-      fmt::print(stderr, "procsentry: {}\n", records.error().message);
-      status = kExitRuntimeError;
-      break;
+    auto replay = ReplaySource::open(options.replay);
+    if (!replay) {
+      fmt::print(stderr, "procsentry: {}\n", replay.error().message);
+      return kExitCannotStart;
     }
-    if (sink->failed()) break;
+    source = std::move(*replay);
+    pipeline.expect_capture_header();
+  } else {
+    auto device = DeviceSource::open();
+    if (!device) {
+      fmt::print(stderr, "procsentry: {}\n", device.error().message);
+      return kExitCannotStart;
+    }
+    source = std::move(*device);
+    install_stop_handlers();  // Ctrl-C ends the read pended in the driver
+    stop_on_signals(source.get());
+    fmt::print(stderr, "procsentry: watching process creation and exit on this machine (Ctrl-C to stop)\n");
   }
-  g_source = nullptr;
-  print_summary(stderr, pipeline.stats(), SensorDrops{});
+  const int status = run_source(*source, pipeline, *sink, stderr);
+  stop_on_signals(nullptr);
   outputs->finish(stderr);
   return status;
 }

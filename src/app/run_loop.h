@@ -1,0 +1,19 @@
+// The one loop every client runs, whatever the source (BPF ring buffer, Windows device,
+// capture file).
+#pragma once
+
+#include <cstdio>
+
+#include "app/pipeline.h"
+#include "sinks/sink.h"
+#include "sources/source.h"
+
+namespace procsentry {
+
+// Delivers records until the source is done (a stop, the end of a capture), fails, or the
+// sink failed (the reader of our pipe went away); between polls the pipeline writes what the
+// hasher finished. Then what arrived before the stop, and the summary line. Returns the exit
+// status: 0, or 1 when the source failed (its error is one line on `diagnostics`).
+int run_source(Source& source, EventPipeline& pipeline, const Sink& sink, std::FILE* diagnostics);
+
+}  // namespace procsentry
