@@ -13,6 +13,7 @@
 
 #include "app/pipeline.h"
 #include "core/text_escape.h"
+#include "platform/machine.h"
 #include "procsentry/wire/wire.h"
 #include "sinks/formats/json_format.h"
 #include "sinks/formats/rfc5424_format.h"
@@ -87,12 +88,12 @@ class CheckingSink final : public Sink {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace procsentry;
   static Decoder decoder(ClockMapping{1'700'000'000'000'000'000});
-  static UserNames users;
+  static UserNames users(user_database());
   static const Filter everything(FilterOptions{});
   static std::FILE* diagnostics = std::fopen("/dev/null", "w");
   static CheckingSink sink;
   // A table per input, as a replay has: no /proc; lineage and ancestry from the records alone.
-  ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{"", true});
+  ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{nullptr, true});
   EventPipeline pipeline(decoder, Enrichment{table, users}, everything, sink, diagnostics);
   std::span<const std::uint8_t> bytes(data, size);
   while (bytes.size() >= sizeof(ps_header)) {
