@@ -320,13 +320,17 @@ TEST_F(EventStoreTest, KillDashNineLosesAtMostTheOpenBatch) {
     }
     close(report[1]);
     // Kill only once a batch is committed (a sanitizer build may take longer than one commit
-    // interval to get there), then at a different point of the next batches each round.
-    pollfd first{report[0], POLLIN, 0};
-    const bool committed_one = poll(&first, 1, 30'000) == 1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + 120 * round));
+    // interval to get there), then after one more committed batch each round, so that the kill
+    // falls at a different point of the recording each time.
+    std::uint64_t last_committed = 0;
+    bool committed_one = false;
+    for (int reports = 0; reports <= round; ++reports) {
+      pollfd next{report[0], POLLIN, 0};
+      if (poll(&next, 1, 30'000) != 1 || read(report[0], &last_committed, sizeof(last_committed)) != 8) break;
+      committed_one = true;
+    }
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
-    std::uint64_t last_committed = 0;
     for (std::uint64_t n = 0; read(report[0], &n, sizeof(n)) == sizeof(n);) last_committed = n;
     close(report[0]);
     ASSERT_TRUE(committed_one) << "the child committed nothing within 30 s in round " << round;
