@@ -5,17 +5,24 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "support/record_builder.h"
+#include "support/spawn.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using procsentry::test::Bytes;
+using procsentry::test::capture;
+using procsentry::test::Captured;
+using procsentry::test::ProcessOptions;
 using procsentry::test::RecordBuilder;
 
 struct Output {
@@ -23,16 +30,19 @@ struct Output {
   std::string out;
 };
 
-// stderr: "2>/dev/null" or "2>&1" (Wine's own start-up chatter goes to the same place).
-Output run_under_wine(const std::string& args, const char* stderr_to = "2>/dev/null") {
-  std::string command = "WINEDEBUG=-all wine " PROCSENTRY_WINDOWS_CLIENT " " + args + " " + stderr_to;
-  Output o;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return o;
-  char buf[4096];
-  for (std::size_t n; (n = fread(buf, 1, sizeof(buf), pipe)) > 0;) o.out.append(buf, n);
-  o.status = pclose(pipe);
-  return o;
+// The client under Wine with `args` (split at spaces); with_stderr: its standard error (and
+// Wine's own start-up chatter) follows its output in `out`.
+Output run_under_wine(const std::string& args, bool with_stderr = false) {
+  std::vector<std::string> argv{"wine", PROCSENTRY_WINDOWS_CLIENT};
+  std::istringstream words(args);
+  for (std::string word; words >> word;) argv.push_back(word);
+  ProcessOptions options;
+  options.env = std::vector<std::string>{"WINEDEBUG=-all"};
+  for (const char* name : {"PATH", "HOME", "WINEPREFIX"}) {
+    if (const char* value = std::getenv(name)) options.env->push_back(std::string(name) + "=" + value);
+  }
+  Captured c = capture("wine", argv, options);
+  return Output{c.status, with_stderr ? c.out + c.err : c.out};
 }
 
 Bytes windows_create(std::uint32_t pid, const std::u16string& image, const std::u16string& command) {
@@ -88,18 +98,21 @@ TEST_F(WindowsClient, ReplaysWindowsRecordsAsJson) {
 }
 
 TEST_F(WindowsClient, NoDriverIsOneClearLineAndStatus2) {
-  Output o = run_under_wine("--json", "2>&1");
+  Output o = run_under_wine("--json", true);
   EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 2) << o.status;
   EXPECT_NE(o.out.find("procsentry: the procsentry driver is not loaded: install and start it"), std::string::npos)
       << o.out;
 }
 
 TEST_F(WindowsClient, LinuxOnlyOutputsAreOneClearLineAndStatus2) {
-  Output o = run_under_wine("--syslog tcp://127.0.0.1:514", "2>&1");
-  EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 2) << o.status;
-  EXPECT_NE(o.out.find("procsentry: --syslog is not available in the Windows client yet (it is on Linux)"),
-            std::string::npos)
-      << o.out;
+  for (std::string option : {"--syslog tcp://127.0.0.1:514", "--save-raw capture.raw"}) {
+    Output o = run_under_wine(option, true);
+    EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 2) << option << ": " << o.status;
+    const std::string name = option.substr(0, option.find(' '));
+    EXPECT_NE(o.out.find("procsentry: " + name + " is not available in the Windows client yet (it is on Linux)"),
+              std::string::npos)
+        << o.out;
+  }
 }
 
 }  // namespace
