@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "app/exit_status.h"
 #include "app/options.h"
 #include "app/outputs.h"
 #include "app/pipeline.h"
@@ -29,9 +30,9 @@
 
 namespace {
 
-// Exit statuses: 0 clean stop, 1 failure while running, 2 cannot start (usage, privileges, kernel).
-constexpr int kExitRuntimeError = 1;
-constexpr int kExitCannotStart = 2;
+using procsentry::kExitCannotStart;
+using procsentry::kExitRuntimeError;
+using procsentry::report_error;
 
 // For the one-shot commands: all their output at once; exit status 1 if it cannot be written.
 int write_stdout(std::string text) {
@@ -51,8 +52,7 @@ int print_tree(const procsentry::AppOptions& options) {
   std::string out;
   auto shown = render_tree(table, users, options.tree_pid, options.json, out);
   if (!shown) {
-    fmt::print(stderr, "procsentry: {}\n", shown.error().message);
-    return kExitRuntimeError;
+    return report_error(shown.error(), kExitRuntimeError);
   }
   return write_stdout(std::move(out));
 }
@@ -66,8 +66,7 @@ int query_store(const procsentry::AppOptions& options) {
     if (text->empty()) continue;
     auto t = parse_time(*text, now);
     if (!t) {
-      fmt::print(stderr, "procsentry: {}\n", t.error().message);
-      return kExitCannotStart;
+      return report_error(t.error());
     }
     *target = *t;
   }
@@ -83,8 +82,7 @@ int query_store(const procsentry::AppOptions& options) {
   std::string out;
   auto rows = run_query(options.db.empty() ? default_database_path() : options.db, q, out);
   if (!rows) {
-    fmt::print(stderr, "procsentry: {}\n", rows.error().message);
-    return kExitRuntimeError;
+    return report_error(rows.error(), kExitRuntimeError);
   }
   return write_stdout(std::move(out));
 }
@@ -95,8 +93,7 @@ int main(int argc, char** argv) {
   using namespace procsentry;
   auto parsed = parse_options(argc, argv);
   if (!parsed) {
-    fmt::print(stderr, "procsentry: {}\n", parsed.error().message);
-    return kExitCannotStart;
+    return report_error(parsed.error());
   }
   if (parsed->exit_code >= 0) return parsed->exit_code;
   const AppOptions& options = parsed->options;
@@ -108,8 +105,7 @@ int main(int argc, char** argv) {
   UserNames users(user_database());
   auto outputs = Outputs::open(options, stderr);
   if (!outputs) {
-    fmt::print(stderr, "procsentry: {}\n", outputs.error().message);
-    return kExitCannotStart;
+    return report_error(outputs.error());
   }
   Sink* sink = &outputs->sink();
   // One mapping for the live decoder and the capture header, so a replay prints the same times.
@@ -131,12 +127,11 @@ int main(int argc, char** argv) {
   if (!options.replay.empty()) {
     auto replay = ReplaySource::open(options.replay);
     if (!replay) {
-      fmt::print(stderr, "procsentry: {}\n", replay.error().message);
-      return kExitCannotStart;
+      return report_error(replay.error());
     }
     stop_on_signals(replay->get());
-    // Replayed records describe another time, perhaps another machine: no /proc, and no
-    // boot id to put in process_uids (docs/json-schema.md).
+    // Replayed records describe another time, perhaps another machine: no /proc; the boot id
+    // and clock come from the capture's header records (core/capture_header.h).
     ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{nullptr, options.ancestry});
     Decoder decoder(boot_clock_mapping());
     EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
@@ -149,8 +144,7 @@ int main(int argc, char** argv) {
 
   auto source = RingBufferSource::open(options.sensor);
   if (!source) {
-    fmt::print(stderr, "procsentry: {}\n", source.error().message);
-    return kExitCannotStart;
+    return report_error(source.error());
   }
   stop_on_signals(source->get());
   ProcProcesses proc;

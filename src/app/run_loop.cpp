@@ -2,13 +2,13 @@
 
 #include <fmt/core.h>
 
+#include "app/exit_status.h"
 #include "app/summary.h"
 
 namespace procsentry {
 namespace {
 // Bounds delivery latency when the kernel side batches wakeups.
 constexpr int kPollTimeoutMs = 50;
-constexpr int kExitRuntimeError = 1;
 }  // namespace
 
 int run_source(Source& source, EventPipeline& pipeline, const Sink& sink, std::FILE* diagnostics) {

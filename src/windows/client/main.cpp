@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "app/exit_status.h"
 #include "app/options.h"
 #include "app/outputs.h"
 #include "app/pipeline.h"
@@ -18,8 +19,6 @@
 #include "sources/replay/replay_source.h"
 
 namespace {
-
-constexpr int kExitCannotStart = 2;
 
 // What the Windows client does not do (yet): the /proc-based tree, the event store, the
 // outputs on their own threads, image hashing and saving a capture. Empty if none is asked for.
@@ -42,8 +41,7 @@ int main(int argc, char** argv) {
   SetConsoleOutputCP(CP_UTF8);
   auto parsed = parse_options(argc, argv);
   if (!parsed) {
-    fmt::print(stderr, "procsentry: {}\n", parsed.error().message);
-    return kExitCannotStart;
+    return report_error(parsed.error());
   }
   if (parsed->exit_code >= 0) return parsed->exit_code;
   const AppOptions& options = parsed->options;
@@ -58,8 +56,7 @@ int main(int argc, char** argv) {
   Decoder decoder(boot_clock_mapping());
   auto outputs = Outputs::open(options, stderr);
   if (!outputs) {
-    fmt::print(stderr, "procsentry: {}\n", outputs.error().message);
-    return kExitCannotStart;
+    return report_error(outputs.error());
   }
   Sink* sink = &outputs->sink();
   EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
@@ -68,16 +65,14 @@ int main(int argc, char** argv) {
   if (!options.replay.empty()) {
     auto replay = ReplaySource::open(options.replay);
     if (!replay) {
-      fmt::print(stderr, "procsentry: {}\n", replay.error().message);
-      return kExitCannotStart;
+      return report_error(replay.error());
     }
     source = std::move(*replay);
     pipeline.expect_capture_header();
   } else {
     auto device = DeviceSource::open();
     if (!device) {
-      fmt::print(stderr, "procsentry: {}\n", device.error().message);
-      return kExitCannotStart;
+      return report_error(device.error());
     }
     source = std::move(*device);
     install_stop_handlers();  // Ctrl-C ends the read pended in the driver
