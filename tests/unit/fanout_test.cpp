@@ -219,11 +219,17 @@ TEST_F(FanoutTest, WaitingWhenFullLosesNothing) {
   limits.events = 500;
   limits.wait_when_full = true;
   FanoutSink fanout(std::move(outlets), limits, diagnostics_);
+  // The writer holds the first batch; the writer is let go only once the backlog (the held
+  // batch included) is full, so the producer's next batch finds no room and has to wait.
+  std::atomic<std::uint32_t> produced{0};
   std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (std::uint32_t seen = 0; seen < limits.events; seen = produced.load()) produced.wait(seen);
     release.count_down();
   });
-  produce(fanout, 5'000, 50);
+  produce(fanout, 5'000, 50, [&](std::uint32_t pid) {
+    produced = pid;
+    produced.notify_one();
+  });
   fanout.stop();
   releaser.join();
   EXPECT_TRUE(in_order_without_gaps(*pids, 5'000)) << pids->size();
