@@ -10,10 +10,12 @@
 #include <memory>
 
 #include "app/exit_status.h"
+#include "app/least_privilege.h"
 #include "app/options.h"
 #include "app/outputs.h"
 #include "app/pipeline.h"
 #include "app/run_loop.h"
+#include "app/service_status.h"
 #include "app/tree_view.h"
 #include "core/capture_header.h"
 #include "core/clock.h"
@@ -87,6 +89,31 @@ int query_store(const procsentry::AppOptions& options) {
   return write_stdout(std::move(out));
 }
 
+// --replay: records captured earlier (perhaps elsewhere), no sensor, no /proc.
+int replay_capture(const procsentry::AppOptions& options, procsentry::Filter& filter, procsentry::UserNames& users) {
+  using namespace procsentry;
+  auto outputs = Outputs::open(options, stderr);
+  if (!outputs) {
+    return report_error(outputs.error());
+  }
+  Sink* sink = &outputs->sink();
+  auto replay = ReplaySource::open(options.replay);
+  if (!replay) {
+    return report_error(replay.error());
+  }
+  stop_on_signals(replay->get());
+  // Replayed records describe another time, perhaps another machine: no /proc; the boot id
+  // and clock come from the capture's header records (core/capture_header.h).
+  ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{nullptr, options.ancestry});
+  Decoder decoder(boot_clock_mapping());
+  EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
+  pipeline.expect_capture_header();
+  const int replayed = run_source(**replay, pipeline, *sink, stderr);
+  stop_on_signals(nullptr);
+  outputs->finish(stderr);
+  return replayed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,11 +130,7 @@ int main(int argc, char** argv) {
   install_stop_handlers();
   Filter filter(options.filter);
   UserNames users(user_database());
-  auto outputs = Outputs::open(options, stderr);
-  if (!outputs) {
-    return report_error(outputs.error());
-  }
-  Sink* sink = &outputs->sink();
+  if (!options.replay.empty()) return replay_capture(options, filter, users);
   // One mapping for the live decoder and the capture header, so a replay prints the same times.
   const ClockMapping clock = boot_clock_mapping();
   std::unique_ptr<FdOutput> raw;
@@ -124,24 +147,6 @@ int main(int argc, char** argv) {
     raw->end_event();
   }
 
-  if (!options.replay.empty()) {
-    auto replay = ReplaySource::open(options.replay);
-    if (!replay) {
-      return report_error(replay.error());
-    }
-    stop_on_signals(replay->get());
-    // Replayed records describe another time, perhaps another machine: no /proc; the boot id
-    // and clock come from the capture's header records (core/capture_header.h).
-    ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{nullptr, options.ancestry});
-    Decoder decoder(boot_clock_mapping());
-    EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
-    pipeline.expect_capture_header();
-    const int replayed = run_source(**replay, pipeline, *sink, stderr);
-    stop_on_signals(nullptr);
-    outputs->finish(stderr);
-    return replayed;
-  }
-
   auto source = RingBufferSource::open(options.sensor);
   if (!source) {
     return report_error(source.error());
@@ -150,6 +155,14 @@ int main(int argc, char** argv) {
   ProcProcesses proc;
   ProcessTable table(process_uid_scheme(), ProcessTableOptions{&proc, options.ancestry});
   table.seed_from_os();
+  // Attached and seeded: what is left needs (almost) no privilege. Capabilities are per thread,
+  // so this comes before the outputs' and the hasher's threads start.
+  if (int status = drop_to_least_privilege(options, stderr); status != 0) return status;
+  auto outputs = Outputs::open(options, stderr);
+  if (!outputs) {
+    return report_error(outputs.error());
+  }
+  Sink* sink = &outputs->sink();
   CgroupPaths cgroups(CgroupPaths::find_mount());
   std::unique_ptr<ImageHasher> hasher;
   if (options.hash) hasher = std::make_unique<ImageHasher>();
@@ -165,7 +178,10 @@ int main(int argc, char** argv) {
                "truncated\n",
                PS_PATH_STEPS_BOUNDED);
   }
-  const int status = run_source(**source, pipeline, *sink, stderr);
+  ServiceStatus service(pipeline, **source);
+  service.ready();
+  const int status = run_source(**source, pipeline, *sink, stderr, {[&] { service.between_polls(); }});
+  service.stopping();
   stop_on_signals(nullptr);
   outputs->finish(stderr);
   return status;

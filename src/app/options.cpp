@@ -13,6 +13,8 @@
 namespace procsentry {
 namespace {
 
+constexpr const char* kVersion = "procsentry 0.1.0";
+
 // What each command does with an option it was given (fallthrough lets any main option follow
 // a subcommand): an option it would ignore is refused, so that nothing is silently not done.
 std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions& o) {
@@ -34,6 +36,9 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
       if (given(name) && std::string_view(name) != "--json") {
         return refuse(name, fmt::format("a live-stream option, which procsentry {} does not use", command));
       }
+    }
+    if (given("--strict-privileges")) {
+      return refuse("--strict-privileges", fmt::format("procsentry {} runs unprivileged, it drops nothing", command));
     }
     return std::nullopt;
   }
@@ -62,7 +67,7 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
   if (!o.replay.empty()) {
     // A capture is already made: what tunes the sensor or reads this machine cannot apply.
     for (const char* name : {"--argv-cap", "--ring-buffer-size", "--exec-failed", "--no-exec-failed", "--verbose",
-                             "--hash", "--save-raw"}) {
+                             "--hash", "--save-raw", "--strict-privileges"}) {
       if (given(name)) return refuse(name, "not used with --replay (the records were captured already)");
     }
   }
@@ -75,7 +80,7 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   ParsedOptions parsed;
   AppOptions& o = parsed.options;
   CLI::App app{"procsentry: every process creation and exit on this machine, live"};
-  app.set_version_flag("--version", "procsentry 0.1.0");
+  app.set_version_flag("--version", kVersion);
   // The main options (filters, --syslog, --output...) also apply after a subcommand. Set
   // first: subcommands inherit it when created.
   app.fallthrough();
@@ -130,6 +135,9 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   app.add_option("--keep-files", o.keep_files, "with --output: rotated files to keep (FILE.1 ... FILE.N)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  app.add_flag("--strict-privileges", o.strict_privileges,
+               "refuse to run (status 2) when a capability cannot be dropped once the sensor is attached (by "
+               "default: one line on stderr, and it runs on)");
   app.add_flag("-q,--quiet", o.quiet, "no live view on standard output (with --syslog, --output)");
   CLI::App* tree = app.add_subcommand("tree", "print the current process tree (pid, user, image, args, container)");
   tree->add_option("--pid", o.tree_pid, "only the subtree of this process");

@@ -42,6 +42,8 @@ struct AppOptions {
   std::string replay;           // read raw wire records from this file instead of the kernel
   std::string save_raw;         // also append every raw record to this file (mode 0600)
   SensorOptions sensor;
+  // An incomplete capability drop after start-up stops the monitor (status 2).
+  bool strict_privileges = false;
 };
 
 // Returns the options, or an Error; `exit_code` is set when parsing already answered

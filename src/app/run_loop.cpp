@@ -11,7 +11,8 @@ namespace {
 constexpr int kPollTimeoutMs = 50;
 }  // namespace
 
-int run_source(Source& source, EventPipeline& pipeline, const Sink& sink, std::FILE* diagnostics) {
+int run_source(Source& source, EventPipeline& pipeline, const Sink& sink, std::FILE* diagnostics,
+               const BetweenPolls& between_polls) {
   int status = 0;
   while (!source.done()) {
     auto delivered = source.poll(kPollTimeoutMs, pipeline);
@@ -22,6 +23,7 @@ int run_source(Source& source, EventPipeline& pipeline, const Sink& sink, std::F
     }
     pipeline.on_idle();
     if (sink.failed()) break;
+    for (const auto& callback : between_polls) callback();
   }
   if (!sink.failed()) (void)source.poll(0, pipeline);  // what arrived before the stop
   pipeline.on_idle();
