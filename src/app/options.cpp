@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 
+#include "app/option_docs.h"
 #include "core/event.h"
 
 namespace procsentry {
@@ -164,6 +165,12 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   query->add_option("--sql", o.sql, "run this read-only SQL and print rows as JSON (table: events)");
   query->add_flag("--json", o.json, "JSON Lines, as recorded");
 
+  // For packaging only (hidden: group ""): the man page and the bash completion from this table.
+  bool man = false;
+  bool completion = false;
+  app.add_flag("--man-page", man, "print the man page procsentry(8)")->group("");
+  app.add_flag("--bash-completion", completion, "print the bash completion")->group("");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -171,6 +178,11 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
     return parsed;
   } catch (const CLI::ParseError& e) {
     return Error{e.what() + std::string(" (see procsentry --help)")};
+  }
+  if (man || completion) {
+    std::fputs((man ? man_page(app, kVersion) : bash_completion(app)).c_str(), stdout);
+    parsed.exit_code = std::fflush(stdout) == 0 && !std::ferror(stdout) ? 0 : 1;
+    return parsed;
   }
   o.color = color == "always" ? ColorMode::always : color == "never" ? ColorMode::never : ColorMode::automatic;
   // Opt-in: the raw syscall-exit hook costs every syscall of the machine (storm_bench syscalls).
