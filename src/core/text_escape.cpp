@@ -201,42 +201,46 @@ void append_shell_quoted(std::string& out, std::string_view arg) {
   out += '\'';
 }
 
-void append_json_string(std::string& out, std::string_view bytes) {
-  out += '"';
+char* put_json_string(char* p, std::string_view bytes, bool& valid) {
+  *p++ = '"';
+  const char* const data = bytes.data();
   std::size_t i = 0;
   while (i < bytes.size()) {
     std::size_t run = i;
-    while (bytes.size() - run >= 8 && json_plain8(bytes.data() + run)) run += 8;
+    while (bytes.size() - run >= 8 && json_plain8(data + run)) run += 8;
     while (run < bytes.size()) {
-      auto b = static_cast<std::uint8_t>(bytes[run]);
+      auto b = static_cast<std::uint8_t>(data[run]);
       if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\') break;
       ++run;
     }
-    out.append(bytes.data() + i, run - i);
+    std::memcpy(p, data + i, run - i);
+    p += run - i;
     i = run;
     if (i >= bytes.size()) break;
-    auto b = static_cast<std::uint8_t>(bytes[i]);
+    auto b = static_cast<std::uint8_t>(data[i]);
     if (b < 0x80) {
+      *p++ = '\\';
       switch (b) {
         case '"':
-          out += "\\\"";
+          *p++ = '"';
           break;
         case '\\':
-          out += "\\\\";
+          *p++ = '\\';
           break;
         case '\n':
-          out += "\\n";
+          *p++ = 'n';
           break;
         case '\t':
-          out += "\\t";
+          *p++ = 't';
           break;
         case '\r':
-          out += "\\r";
+          *p++ = 'r';
           break;
         default:
-          out += "\\u00";
-          out += kHex[b >> 4];
-          out += kHex[b & 0xf];
+          std::memcpy(p, "u00", 3);
+          p[3] = kHex[b >> 4];
+          p[4] = kHex[b & 0xf];
+          p += 5;
           break;
       }
       ++i;
@@ -245,50 +249,82 @@ void append_json_string(std::string& out, std::string_view bytes) {
     char32_t cp = 0;
     std::size_t len = utf8_sequence(bytes, i, cp);
     if (len == 0) {
-      out += "\xef\xbf\xbd";  // U+FFFD for each invalid byte
+      std::memcpy(p, "\xef\xbf\xbd", 3);  // U+FFFD for each invalid byte
+      p += 3;
+      valid = false;
       ++i;
     } else if (cp == 0x2028 || cp == 0x2029) {
-      out += cp == 0x2028 ? "\\u2028" : "\\u2029";  // line separators break naive line readers
+      std::memcpy(p, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);  // line separators break naive line readers
+      p += 6;
       i += len;
     } else {
-      out.append(bytes.data() + i, len);
+      std::memcpy(p, data + i, len);
+      p += len;
       i += len;
     }
   }
-  out += '"';
+  *p++ = '"';
+  return p;
 }
 
-void append_base64(std::string& out, std::string_view bytes) {
+char* put_base64(char* p, std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::size_t i = 0;
   auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[k])); };
   for (; i + 3 <= bytes.size(); i += 3) {
     std::uint32_t v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
+    *p++ = kAlphabet[(v >> 18) & 63];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = kAlphabet[(v >> 6) & 63];
+    *p++ = kAlphabet[v & 63];
   }
   std::size_t rest = bytes.size() - i;
   if (rest > 0) {
     std::uint32_t v = at(i) << 16;
     if (rest == 2) v |= at(i + 1) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
+    *p++ = kAlphabet[(v >> 18) & 63];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    *p++ = '=';
   }
+  return p;
+}
+
+char* put_json_nul_list(char* p, std::string_view list, bool& valid) {
+  *p++ = '[';
+  for (bool first = true; !list.empty(); first = false) {
+    std::size_t nul = list.find('\0');
+    if (!first) *p++ = ',';
+    p = put_json_string(p, list.substr(0, nul), valid);
+    list.remove_prefix(nul == std::string_view::npos ? list.size() : nul + 1);
+  }
+  *p++ = ']';
+  return p;
+}
+
+namespace {
+// The std::string forms: room for the bound, then cut to what was written.
+template <typename Put>
+void append_bounded(std::string& out, std::size_t bound, Put put) {
+  const std::size_t used = out.size();
+  out.resize(used + bound);
+  char* end = put(out.data() + used);
+  out.resize(static_cast<std::size_t>(end - out.data()));
+}
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view bytes) {
+  bool valid = true;
+  append_bounded(out, json_string_bound(bytes.size()), [&](char* p) { return put_json_string(p, bytes, valid); });
+}
+
+void append_base64(std::string& out, std::string_view bytes) {
+  append_bounded(out, base64_bound(bytes.size()), [&](char* p) { return put_base64(p, bytes); });
 }
 
 void append_json_nul_list(std::string& out, std::string_view list) {
-  out += '[';
-  for (bool first = true; !list.empty(); first = false) {
-    std::size_t nul = list.find('\0');
-    if (!first) out += ',';
-    append_json_string(out, list.substr(0, nul));
-    list.remove_prefix(nul == std::string_view::npos ? list.size() : nul + 1);
-  }
-  out += ']';
+  bool valid = true;
+  append_bounded(out, json_nul_list_bound(list.size()), [&](char* p) { return put_json_nul_list(p, list, valid); });
 }
 
 }  // namespace procsentry

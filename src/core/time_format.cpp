@@ -1,6 +1,8 @@
 #include "core/time_format.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace procsentry {
 namespace {
@@ -46,49 +48,77 @@ void append_two(char*& at, std::int64_t value) {
 }  // namespace
 
 void Rfc3339Formatter::append(std::string& out, std::int64_t epoch_ns) {
+  const std::size_t used = out.size();
+  out.resize(used + kBound);
+  out.resize(static_cast<std::size_t>(put(out.data() + used, epoch_ns) - out.data()));
+}
+
+char* Rfc3339Formatter::put(char* p, std::int64_t epoch_ns) {
   std::int64_t second = 0;
   std::int64_t fraction = 0;
   split(epoch_ns, second, fraction);
-  if (second != cached_second_) {
-    std::int64_t days = second / 86400;
-    std::int64_t in_day = second % 86400;
-    if (in_day < 0) {
-      in_day += 86400;
-      --days;
-    }
-    std::int64_t year = 0;
-    int month = 0;
-    int day = 0;
-    civil_from_days(days, year, month, day);
-    if (year >= 0 && year <= 9999) {
-      char* at = prefix_;
-      append_two(at, year / 100);
-      append_two(at, year % 100);
-      *at++ = '-';
-      append_two(at, month);
-      *at++ = '-';
-      append_two(at, day);
-      *at++ = 'T';
-      append_two(at, in_day / 3600);
-      *at++ = ':';
-      append_two(at, in_day / 60 % 60);
-      *at++ = ':';
-      append_two(at, in_day % 60);
-      prefix_len_ = static_cast<std::size_t>(at - prefix_);
-    } else {  // only a hostile timestamp gets here
-      std::time_t t = static_cast<std::time_t>(second);
-      std::tm tm{};
-      gmtime_r(&t, &tm);
-      int n = std::snprintf(prefix_, sizeof(prefix_), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-      prefix_len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
-    }
-    cached_second_ = second;
+  std::int64_t days = second / 86400;
+  std::int64_t in_day = second % 86400;
+  if (in_day < 0) {
+    in_day += 86400;
+    --days;
   }
-  out.append(prefix_, prefix_len_);
-  out += '.';
-  append_digits(out, fraction, 9);
-  out += 'Z';
+  const Date& date = date_of(days);
+  if (!date.plain) {  // only a hostile timestamp gets here
+    std::time_t t = static_cast<std::time_t>(second);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    int n = std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                          tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    const auto len = static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof(text)) - 1));
+    std::memcpy(p, text, len);
+    p += len;
+  } else {
+    std::memcpy(p, date.text, sizeof(date.text));  // "YYYY-MM-DD", a fixed-size move
+    p += 10;
+    *p++ = 'T';
+    append_two(p, in_day / 3600);
+    *p++ = ':';
+    append_two(p, in_day / 60 % 60);
+    *p++ = ':';
+    append_two(p, in_day % 60);
+  }
+  *p++ = '.';
+  auto f = static_cast<std::uint32_t>(fraction);  // [0, 1e9)
+  for (int i = 9; i >= 1; --i) {
+    p[i - 1] = static_cast<char>('0' + f % 10);
+    f /= 10;
+  }
+  p += 9;
+  *p++ = 'Z';
+  return p;
+}
+
+// Two dates cached: an event's own day and its parent's start day (a fork carries both)
+// would otherwise evict each other.
+const Rfc3339Formatter::Date& Rfc3339Formatter::date_of(std::int64_t days) {
+  for (const Date& d : dates_) {
+    if (d.days == days) return d;
+  }
+  Date& d = dates_[next_];
+  next_ = next_ == 0 ? 1 : 0;
+  d.days = days;
+  std::int64_t year = 0;
+  int month = 0;
+  int day = 0;
+  civil_from_days(days, year, month, day);
+  d.plain = year >= 0 && year <= 9999;
+  if (d.plain) {
+    char* at = d.text;
+    append_two(at, year / 100);
+    append_two(at, year % 100);
+    *at++ = '-';
+    append_two(at, month);
+    *at++ = '-';
+    append_two(at, day);
+  }
+  return d;
 }
 
 void LocalClockFormatter::append(std::string& out, std::int64_t epoch_ns) {
