@@ -7,3 +7,6 @@ procsentry_unit_test(filter_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/filter_test
 procsentry_unit_test(json_schema_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/json_schema_test.cpp
   LIBS procsentry_sinks nlohmann_json::nlohmann_json)
 target_compile_definitions(json_schema_test PRIVATE PROCSENTRY_JSON_SCHEMA="${PROJECT_SOURCE_DIR}/docs/json-schema.md")
+procsentry_unit_test(json_writer_identity_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/json_writer_identity_test.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/json_reference.cpp LIBS procsentry_sinks)
+target_include_directories(json_writer_identity_test PRIVATE ${PROJECT_SOURCE_DIR}/src)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "core/names.h"
 #include "core/text_escape.h"
@@ -11,84 +12,168 @@
 namespace procsentry {
 namespace {
 
+// Writes through a raw pointer into the formatter's scratch buffer: each field first makes room
+// for its worst case (one check), so no byte pays std::string's per-append capacity check and
+// call, and the buffer is never zero-filled (std::string::resize would). The event then goes
+// to the caller's string in one append.
+class Cursor {
+ public:
+  Cursor(std::unique_ptr<char[]>& buffer, std::size_t& capacity) : buffer_(buffer), capacity_(capacity) {}
+  // At least n writable bytes at the returned position, until the next room().
+  char* room(std::size_t n) {
+    if (capacity_ - used_ < n) grow(n);
+    return buffer_.get() + used_;
+  }
+  void commit(char* end) { used_ = static_cast<std::size_t>(end - buffer_.get()); }
+  void append_to(std::string& out) const { out.append(buffer_.get(), used_); }
+
+ private:
+  void grow(std::size_t n) {
+    const std::size_t capacity = std::max({capacity_ * 2, used_ + n, std::size_t{4096}});
+    std::unique_ptr<char[]> bigger(new char[capacity]);
+    if (used_ != 0) std::memcpy(bigger.get(), buffer_.get(), used_);
+    buffer_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+
+  std::unique_ptr<char[]>& buffer_;
+  std::size_t& capacity_;
+  std::size_t used_ = 0;
+};
+
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
 class ObjectWriter {
  public:
-  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
-  void end() { out_ += '}'; }
+  explicit ObjectWriter(Cursor& out) : out_(out) { put_raw("{"); }
+  void end() { put_raw("}"); }
 
-  // About 25 keys per event: each built on the stack and appended in one call (a resize
-  // would also zero the bytes first).
-  std::string& key(std::string_view name) {
-    char text[64];
-    if (name.size() > sizeof(text) - 4) return long_key(name);
-    char* p = text;
-    if (!first_) *p++ = ',';
-    first_ = false;
-    *p++ = '"';
-    std::memcpy(p, name.data(), name.size());
-    p += name.size();
-    *p++ = '"';
-    *p++ = ':';
-    return out_.append(text, static_cast<std::size_t>(p - text));
-  }
   template <typename Int>
   void number(std::string_view name, Int value) {
     fmt::format_int digits(value);
-    key(name).append(digits.data(), digits.size());
+    char* p = key(out_.room(name.size() + 4 + digits.size()), name);
+    out_.commit(put(p, std::string_view(digits.data(), digits.size())));
   }
-  void boolean(std::string_view name, bool value) { key(name) += value ? "true" : "false"; }
-  void string(std::string_view name, std::string_view value) { append_json_string(key(name), value); }
+  void boolean(std::string_view name, bool value) {
+    char* p = key(out_.room(name.size() + 4 + 5), name);
+    out_.commit(put(p, value ? std::string_view("true") : std::string_view("false")));
+  }
+  void string(std::string_view name, std::string_view value) {
+    char* p = key(out_.room(name.size() + 4 + json_string_bound(value.size())), name);
+    bool valid = true;
+    out_.commit(put_json_string(p, value, valid));
+  }
+  // A string already known to need no escaping (digits, fixed names).
+  void plain(std::string_view name, std::string_view value) {
+    char* p = key(out_.room(name.size() + 6 + value.size()), name);
+    *p++ = '"';
+    p = put(p, value);
+    *p++ = '"';
+    out_.commit(p);
+  }
+  void time(std::string_view name, Rfc3339Formatter& format, std::int64_t epoch_ns) {
+    char* p = key(out_.room(name.size() + 6 + Rfc3339Formatter::kBound), name);
+    *p++ = '"';
+    p = format.put(p, epoch_ns);
+    *p++ = '"';
+    out_.commit(p);
+  }
 
   // A captured text field: omitted when absent; a lossless companion when not valid UTF-8.
   void text(std::string_view name, const Text& text) {
     if (!text.present) return;
-    string(name, text.bytes);
-    if (!is_valid_utf8(text.bytes)) {
-      append_base64(key_with_suffix(name, "_b64") += '"', text.bytes);
-      out_ += '"';
+    char* p = key(out_.room(name.size() + 4 + json_string_bound(text.bytes.size())), name);
+    bool valid = true;
+    out_.commit(put_json_string(p, text.bytes, valid));
+    companions(name, text, valid);
+  }
+  // A NUL-separated list as a JSON array, with the same companions.
+  void nul_list(std::string_view name, const Text& list) {
+    if (!list.present) return;
+    char* p = key(out_.room(name.size() + 4 + json_nul_list_bound(list.bytes.size())), name);
+    bool valid = true;
+    out_.commit(put_json_nul_list(p, list.bytes, valid));
+    if (!valid) base64(name, list.bytes);
+    if (list.truncated) suffixed(name, "_truncated", "true");
+  }
+  // argv from its split views, with the companion of its raw bytes.
+  void string_list(std::string_view name, const std::vector<std::string_view>& items, std::string_view raw) {
+    std::size_t bound = name.size() + 6;
+    for (std::string_view item : items) bound += json_string_bound(item.size()) + 1;
+    char* p = key(out_.room(bound), name);
+    *p++ = '[';
+    bool valid = true;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i != 0) *p++ = ',';
+      p = put_json_string(p, items[i], valid);
     }
+    *p++ = ']';
+    out_.commit(p);
+    if (!is_valid_utf8(raw)) base64(name, raw);
+  }
+  // "name":[{...},...], each object written by `each(item, i)`.
+  template <typename Each>
+  void objects(std::string_view name, std::size_t n, Each each) {
+    char* p = key(out_.room(name.size() + 5), name);
+    *p++ = '[';
+    out_.commit(p);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i != 0) put_raw(",");
+      ObjectWriter item(out_);
+      each(item, i);
+      item.end();
+    }
+    put_raw("]");
+  }
+
+ private:
+  // "name": at p, after a comma unless it is the first key; returns the end.
+  char* key(char* p, std::string_view name) {
+    *p = ',';
+    p += first_ ? 0 : 1;
+    first_ = false;
+    *p++ = '"';
+    p = put(p, name);
+    *p++ = '"';
+    *p++ = ':';
+    return p;
+  }
+  void put_raw(std::string_view s) { out_.commit(put(out_.room(s.size()), s)); }
+  // A companion key (never the first): ,"name_suffix":value
+  void suffixed(std::string_view name, std::string_view suffix, std::string_view value) {
+    char* p = out_.room(name.size() + suffix.size() + 4 + value.size());
+    *p++ = ',';
+    *p++ = '"';
+    p = put(put(p, name), suffix);
+    *p++ = '"';
+    *p++ = ':';
+    out_.commit(put(p, value));
+  }
+  void base64(std::string_view name, std::string_view bytes) {
+    char* p = out_.room(name.size() + 10 + base64_bound(bytes.size()));
+    p = put(p, ",\"");
+    p = put(put(p, name), "_b64\":\"");
+    p = put_base64(p, bytes);
+    *p++ = '"';
+    out_.commit(p);
+  }
+  void companions(std::string_view name, const Text& text, bool valid) {
+    if (!valid) base64(name, text.bytes);
     if (text.truncated) {
-      boolean_with_suffix(name, "_truncated");
+      suffixed(name, "_truncated", "true");
       if (text.original_length != 0) {
         fmt::format_int digits(text.original_length);
-        key_with_suffix(name, "_original_length").append(digits.data(), digits.size());
+        suffixed(name, "_original_length", std::string_view(digits.data(), digits.size()));
       }
     }
   }
 
- private:
-  std::string& long_key(std::string_view name) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    out_ += '"';
-    out_ += name;
-    return out_ += "\":";
-  }
-  std::string& key_with_suffix(std::string_view name, std::string_view suffix) {
-    if (!first_) out_ += ',';
-    out_ += '"';
-    out_ += name;
-    out_ += suffix;
-    out_ += "\":";
-    return out_;
-  }
-  void boolean_with_suffix(std::string_view name, std::string_view suffix) { key_with_suffix(name, suffix) += "true"; }
-
-  std::string& out_;
+  Cursor& out_;
   bool first_ = true;
 };
-
-// A NUL-separated list as a JSON array (with a lossless _b64 companion when not UTF-8).
-void write_nul_list(ObjectWriter& o, std::string_view name, const Text& list) {
-  if (!list.present) return;
-  std::string& a = o.key(name);
-  append_json_nul_list(a, list.bytes);
-  if (!is_valid_utf8(list.bytes)) {
-    append_base64(o.key(std::string(name) + "_b64") += '"', list.bytes);
-    a += '"';
-  }
-  if (list.truncated) o.boolean(std::string(name) + "_truncated", true);
-}
 
 void write_exec_context(ObjectWriter& o, const Event& e) {
   if (!e.group.empty()) o.string("group", e.group);
@@ -100,32 +185,30 @@ void write_exec_context(ObjectWriter& o, const Event& e) {
   if (!e.cgroup.empty()) o.text("cgroup", Text{e.cgroup, true, false, static_cast<std::uint32_t>(e.cgroup.size())});
   if (!e.container_id.empty()) o.string("container_id", e.container_id);
   o.text("parent_image", e.parent_image);
-  write_nul_list(o, "parent_argv", e.parent_argv_raw);
+  o.nul_list("parent_argv", e.parent_argv_raw);
   if (!e.ancestry.empty()) {
-    std::string& a = o.key("ancestry");
-    a += '[';
-    for (std::size_t i = 0; i < e.ancestry.size(); ++i) {
-      if (i != 0) a += ',';
-      ObjectWriter item(a);
+    o.objects("ancestry", e.ancestry.size(), [&](ObjectWriter& item, std::size_t i) {
       item.number("pid", e.ancestry[i].pid);
       item.string("process_uid", e.ancestry[i].uid.view());
       const std::string_view image = e.ancestry[i].image;  // empty: unknown (kernel thread)
       item.text("image", Text{image, !image.empty(), false, static_cast<std::uint32_t>(image.size())});
-      item.end();
-    }
-    a += ']';
+    });
   }
   if (!e.sha256.empty()) o.string("sha256", e.sha256);
   if (!e.sha256_missing.empty()) o.string("sha256_missing", e.sha256_missing);
 }
 
-}  // namespace
+// st_mode's permission bits as four octal digits ("0755").
+std::string_view mode_digits(std::uint32_t mode, char (&digits)[4]) {
+  mode &= 07777;
+  for (int i = 3; i >= 0; --i, mode >>= 3) digits[i] = static_cast<char>('0' + (mode & 7));
+  return std::string_view(digits, 4);
+}
 
-void JsonFormatter::append_object(std::string& out, const Event& e) {
+void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
   ObjectWriter o(out);
-  o.string("event", to_string(e.kind));
-  time_.append(o.key("time") += '"', e.time_ns);
-  out += '"';
+  o.plain("event", to_string(e.kind));
+  o.time("time", time, e.time_ns);
   if (e.kind == EventKind::lost) {
     o.number("count", e.lost_count);
     o.string("cause", lost_cause_name(e.lost_cause));
@@ -171,7 +254,8 @@ void JsonFormatter::append_object(std::string& out, const Event& e) {
       if (e.image_memfd) o.boolean("image_memfd", true);
       if (e.image_deleted) o.boolean("image_deleted", true);
       if (e.image_uid) o.number("image_uid", *e.image_uid);
-      if (e.image_mode) o.string("image_mode", fmt::format("{:04o}", *e.image_mode & 07777));
+      char mode[4];
+      if (e.image_mode) o.plain("image_mode", mode_digits(*e.image_mode, mode));
       if (e.image_mode && (*e.image_mode & 04000) != 0) o.boolean("image_setuid", true);
       if (e.image_mode && (*e.image_mode & 02000) != 0) o.boolean("image_setgid", true);
       if (e.image_upper_layer) o.boolean("image_upper_layer", true);
@@ -182,17 +266,7 @@ void JsonFormatter::append_object(std::string& out, const Event& e) {
       }
       o.text("cwd", e.cwd);
       if (e.argv_raw.present) {
-        std::string& a = o.key("argv");
-        a += '[';
-        for (std::size_t i = 0; i < e.argv.size(); ++i) {
-          if (i != 0) a += ',';
-          append_json_string(a, e.argv[i]);
-        }
-        a += ']';
-        if (!is_valid_utf8(e.argv_raw.bytes)) {
-          append_base64(o.key("argv_b64") += '"', e.argv_raw.bytes);
-          out += '"';
-        }
+        o.string_list("argv", e.argv, e.argv_raw.bytes);
         o.number("argc", e.argv.size());
         o.boolean("argv_truncated", e.argv_truncated);
         if (e.argv_truncated && e.argv_original_length != 0) o.number("argv_original_length", e.argv_original_length);
@@ -208,12 +282,10 @@ void JsonFormatter::append_object(std::string& out, const Event& e) {
       break;
     case EventKind::fork:
       o.text("image", e.known_image);
-      time_.append(o.key("start_time") += '"', e.task.start_time_ns);
-      out += '"';
+      o.time("start_time", time, e.task.start_time_ns);
       o.number("parent_pid", e.parent_pid);
       o.number("parent_tid", e.parent_tid);
-      time_.append(o.key("parent_start_time") += '"', e.parent_start_time_ns);
-      out += '"';
+      o.time("parent_start_time", time, e.parent_start_time_ns);
       break;
     case EventKind::exit:
       o.text("image", e.known_image);
@@ -227,6 +299,23 @@ void JsonFormatter::append_object(std::string& out, const Event& e) {
       break;
   }
   o.end();
+}
+
+}  // namespace
+
+void JsonFormatter::append(std::string& out, const Event& event) {
+  Cursor cursor(scratch_, scratch_capacity_);
+  write_object(cursor, time_, event);
+  char* p = cursor.room(1);
+  *p++ = '\n';
+  cursor.commit(p);
+  cursor.append_to(out);
+}
+
+void JsonFormatter::append_object(std::string& out, const Event& event) {
+  Cursor cursor(scratch_, scratch_capacity_);
+  write_object(cursor, time_, event);
+  cursor.append_to(out);
 }
 
 }  // namespace procsentry

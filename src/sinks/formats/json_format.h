@@ -1,6 +1,9 @@
 // JSON Lines: one object per event, stable keys (docs/json-schema.md), valid UTF-8 always.
 #pragma once
 
+#include <cstddef>
+#include <memory>
+
 #include "core/time_format.h"
 #include "sinks/formats/formatter.h"
 
@@ -9,15 +12,15 @@ namespace procsentry {
 class JsonFormatter final : public Formatter {
  public:
   // The object and its newline.
-  void append(std::string& out, const Event& event) override {
-    append_object(out, event);
-    out += '\n';
-  }
+  void append(std::string& out, const Event& event) override;
   // The object alone (RFC 5424 and the store carry it as it is).
   void append_object(std::string& out, const Event& event);
 
  private:
   Rfc3339Formatter time_;
+  // Where an event is written before one append to the caller's string (see Cursor).
+  std::unique_ptr<char[]> scratch_;
+  std::size_t scratch_capacity_ = 0;
 };
 
 }  // namespace procsentry
