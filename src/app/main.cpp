@@ -22,6 +22,7 @@
 #include "hashing/image_hasher.h"
 #include "platform/linux/cgroup_paths.h"
 #include "platform/linux/proc_processes.h"
+#include "platform/linux/syscall_filter.h"
 #include "platform/machine.h"
 #include "platform/stop_signals.h"
 #include "procsentry/wire/wire.h"
@@ -169,6 +170,10 @@ int main(int argc, char** argv) {
   Decoder decoder(clock);
   EventPipeline pipeline(decoder, Enrichment{table, users, &cgroups, hasher.get()}, filter, *sink, stderr);
   pipeline.save_raw_to(raw.get());
+  // Everything is open and every thread started: from here on only the steady state's calls.
+  if (options.seccomp) {
+    if (auto filtered = install_syscall_allow_list(); !filtered) return report_error(filtered.error());
+  }
 
   fmt::print(stderr, "procsentry: watching exec, {}fork and exit on this machine (Ctrl-C to stop)\n",
              (*source)->reports_exec_failed() ? "exec_failed, " : "");

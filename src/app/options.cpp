@@ -38,8 +38,8 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
         return refuse(name, fmt::format("a live-stream option, which procsentry {} does not use", command));
       }
     }
-    if (given("--strict-privileges")) {
-      return refuse("--strict-privileges", fmt::format("procsentry {} runs unprivileged, it drops nothing", command));
+    for (const char* name : {"--seccomp", "--strict-privileges"}) {
+      if (given(name)) return refuse(name, fmt::format("only the live monitor uses it, not procsentry {}", command));
     }
     return std::nullopt;
   }
@@ -68,7 +68,7 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
   if (!o.replay.empty()) {
     // A capture is already made: what tunes the sensor or reads this machine cannot apply.
     for (const char* name : {"--argv-cap", "--ring-buffer-size", "--exec-failed", "--no-exec-failed", "--verbose",
-                             "--hash", "--save-raw", "--strict-privileges"}) {
+                             "--hash", "--save-raw", "--strict-privileges", "--seccomp"}) {
       if (given(name)) return refuse(name, "not used with --replay (the records were captured already)");
     }
   }
@@ -139,6 +139,8 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   app.add_flag("--strict-privileges", o.strict_privileges,
                "refuse to run (status 2) when a capability cannot be dropped once the sensor is attached (by "
                "default: one line on stderr, and it runs on)");
+  app.add_flag("--seccomp", o.seccomp,
+               "once running, allow only the system calls the monitor makes (seccomp): any other kills it (SIGSYS)");
   app.add_flag("-q,--quiet", o.quiet, "no live view on standard output (with --syslog, --output)");
   CLI::App* tree = app.add_subcommand("tree", "print the current process tree (pid, user, image, args, container)");
   tree->add_option("--pid", o.tree_pid, "only the subtree of this process");

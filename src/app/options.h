@@ -44,6 +44,8 @@ struct AppOptions {
   SensorOptions sensor;
   // An incomplete capability drop after start-up stops the monitor (status 2).
   bool strict_privileges = false;
+  // Once running, a seccomp allow-list (platform/linux/syscall_filter.h).
+  bool seccomp = false;
 };
 
 // Returns the options, or an Error; `exit_code` is set when parsing already answered
