@@ -1,5 +1,5 @@
 #!/bin/sh
-# check_unit.sh verify UNIT BINARY | security UNIT BINARY THRESHOLD
+# check_unit.sh verify UNIT BINARY | security UNIT BINARY THRESHOLD | syscall-filter UNIT BINARY HARNESS
 # Checks packaging/procsentry.service without a running systemd. The unit names
 # /usr/bin/procsentry, which a build machine may not have: a copy whose ExecStart names the
 # build's binary is checked instead (the package test verifies the installed unit as it is).
@@ -19,6 +19,59 @@ verify)
 security)
   # The exposure (0.0-10.0) times ten must not exceed THRESHOLD (the README states it).
   systemd-analyze security --offline=true --threshold="$4" "$dir/procsentry.service"
+  ;;
+syscall-filter)
+  # The unit's SystemCallFilter= lines (groups expanded by systemd itself, "~" lines taken away)
+  # around the monitor, through HARNESS (run_under_filter.cpp): it must start, record and stop
+  # cleanly, not be killed by SIGSYS.
+  expand() {
+    systemd-analyze syscall-filter "$1" | tail -n +2 | sed 's/^ *//' | grep -v -e '^#' -e '^$' |
+      while read -r name; do
+        case $name in
+        @*) expand "$name" ;;
+        *) echo "$name" ;;
+        esac
+      done
+  }
+  : >"$dir/allow"
+  : >"$dir/deny"
+  sed -n 's/^SystemCallFilter=//p' "$unit" | while read -r line; do
+    list=allow
+    case $line in "~"*) list=deny line=${line#\~} ;; esac
+    for item in $line; do
+      case $item in
+      @*) expand "$item" ;;
+      *) echo "$item" ;;
+      esac
+    done >>"$dir/$list"
+  done
+  sort -u "$dir/allow" >"$dir/allow.sorted"
+  sort -u "$dir/deny" | comm -23 "$dir/allow.sorted" - >"$dir/allowed"
+  [ -s "$dir/allowed" ] || { echo "no SystemCallFilter= allow-list in $unit"; exit 1; }
+  "$4" "$dir/allowed" "$binary" record --db "$dir/events.db" --hash sha256 --strict-privileges \
+    >/dev/null 2>"$dir/stderr" &
+  monitor=$!
+  tries=0
+  until grep -q watching "$dir/stderr"; do
+    if ! kill -0 "$monitor" 2>/dev/null || [ $tries -ge 1200 ]; then
+      wait "$monitor" || echo "exit status $?"
+      cat "$dir/stderr"
+      exit 1
+    fi
+    tries=$((tries + 1))
+    sleep 0.1  # polling the marker, up to 120 s
+  done
+  /bin/true filtered-unit-check
+  kill -TERM "$monitor"
+  status=0
+  wait "$monitor" || status=$?
+  cat "$dir/stderr"
+  if [ "$status" -ne 0 ]; then
+    echo "the monitor under the unit's SystemCallFilter= ended with status $status (159: killed by SIGSYS)"
+    exit 1
+  fi
+  grep -q 'events recorded to' "$dir/stderr" || exit 1
+  echo "the monitor ran and stopped under the unit's filter ($(wc -l <"$dir/allowed") calls allowed)"
   ;;
 *)
   echo "usage: check_unit.sh verify|security UNIT BINARY [THRESHOLD]" >&2
