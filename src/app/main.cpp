@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <functional>
 #include <memory>
 
 #include "app/exit_status.h"
@@ -17,15 +18,18 @@
 #include "app/run_loop.h"
 #include "app/service_status.h"
 #include "app/tree_view.h"
+#include "config/config_file.h"
 #include "core/capture_header.h"
 #include "core/clock.h"
 #include "hashing/image_hasher.h"
 #include "platform/linux/cgroup_paths.h"
 #include "platform/linux/proc_processes.h"
+#include "platform/linux/reload_signal.h"
 #include "platform/linux/syscall_filter.h"
 #include "platform/machine.h"
 #include "platform/stop_signals.h"
 #include "procsentry/wire/wire.h"
+#include "rules/reloadable_rules.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
 #include "sources/replay/replay_source.h"
 #include "store/event_query.h"
@@ -90,6 +94,30 @@ int query_store(const procsentry::AppOptions& options) {
   return write_stdout(std::move(out));
 }
 
+// The configuration's rules, read again on SIGHUP; none without a configuration file.
+struct ConfiguredRules {
+  std::unique_ptr<procsentry::ReloadableRules> rules;
+  // For run_source: a SIGHUP's reload happens between polls, on the event thread.
+  procsentry::BetweenPolls between_polls() {
+    if (!rules) return {};
+    return {[this] {
+      if (procsentry::take_reload_request()) rules->reload(stderr);
+    }};
+  }
+};
+
+procsentry::Result<ConfiguredRules> open_rules(const procsentry::AppOptions& options, procsentry::ProcessTable& table,
+                                               procsentry::EventPipeline& pipeline) {
+  ConfiguredRules configured;
+  if (options.config_path.empty()) return configured;
+  auto rules = procsentry::ReloadableRules::open(options.config_path, table);
+  if (!rules) return rules.error();
+  configured.rules = std::move(*rules);
+  pipeline.use_rules(configured.rules.get());
+  procsentry::reload_on_sighup();
+  return configured;
+}
+
 // --replay: records captured earlier (perhaps elsewhere), no sensor, no /proc.
 int replay_capture(const procsentry::AppOptions& options, procsentry::Filter& filter, procsentry::UserNames& users) {
   using namespace procsentry;
@@ -109,7 +137,11 @@ int replay_capture(const procsentry::AppOptions& options, procsentry::Filter& fi
   Decoder decoder(boot_clock_mapping());
   EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
   pipeline.expect_capture_header();
-  const int replayed = run_source(**replay, pipeline, *sink, stderr);
+  auto rules = open_rules(options, table, pipeline);
+  if (!rules) {
+    return report_error(rules.error());
+  }
+  const int replayed = run_source(**replay, pipeline, *sink, stderr, rules->between_polls());
   stop_on_signals(nullptr);
   outputs->finish(stderr);
   return replayed;
@@ -119,7 +151,7 @@ int replay_capture(const procsentry::AppOptions& options, procsentry::Filter& fi
 
 int main(int argc, char** argv) {
   using namespace procsentry;
-  auto parsed = parse_options(argc, argv);
+  auto parsed = parse_options(argc, argv, ConfigSupport{&read_config_options, kDefaultConfigPath});
   if (!parsed) {
     return report_error(parsed.error());
   }
@@ -170,6 +202,10 @@ int main(int argc, char** argv) {
   Decoder decoder(clock);
   EventPipeline pipeline(decoder, Enrichment{table, users, &cgroups, hasher.get()}, filter, *sink, stderr);
   pipeline.save_raw_to(raw.get());
+  auto rules = open_rules(options, table, pipeline);
+  if (!rules) {
+    return report_error(rules.error());
+  }
   // Everything is open and every thread started: from here on only the steady state's calls.
   if (options.seccomp) {
     if (auto filtered = install_syscall_allow_list(); !filtered) return report_error(filtered.error());
@@ -185,7 +221,9 @@ int main(int argc, char** argv) {
   }
   ServiceStatus service(pipeline, **source);
   service.ready();
-  const int status = run_source(**source, pipeline, *sink, stderr, {[&] { service.between_polls(); }});
+  BetweenPolls between_polls = rules->between_polls();
+  between_polls.push_back([&] { service.between_polls(); });
+  const int status = run_source(**source, pipeline, *sink, stderr, between_polls);
   service.stopping();
   stop_on_signals(nullptr);
   outputs->finish(stderr);

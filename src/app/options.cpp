@@ -5,6 +5,8 @@
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -58,7 +60,9 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
     const char* why = recording ? "record shows nothing on standard output unless --print"
                                 : "nothing is shown on standard output with --quiet";
     for (const char* name : {"--json", "--color", "--long"}) {
-      if (given(name) || (recording && name == std::string_view("--json") && o.json)) return refuse(name, why);
+      const bool record_json =
+          recording && name == std::string_view("--json") && app.get_subcommand("record")->count("--json") > 0;
+      if (given(name) || record_json) return refuse(name, why);
     }
   } else if (o.json) {
     for (const char* name : {"--color", "--long"}) {
@@ -75,28 +79,46 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
   return std::nullopt;
 }
 
-}  // namespace
+// The options bound to one CLI11 app: the command line is parsed twice when a configuration
+// file is read (first alone, to know what the command line itself said; then with the file
+// under it), each time into its own Bound.
+struct Bound {
+  AppOptions o;
+  std::string color = "auto";
+  std::vector<std::string> events;
+  bool exec_failed = false;
+  bool no_exec_failed = false;
+  std::string hash;
+  bool man = false;         // --man-page
+  bool completion = false;  // --bash-completion
+  CLI::App* tree = nullptr;
+  CLI::App* record = nullptr;
+  CLI::App* query = nullptr;
+};
 
-Result<ParsedOptions> parse_options(int argc, char** argv) {
-  ParsedOptions parsed;
-  AppOptions& o = parsed.options;
-  CLI::App app{"procsentry: every process creation and exit on this machine, live"};
+std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
+  AppOptions& o = b.o;
+  auto owned = std::make_unique<CLI::App>("procsentry: every process creation and exit on this machine, live");
+  CLI::App& app = *owned;
   app.set_version_flag("--version", kVersion);
   // The main options (filters, --syslog, --output...) also apply after a subcommand. Set
   // first: subcommands inherit it when created.
   app.fallthrough();
+  if (with_config) {
+    app.add_option("--config", o.config_path,
+                   "read options and rules from this YAML file (default /etc/procsentry/procsentry.yaml when it "
+                   "exists; \"\" for none); the command line wins");
+  }
 
   app.add_flag("--json", o.json, "JSON Lines output, one object per event (schema: docs/json-schema.md)");
-  std::string color = "auto";
-  app.add_option("--color", color, "colours in the table: auto (on a terminal), always, never")
+  app.add_option("--color", b.color, "colours in the table: auto (on a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_option("--pid", o.filter.pids, "only these process ids")->delimiter(',');
   app.add_option("--ppid", o.filter.ppids, "only processes whose parent is one of these")->delimiter(',');
   app.add_option("--uid", o.filter.uids, "only processes of these user ids")->delimiter(',');
   app.add_option("--comm", o.filter.comms, "only these command names (exact)")->delimiter(',');
   app.add_option("--image", o.filter.images, "only images matching this glob, e.g. '/usr/bin/*'");
-  std::vector<std::string> events;
-  app.add_option("--events", events, "event kinds: exec,exec_failed,fork,exit")
+  app.add_option("--events", b.events, "event kinds: exec,exec_failed,fork,exit")
       ->delimiter(',')
       ->check([](const std::string& name) {
         // What --events selects: the Linux sensor's own kinds (lost is always shown; create is
@@ -112,19 +134,16 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
       ->check(CLI::Range(4096u, 1048576u));
   app.add_option("--ring-buffer-size", o.sensor.ring_bytes, "kernel ring buffer bytes (power of two)")
       ->check(CLI::Range(1u << 20, 1u << 30));
-  bool exec_failed = false;
-  bool no_exec_failed = false;
   auto* exec_failed_flag =
-      app.add_flag("--exec-failed", exec_failed,
+      app.add_flag("--exec-failed", b.exec_failed,
                    "also report failed execs (exec_failed): hooks every syscall's exit, about +50 ns per syscall");
-  app.add_flag("--no-exec-failed", no_exec_failed, "no exec_failed events (the default)")->excludes(exec_failed_flag);
+  app.add_flag("--no-exec-failed", b.no_exec_failed, "no exec_failed events (the default)")->excludes(exec_failed_flag);
   app.add_option("--replay", o.replay, "read raw wire records from FILE instead of the kernel (no root needed)");
   app.add_option("--save-raw", o.save_raw, "also append every raw wire record to FILE (created 0600), for --replay");
   app.add_flag("--verbose", o.sensor.verbose, "show libbpf's and the verifier's messages");
   app.add_flag("--long", o.long_form, "table: also show each event's process_uid, parent_uid and exec context");
   app.add_flag("--ancestry", o.ancestry, "exec events also carry every ancestor's process_uid and image");
-  std::string hash;
-  app.add_option("--hash", hash, "also report each exec'd image's hash (computed off the event path): sha256")
+  app.add_option("--hash", b.hash, "also report each exec'd image's hash (computed off the event path): sha256")
       ->check(CLI::IsMember({"sha256"}));
 
   app.add_option("--syslog", o.syslog_url,
@@ -142,18 +161,19 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   app.add_flag("--seccomp", o.seccomp,
                "once running, allow only the system calls the monitor makes (seccomp): any other kills it (SIGSYS)");
   app.add_flag("-q,--quiet", o.quiet, "no live view on standard output (with --syslog, --output)");
-  CLI::App* tree = app.add_subcommand("tree", "print the current process tree (pid, user, image, args, container)");
+  CLI::App* tree = b.tree =
+      app.add_subcommand("tree", "print the current process tree (pid, user, image, args, container)");
   tree->add_option("--pid", o.tree_pid, "only the subtree of this process");
   tree->add_flag("--json", o.json, "one JSON object per process, in tree order");
 
-  CLI::App* record = app.add_subcommand("record", "stream events into the SQLite event store");
+  CLI::App* record = b.record = app.add_subcommand("record", "stream events into the SQLite event store");
   record->add_option("--db", o.db, "database file (default /var/lib/procsentry/events.db as root)");
   record->add_flag("--print", o.print, "also show the live stream (the table, or JSON with --json)");
   record->add_option("--keep", o.keep, "delete events older than this while recording, e.g. 7d, 12h");
   record->add_option("--max-size", o.max_size, "keep the database under this size, e.g. 1G, 500M");
   record->add_flag("--json", o.json, "with --print: JSON Lines");
 
-  CLI::App* query = app.add_subcommand("query", "search the event store (read-only)");
+  CLI::App* query = b.query = app.add_subcommand("query", "search the event store (read-only)");
   query->add_option("--db", o.db, "database file (default /var/lib/procsentry/events.db as root)");
   query->add_option("--since", o.since, "from this time: 2026-11-24T03:00:00Z, '2026-11-24 03:00' (local), or 3h ago");
   query->add_option("--until", o.until, "before this time (same forms)");
@@ -168,34 +188,153 @@ Result<ParsedOptions> parse_options(int argc, char** argv) {
   query->add_flag("--json", o.json, "JSON Lines, as recorded");
 
   // For packaging only (hidden: group ""): the man page and the bash completion from this table.
-  bool man = false;
-  bool completion = false;
-  app.add_flag("--man-page", man, "print the man page procsentry(8)")->group("");
-  app.add_flag("--bash-completion", completion, "print the bash completion")->group("");
+  app.add_flag("--man-page", b.man, "print the man page procsentry(8)")->group("");
+  app.add_flag("--bash-completion", b.completion, "print the bash completion")->group("");
 
+  return owned;
+}
+
+// Applies what both passes share once CLI11 has parsed: the derived fields.
+std::optional<Error> finish_options(Bound& b) {
+  AppOptions& o = b.o;
+  o.color = b.color == "always" ? ColorMode::always : b.color == "never" ? ColorMode::never : ColorMode::automatic;
+  // Opt-in: the raw syscall-exit hook costs every syscall of the machine (storm_bench syscalls).
+  o.sensor.exec_failed = b.exec_failed;
+  o.hash = !b.hash.empty();
+  if (b.tree->parsed()) o.command = Command::tree;
+  if (b.record->parsed()) o.command = Command::record;
+  if (b.query->parsed()) o.command = Command::query;
+  if (o.query_tree && o.process_uid.empty()) return Error{"--tree needs --process-uid (see procsentry query --help)"};
+  o.filter.events.clear();
+  for (const auto& name : b.events) o.filter.events.push_back(*event_kind_from_string(name));
+  return std::nullopt;
+}
+
+// --config FILE as the command line gives it: nullopt when not given.
+std::optional<std::string> config_on_command_line(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--config" && i + 1 < argc) return std::string(argv[i + 1]);
+    if (arg.starts_with("--config=")) return std::string(arg.substr(9));
+  }
+  return std::nullopt;
+}
+
+// What CLI11 takes the file's keys as: items it applies to each option the command line
+// left empty (so that the command line wins).
+class ConfigItems final : public CLI::Config {
+ public:
+  explicit ConfigItems(std::vector<CLI::ConfigItem> given) : items_(std::move(given)) {}
+  std::string to_config(const CLI::App*, bool, bool, std::string) const override { return {}; }
+  std::vector<CLI::ConfigItem> from_config(std::istream&) const override { return items_; }
+
+ private:
+  std::vector<CLI::ConfigItem> items_;
+};
+
+// The file's keys are options of the app (or of a subcommand, under its section): anything
+// else is one error naming the line.
+std::optional<Error> check_config_keys(CLI::App& app, const std::string& path, const std::vector<ConfigOption>& items) {
+  for (const ConfigOption& item : items) {
+    CLI::App* scope = &app;
+    std::string full;
+    for (const std::string& section : item.sections) {
+      full += section + ".";
+      try {
+        scope = scope->get_subcommand(section);
+      } catch (const CLI::OptionNotFound&) {
+        scope = nullptr;
+        break;
+      }
+    }
+    full += item.key;
+    const bool reserved = item.key == "config" || item.key == "help" || item.key == "version";
+    if (scope == nullptr || reserved || scope->get_option_no_throw("--" + item.key) == nullptr) {
+      return Error{
+          fmt::format("{}:{}: {}: {} (every key is a command-line option without its dashes, or a section: "
+                      "record, query, tree, rules, redact; see procsentry --help)",
+                      path, item.line, full, reserved ? "not a key of the file" : "unknown key")};
+    }
+  }
+  return std::nullopt;
+}
+
+// A value CLI11 refused came from the command line (checked in the first pass) or from the
+// file: name the file's line.
+Error config_value_error(const std::string& path, const std::vector<ConfigOption>& items, const std::string& what) {
+  for (const ConfigOption& item : items) {
+    if (what.find("--" + item.key) != std::string::npos || what.find(item.key + ":") != std::string::npos) {
+      std::string full;
+      for (const std::string& section : item.sections) full += section + ".";
+      return Error{fmt::format("{}:{}: {}{}: {}", path, item.line, full, item.key, what)};
+    }
+  }
+  return Error{fmt::format("{}: {}", path, what)};
+}
+
+}  // namespace
+
+Result<ParsedOptions> parse_options(int argc, char** argv, const ConfigSupport& config) {
+  ParsedOptions parsed;
+  const bool with_config = config.read != nullptr;
+  // First the command line alone: its own errors, --help, and what it says (refusals only
+  // judge what the command line gave: the file applies to every command).
+  Bound plain;
+  auto app = build_app(plain, with_config);
   try {
-    app.parse(argc, argv);
+    app->parse(argc, argv);
   } catch (const CLI::Success& e) {
-    parsed.exit_code = app.exit(e);
+    parsed.exit_code = app->exit(e);
     return parsed;
   } catch (const CLI::ParseError& e) {
     return Error{e.what() + std::string(" (see procsentry --help)")};
   }
-  if (man || completion) {
-    std::fputs((man ? man_page(app, kVersion) : bash_completion(app)).c_str(), stdout);
+  if (plain.man || plain.completion) {
+    std::fputs((plain.man ? man_page(*app, kVersion) : bash_completion(*app)).c_str(), stdout);
     parsed.exit_code = std::fflush(stdout) == 0 && !std::ferror(stdout) ? 0 : 1;
     return parsed;
   }
-  o.color = color == "always" ? ColorMode::always : color == "never" ? ColorMode::never : ColorMode::automatic;
-  // Opt-in: the raw syscall-exit hook costs every syscall of the machine (storm_bench syscalls).
-  o.sensor.exec_failed = exec_failed;
-  o.hash = !hash.empty();
-  if (tree->parsed()) o.command = Command::tree;
-  if (record->parsed()) o.command = Command::record;
-  if (query->parsed()) o.command = Command::query;
-  if (o.query_tree && o.process_uid.empty()) return Error{"--tree needs --process-uid (see procsentry query --help)"};
-  for (const auto& name : events) o.filter.events.push_back(*event_kind_from_string(name));
-  if (auto unused = refuse_unused_options(app, o)) return *unused;
+  if (auto bad = finish_options(plain)) return *bad;
+
+  std::string path;
+  if (with_config) {
+    if (auto given = config_on_command_line(argc, argv)) {
+      path = *given;
+    } else if (!config.default_path.empty() && std::filesystem::exists(config.default_path)) {
+      path = config.default_path;
+    }
+  }
+  if (path.empty()) {
+    parsed.options = std::move(plain.o);
+  } else {
+    auto items = config.read(path);
+    if (!items) return items.error();
+    Bound merged;
+    auto with_file = build_app(merged, true);
+    if (auto bad = check_config_keys(*with_file, path, *items)) return *bad;
+    std::vector<CLI::ConfigItem> cli_items;
+    for (const ConfigOption& item : *items) {
+      CLI::ConfigItem c;
+      c.parents = item.sections;
+      c.name = item.key;
+      c.inputs = item.values;
+      cli_items.push_back(std::move(c));
+    }
+    // CLI11 opens the file only to hand it to the formatter, which gives the items read above.
+    with_file->set_config("--config-items", path)->group("");
+    with_file->config_formatter(std::make_shared<ConfigItems>(std::move(cli_items)));
+    try {
+      with_file->parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      return config_value_error(path, *items, e.what());
+    }
+    if (auto bad = finish_options(merged)) return config_value_error(path, *items, bad->message);
+    merged.o.config_path = path;
+    parsed.options = std::move(merged.o);
+  }
+  AppOptions& o = parsed.options;
+  if (auto unused = refuse_unused_options(*app, o)) return *unused;
   for (EventKind kind : o.filter.events) {
     if (kind == EventKind::exec_failed && !o.sensor.exec_failed && o.replay.empty()) {
       return Error{"--events exec_failed needs --exec-failed (it hooks every syscall's exit; see procsentry --help)"};

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config_option.h"
 #include "core/filter.h"
 #include "core/result.h"
 #include "sources/sensor_options.h"
@@ -46,6 +47,7 @@ struct AppOptions {
   bool strict_privileges = false;
   // Once running, a seccomp allow-list (platform/linux/syscall_filter.h).
   bool seccomp = false;
+  std::string config_path;  // the configuration file read (empty: none)
 };
 
 // Returns the options, or an Error; `exit_code` is set when parsing already answered
@@ -54,6 +56,13 @@ struct ParsedOptions {
   AppOptions options;
   int exit_code = -1;
 };
-Result<ParsedOptions> parse_options(int argc, char** argv);
+
+// Where a client reads a configuration file from (--config): the Linux client's YAML reader
+// (src/config); none on Windows. The command line wins over the file.
+struct ConfigSupport {
+  Result<std::vector<ConfigOption>> (*read)(const std::string& path) = nullptr;
+  std::string default_path;  // read when it exists and --config is not given
+};
+Result<ParsedOptions> parse_options(int argc, char** argv, const ConfigSupport& config = {});
 
 }  // namespace procsentry

@@ -61,8 +61,12 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
     }
   }
   if (filter_.matches(event)) {
-    if (event.kind == EventKind::exec && enrich_.hasher != nullptr) enrich_.hasher->describe(event);
-    sink_.write(event);
+    if (rules_ == nullptr || rules_->admit(event)) {
+      if (event.kind == EventKind::exec && enrich_.hasher != nullptr) enrich_.hasher->describe(event);
+      sink_.write(event);
+    } else {
+      stats_.excluded_by_rules++;
+    }
   }
   enrich_.table.apply(event);
 }

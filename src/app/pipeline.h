@@ -10,6 +10,7 @@
 
 #include "core/cgroups.h"
 #include "core/decode.h"
+#include "core/event_rules.h"
 #include "core/exec_hasher.h"
 #include "core/filter.h"
 #include "core/process_table.h"
@@ -24,7 +25,8 @@ struct PipelineStats {
   std::array<std::uint64_t, kEventKindSlots> by_kind{};  // index: EventKind
   std::uint64_t lost_records = 0;                        // sum of the counts in lost events
   std::uint64_t decode_errors = 0;
-  std::uint64_t capture_headers = 0;  // records that named the clock and boot of those after them
+  std::uint64_t capture_headers = 0;    // records that named the clock and boot of those after them
+  std::uint64_t excluded_by_rules = 0;  // events the configuration's rules left out
   std::uint64_t events() const;
 };
 
@@ -50,6 +52,8 @@ class EventPipeline final : public RecordHandler {
   // Replay: the first record should be a capture header; if not, say once that times are
   // mapped onto this boot's clock (a capture made before headers existed).
   void expect_capture_header() { expect_capture_ = true; }
+  // The configuration's include/exclude rules, after the command line's filter (nullptr: none).
+  void use_rules(EventRules* rules) { rules_ = rules; }
 
  private:
   void on_capture_header(std::span<const std::uint8_t> record);
@@ -63,6 +67,7 @@ class EventPipeline final : public RecordHandler {
   Sink& sink_;
   std::FILE* diagnostics_;
   FdOutput* raw_ = nullptr;
+  EventRules* rules_ = nullptr;
   bool expect_capture_ = false;
   PipelineStats stats_;
 };

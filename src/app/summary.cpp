@@ -14,9 +14,11 @@ void print_summary(std::FILE* out, const PipelineStats& stats, const SensorDrops
   std::uint64_t lost = std::max(stats.lost_records, drops.total());
   // create is the Windows sensor's event: shown where it occurs.
   std::string creates = count(EventKind::create) != 0 ? fmt::format("create {}, ", count(EventKind::create)) : "";
-  fmt::print(out, "procsentry: {} events ({}exec {}, exec_failed {}, fork {}, exit {}), lost {}, decode errors {}\n",
+  std::string by_rules =
+      stats.excluded_by_rules != 0 ? fmt::format(", left out by rules {}", stats.excluded_by_rules) : "";
+  fmt::print(out, "procsentry: {} events ({}exec {}, exec_failed {}, fork {}, exit {}), lost {}, decode errors {}{}\n",
              stats.events() - count(EventKind::lost), creates, count(EventKind::exec), count(EventKind::exec_failed),
-             count(EventKind::fork), count(EventKind::exit), lost, stats.decode_errors);
+             count(EventKind::fork), count(EventKind::exit), lost, stats.decode_errors, by_rules);
 }
 
 }  // namespace procsentry

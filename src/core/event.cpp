@@ -36,7 +36,9 @@ void Event::reset() {
   auto kept_argv = std::move(argv);
   auto kept_storage = std::move(storage);
   auto kept_ancestry = std::move(ancestry);
+  auto kept_rules = std::move(rules);
   kept_ancestry.clear();
+  kept_rules.clear();
   kept_argv.clear();
   kept_storage.clear();
   // Rebuilt in place: assigning a temporary Event{} also moved every member one by one.
@@ -45,6 +47,7 @@ void Event::reset() {
   argv = std::move(kept_argv);
   storage = std::move(kept_storage);
   ancestry = std::move(kept_ancestry);
+  rules = std::move(kept_rules);
 }
 
 std::string_view image_of(const Event& event) {

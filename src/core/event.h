@@ -137,6 +137,10 @@ struct Event {
   std::string_view sha256;
   std::string_view sha256_missing;
 
+  // The names of the include rules the event matched (--config rules), in the rules' order;
+  // views into the rule set, which outlives every event it tags.
+  std::vector<std::string_view> rules;
+
   // Owned text the views may point into (e.g. converted UTF-16): a string never moves once
   // added, so views into it stay valid until reset().
   std::vector<std::unique_ptr<std::string>> storage;
