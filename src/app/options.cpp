@@ -240,17 +240,18 @@ std::optional<Error> check_config_keys(CLI::App& app, const std::string& path, c
     CLI::App* scope = &app;
     std::string full;
     for (const std::string& section : item.sections) {
-      full += section + ".";
+      full += section;
       try {
         scope = scope->get_subcommand(section);
       } catch (const CLI::OptionNotFound&) {
-        scope = nullptr;
-        break;
+        return Error{fmt::format("{}:{}: {}: not a section (the sections are record, query, tree, rules, redact)", path,
+                                 item.line, full)};
       }
+      full += ".";
     }
     full += item.key;
     const bool reserved = item.key == "config" || item.key == "help" || item.key == "version";
-    if (scope == nullptr || reserved || scope->get_option_no_throw("--" + item.key) == nullptr) {
+    if (reserved || scope->get_option_no_throw("--" + item.key) == nullptr) {
       return Error{
           fmt::format("{}:{}: {}: {} (every key is a command-line option without its dashes, or a section: "
                       "record, query, tree, rules, redact; see procsentry --help)",

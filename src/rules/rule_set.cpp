@@ -63,13 +63,10 @@ bool RuleSet::matches(const TextCondition& c, const Event& event) {
       return !parent.empty() && any_glob(c.globs, parent);
     }
     case RuleText::ancestor_image: {
-      const ProcessRecord* p = known_process(table_, event);
-      if (p == nullptr) return false;
-      if (event.kind == EventKind::fork && p->pid == event.parent_pid && any_glob(c.globs, p->image)) return true;
-      for (std::size_t depth = 0; depth < ProcessTable::kMaxAncestry; ++depth) {
-        p = table_.parent_of(*p);
-        if (p == nullptr) return false;
+      const ProcessRecord* p = first_ancestor(event);
+      for (std::size_t depth = 0; p != nullptr && depth < ProcessTable::kMaxAncestry; ++depth) {
         if (any_glob(c.globs, p->image)) return true;
+        p = table_.parent_of(*p);
       }
       return false;
     }
@@ -146,12 +143,15 @@ std::string_view RuleSet::command_line(const Event& event) {
   return joined_;
 }
 
+const ProcessRecord* RuleSet::first_ancestor(const Event& event) {
+  if (event.kind == EventKind::fork) return table_.find(event.parent_pid);
+  if (const ProcessRecord* self = table_.find(event.task.pid)) return table_.parent_of(*self);
+  return table_.find(event.task.ppid);
+}
+
 std::string_view RuleSet::parent_image(const Event& event) {
   if (event.parent_image.present) return event.parent_image.bytes;
-  const ProcessRecord* self = known_process(table_, event);
-  if (self == nullptr) return {};
-  if (event.kind == EventKind::fork && self->pid == event.parent_pid) return self->image;
-  const ProcessRecord* parent = table_.parent_of(*self);
+  const ProcessRecord* parent = first_ancestor(event);
   return parent != nullptr ? std::string_view(parent->image) : std::string_view();
 }
 

@@ -85,6 +85,7 @@ class RuleSet final : public EventRules {
   bool any_glob(const std::vector<GlobPattern>& globs, std::string_view text);
   std::string_view command_line(const Event& event);  // joined once per event, on demand
   std::string_view parent_image(const Event& event);
+  const ProcessRecord* first_ancestor(const Event& event);  // the parent, from the table
 
   RuleList rules_;
   ProcessTable& table_;
