@@ -21,8 +21,8 @@ security)
   systemd-analyze security --offline=true --threshold="$4" "$dir/procsentry.service"
   ;;
 syscall-filter)
-  # The unit's SystemCallFilter= lines (groups expanded by systemd itself, "~" lines taken away)
-  # around the monitor, through HARNESS (run_under_filter.cpp): it must start, record and stop
+  # The unit's ExecStart under its SystemCallFilter= lines (groups expanded by systemd itself,
+  # "~" lines taken away), through HARNESS (run_under_filter.cpp): it must start, record and stop
   # cleanly, not be killed by SIGSYS.
   expand() {
     systemd-analyze syscall-filter "$1" | tail -n +2 | sed 's/^ *//' | grep -v -e '^#' -e '^$' |
@@ -48,8 +48,21 @@ syscall-filter)
   sort -u "$dir/allow" >"$dir/allow.sorted"
   sort -u "$dir/deny" | comm -23 "$dir/allow.sorted" - >"$dir/allowed"
   [ -s "$dir/allowed" ] || { echo "no SystemCallFilter= allow-list in $unit"; exit 1; }
-  "$4" "$dir/allowed" "$binary" record --db "$dir/events.db" --hash sha256 --strict-privileges \
-    >/dev/null 2>"$dir/stderr" &
+  # The unit's ExecStart, word for word, with a configuration that records into this
+  # directory and hashes (the most the monitor does).
+  harness=$4
+  printf 'hash: sha256\nrecord:\n  db: %s/events.db\n' "$dir" >"$dir/procsentry.yaml"
+  exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+  echo "ExecStart=$exec_start"
+  set --
+  for word in $exec_start; do
+    case $word in
+    /usr/bin/procsentry) set -- "$@" "$binary" ;;
+    /etc/procsentry/procsentry.yaml) set -- "$@" "$dir/procsentry.yaml" ;;
+    *) set -- "$@" "$word" ;;
+    esac
+  done
+  "$harness" "$dir/allowed" "$@" >/dev/null 2>"$dir/stderr" &
   monitor=$!
   tries=0
   until grep -q watching "$dir/stderr"; do

@@ -1,7 +1,7 @@
 #!/bin/sh
 # package_test.sh BUILD_DIR VERSION: builds procsentry_VERSION_amd64.deb with cpack, checks it with
-# lintian, installs it on this machine (dpkg -i), runs and checks what it installed, then purges
-# it and checks that nothing is left. Refuses to touch a machine that already has procsentry
+# lintian, installs it on this machine (dpkg -i), runs and checks what it installed (the unit's
+# ExecStart by hand too), then purges it and checks that nothing is left. Refuses to touch a machine that already has procsentry
 # installed, or a /var/lib/procsentry of its own (purging removes that directory).
 set -eu
 build=$1 version=$2
@@ -47,6 +47,33 @@ completion=$(bash -c '. /usr/share/bash-completion/completions/procsentry
 # The installed unit as it is: its ExecStart resolves and its man page exists.
 verify=$(systemd-analyze verify /lib/systemd/system/procsentry.service 2>&1) || fail "systemd-analyze verify: $verify"
 [ -z "$verify" ] || fail "systemd-analyze verify: $verify"
+
+# Where no systemd runs: the installed unit's ExecStart by hand, word for word, with the
+# installed configuration; it records into /var/lib/procsentry, which the purge removes.
+exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/procsentry.service)
+# shellcheck disable=SC2086 # the unit's words, as systemd splits them (no quotes in it)
+$exec_start >/dev/null 2>"$out/stderr" &
+monitor=$!
+tries=0
+until grep -q watching "$out/stderr"; do
+  if ! kill -0 "$monitor" 2>/dev/null || [ $tries -ge 1200 ]; then
+    kill "$monitor" 2>/dev/null || true
+    fail "ExecStart=$exec_start did not start: $(cat "$out/stderr")"
+  fi
+  tries=$((tries + 1))
+  sleep 0.1 # polling the marker, up to 120 s
+done
+/bin/true package-test-marker
+until /usr/bin/procsentry query --argv package-test-marker --json 2>/dev/null | grep -q package-test-marker; do
+  [ $tries -lt 1200 ] || fail "the marker never reached /var/lib/procsentry/events.db"
+  tries=$((tries + 1))
+  sleep 0.1 # the store commits every 250 ms
+done
+kill -TERM "$monitor"
+status=0
+wait "$monitor" || status=$?
+[ "$status" -eq 0 ] || fail "ExecStart=$exec_start ended with status $status: $(cat "$out/stderr")"
+[ "$(stat -c %a /var/lib/procsentry/events.db)" = 600 ] || fail "events.db is not 0600"
 
 dpkg --purge procsentry
 installed=
