@@ -159,7 +159,8 @@ TEST(LeastPrivilege, StartsWithOnlyTheUnitsBoundingSet) {
       if (!kept && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) _exit(121);
     }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(122);
-    execl(binary.c_str(), binary.c_str(), "--json", "--hash", "sha256", "--strict-privileges", nullptr);
+    // --verbose: libbpf says which step was refused, in the failure's message.
+    execl(binary.c_str(), binary.c_str(), "--json", "--hash", "sha256", "--strict-privileges", "--verbose", nullptr);
     _exit(127);
   }
   close(err[1]);
