@@ -80,6 +80,7 @@ int query_store(const procsentry::AppOptions& options) {
   q.pids = options.query_pids;
   q.uids = options.query_uids;
   q.users = options.query_users;
+  q.rules = options.query_rules;
   q.image_glob = options.image_glob;
   q.argv_substring = options.argv_substring;
   q.process_uid = options.process_uid;

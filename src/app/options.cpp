@@ -182,6 +182,7 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
   query->add_option("--user", o.query_users, "only these user names")->delimiter(',');
   query->add_option("--image", o.image_glob, "only images matching this glob");
   query->add_option("--argv", o.argv_substring, "only command lines containing this text");
+  query->add_option("--rule", o.query_rules, "only events tagged by these include rules (of --config)")->delimiter(',');
   query->add_option("--process-uid", o.process_uid, "only this process (with --tree: its lineage and descendants)");
   query->add_flag("--tree", o.query_tree, "with --process-uid: also its recorded ancestors and descendants");
   query->add_option("--sql", o.sql, "run this read-only SQL and print rows as JSON (table: events)");

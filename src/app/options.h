@@ -31,6 +31,7 @@ struct AppOptions {
   std::string since, until, argv_substring, process_uid, sql, image_glob;
   std::vector<std::uint32_t> query_pids, query_uids;
   std::vector<std::string> query_users;
+  std::vector<std::string> query_rules;
   bool query_tree = false;
   ColorMode color = ColorMode::automatic;
   FilterOptions filter;

@@ -155,6 +155,11 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
     any_of("user", o.users);
     if (!o.image_glob.empty()) sql += " AND image GLOB " + bind_text(o.image_glob);
     if (!o.argv_substring.empty()) sql += " AND instr(argv, " + bind_text(o.argv_substring) + ") > 0";
+    if (!o.rules.empty()) {
+      sql += " AND EXISTS (SELECT 1 FROM json_each(events.json, '$.rules') r WHERE 1";
+      any_of("r.value", o.rules);
+      sql += ')';
+    }
     if (!o.process_uid.empty()) {
       std::string uid = bind_text(o.process_uid);
       if (o.tree) {

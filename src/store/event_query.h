@@ -20,7 +20,8 @@ struct QueryOptions {
   std::string image_glob;
   std::string argv_substring;
   std::string process_uid;
-  bool tree = false;  // with process_uid: its recorded ancestors and descendants
+  std::vector<std::string> rules;  // events tagged by any of these include rules (--config)
+  bool tree = false;               // with process_uid: its recorded ancestors and descendants
   bool json = false;
   std::string sql;  // a read-only statement; rows printed as JSON objects
 };

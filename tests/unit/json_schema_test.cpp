@@ -50,6 +50,7 @@ struct FullEvent {
     }
     e.user = "alice";
     e.parent_uid = scheme.make(41, 6);
+    e.rules = {"from-tmp", "execs-and-exits"};
     switch (kind) {
       case EventKind::create:
         e.task.has_uid_and_comm = false;  // Windows

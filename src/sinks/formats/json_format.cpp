@@ -205,6 +205,11 @@ std::string_view mode_digits(std::uint32_t mode, char (&digits)[4]) {
   return std::string_view(digits, 4);
 }
 
+// The configuration's include rules the event matched (none: no key).
+void write_rules(ObjectWriter& o, const Event& e) {
+  if (!e.rules.empty()) o.string_list("rules", e.rules, {});
+}
+
 void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
   ObjectWriter o(out);
   o.plain("event", to_string(e.kind));
@@ -298,6 +303,7 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
     case EventKind::hash:
       break;
   }
+  write_rules(o, e);
   o.end();
 }
 

@@ -156,7 +156,7 @@ void TableFormatter::append_line(std::string& out, const Event& e) {
     case EventKind::lost:
       break;
   }
-  if (long_form_) append_context(out, e);
+  if (long_form_ || !e.rules.empty()) append_context(out, e);
 }
 
 // " {key=value ...}": every value escaped, so the pairs cannot be forged either.
@@ -171,6 +171,12 @@ void TableFormatter::append_context(std::string& out, const Event& e) {
     append_shell_quoted(out, value);
   };
   auto number = [&](std::string_view key, std::uint64_t value) { pair(key, fmt::format_int(value).str()); };
+  // The include rules matched (--config) show on every line; the rest with --long.
+  for (std::string_view rule : e.rules) pair("rule", rule);
+  if (!long_form_) {
+    if (!first) out += '}';
+    return;
+  }
   pair("process_uid", e.process_uid.view());
   pair("parent_process_uid", e.parent_uid.view());
   if (e.kind == EventKind::exec) {
