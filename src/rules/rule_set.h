@@ -6,7 +6,9 @@
 #pragma once
 
 #include <re2/re2.h>
+#include <re2/set.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -77,11 +79,39 @@ class RuleSet final : public EventRules {
   const RuleList& rules() const { return rules_; }
 
  private:
-  bool matches(const Rule& rule, const Event& event);
-  bool matches(const TextCondition& c, const Event& event);
-  bool matches(const FlagCondition& c, const Event& event) const;
-  bool matches(const UidCondition& c, const Event& event) const;
-  bool matches(const CommandLineCondition& c, const Event& event);
+  // The texts an event is matched on, each scanned at most once per event.
+  enum Field : std::uint8_t { kImage, kArgv0, kComm, kCwd, kUser, kParentImage, kContainerId, kCgroup, kCommandLine };
+  static constexpr std::size_t kFields = 9;
+  // All the globs (anchored) and substrings (unanchored) of every rule on one field, as one
+  // RE2::Set each: ids index hit_.
+  struct FieldPatterns {
+    std::unique_ptr<RE2::Set> globs, contains, regexes;  // bytes, bytes, UTF-8 (the user's regexes)
+    std::vector<int> glob_ids, contains_ids, regex_ids;  // the Sets' own indexes -> ids
+    bool one_by_one = false;                             // RE2 refused a pattern or the Set: no Set
+  };
+  // A rule's condition, in the order the rule is evaluated: cheapest first.
+  struct Check {
+    enum class Kind : std::uint8_t { flag, uid, field, ancestor } kind;
+    int cost = 0;
+    Field field = kImage;
+    const RuleCondition* condition = nullptr;
+    std::vector<int> ids;  // field: any of these ids hit
+  };
+  struct CompiledRule {
+    const Rule* rule = nullptr;
+    std::vector<Check> checks;
+    bool anchored = false;  // one of its checks is on a field: only a hit there makes it a candidate
+  };
+
+  void compile();
+  void index_anchor(CompiledRule& rule, std::uint32_t index);
+  void find_candidates(const Event& event);
+  CompiledRule compile_rule(const Rule& rule);
+  int add_pattern(Field field, const GlobPattern* glob, const std::string* needle, const RE2* regex = nullptr);
+  bool matches(const CompiledRule& rule, const Event& event);
+  bool check(const Check& c, const Event& event);
+  void scan(Field field, const Event& event);
+  std::optional<std::string_view> field_text(Field field, const Event& event);
   bool any_glob(const std::vector<GlobPattern>& globs, std::string_view text);
   std::string_view command_line(const Event& event);  // joined once per event, on demand
   std::string_view parent_image(const Event& event);
@@ -89,10 +119,26 @@ class RuleSet final : public EventRules {
 
   RuleList rules_;
   ProcessTable& table_;
-  // Per event (the pipeline's one thread): the joined command line and fnmatch's copy.
+  std::vector<CompiledRule> include_, exclude_;
+  std::array<FieldPatterns, kFields> fields_;
+  std::array<std::vector<int>, kFields> field_ids_;  // every id of a field
+  std::vector<const GlobPattern*> glob_of_;          // id -> its glob (or nullptr: a substring)
+  std::vector<const std::string*> needle_of_;        // id -> its substring
+  std::vector<const RE2*> regex_of_;                 // id -> its regex
+  // Rule indexes (include first, then exclude) a hit of each id makes candidates, and for each
+  // field the event kinds of the rules anchored on it (0: any).
+  std::vector<std::vector<std::uint32_t>> candidates_of_;
+  std::array<std::uint32_t, kFields> anchor_kinds_{};
+  std::array<bool, kFields> anchor_field_{};
+  std::vector<char> candidate_;  // per event
+  // Per event (the pipeline's one thread): which fields were scanned, which ids hit, the
+  // joined command line, fnmatch's copy and the Sets' output.
+  std::array<bool, kFields> scanned_{};
+  std::vector<char> hit_;
   bool joined_ready_ = false;
   std::string joined_;
   std::string scratch_;
+  std::vector<int> matched_;
 };
 
 }  // namespace procsentry

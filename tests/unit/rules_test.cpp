@@ -12,6 +12,7 @@
 #include "core/decode.h"
 #include "core/process_table.h"
 #include "rules/glob_pattern.h"
+#include "rules/glob_regex.h"
 #include "rules/rules_config.h"
 #include "support/record_builder.h"
 
@@ -250,6 +251,32 @@ TEST(GlobPattern, EveryShapeAgreesWithFnmatch) {
   }
   EXPECT_FALSE(GlobPattern::compile("").has_value());
   EXPECT_FALSE(GlobPattern::compile("/tmp/[ab").has_value());
+}
+
+// The rule set matches globs through RE2::Set: the translation must be fnmatch, byte for byte.
+TEST(GlobRegex, MatchesExactlyWhatFnmatchMatches) {
+  const std::vector<std::string> patterns = {"/usr/bin/ls", "/usr/*",       "*.sh",   "*bin*", "/usr/*/ls", "*",
+                                             "/tmp/[a-c]*", "?bin*",        "/a*b*c", "**",    "*\\*",      "[!a]*",
+                                             "[]]x",        "[^/]*",        "a[-z]",  "[a-]",  "x\\?y",     "(.*)",
+                                             "a+b",         "[[:digit:]]*", "\xff*",  "*\n*",  "$^|"};
+  const std::string alphabet = std::string("/abcusrlnth.*?[]\\-!^+()$|x019") + "\xff\xc3\n";
+  RE2::Options options;
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  options.set_dot_nl(true);
+  std::mt19937 random(7);
+  for (const std::string& p : patterns) {
+    ASSERT_TRUE(GlobPattern::compile(p).has_value()) << p;
+    RE2 re(glob_to_regex(p), options);
+    ASSERT_TRUE(re.ok()) << p << " -> " << glob_to_regex(p) << ": " << re.error();
+    for (int i = 0; i < 3000; ++i) {
+      std::string text;
+      const int length = static_cast<int>(random() % 10);
+      for (int k = 0; k < length; ++k) text += alphabet[random() % alphabet.size()];
+      if (i % 11 == 0) text = p;
+      EXPECT_EQ(RE2::FullMatch(text, re), fnmatch(p.c_str(), text.c_str(), 0) == 0)
+          << "pattern " << p << " text " << text << " regex " << glob_to_regex(p);
+    }
+  }
 }
 
 TEST_F(ConfigFixture, EveryErrorNamesFileLineAndKey) {
