@@ -73,9 +73,9 @@ class Generator {
   std::int64_t time() {
     switch (pick(6)) {
       case 0:
-        return -static_cast<std::int64_t>(rng_());  // before the epoch
+        return -static_cast<std::int64_t>(rng_() >> 1);  // before the epoch, back to 1677
       case 1:
-        return static_cast<std::int64_t>(rng_() % 400'000'000'000ull) * 1'000'000'000;  // past year 9999
+        return static_cast<std::int64_t>(rng_() >> 1);  // any time up to 2262, the end of int64 ns
       default:
         return 1'795'521'841'123'456'789 + static_cast<std::int64_t>(pick(3)) * 86'400'000'000'000;
     }
