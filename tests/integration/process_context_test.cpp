@@ -143,6 +143,10 @@ TEST_F(ProcessContext, SameProcessSameUidAcrossRestartsAndSeeding) {
     Monitor first;
     sleeper = spawn("/bin/sleep", {"sleep", "30"});
     run("/bin/true", {"true", "restart-one"});
+    // spawn() returns at the fork: the sleeper's exec may come after true's whole life.
+    ASSERT_TRUE(first.wait_for_event([&](const nlohmann::json& e) {
+      return e.value("event", "") == "exec" && e.value("pid", -1) == sleeper;
+    })) << first.stderr_text();
     first.stop();
     const auto* e = exec_with_arg(first, "restart-one");
     ASSERT_NE(e, nullptr);
