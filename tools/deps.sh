@@ -8,11 +8,13 @@ packages=(
   cmake ninja-build g++ pkg-config
   clang llvm libclang-rt-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev libssl-dev libsqlite3-dev
-  libcap-dev libsystemd-dev libseccomp-dev libyaml-cpp-dev libre2-dev
+  libcap-dev libsystemd-dev libseccomp-dev libyaml-cpp-dev libre2-dev libcpp-httplib-dev
   dpkg-dev  # cpack -G DEB: dpkg-shlibdeps finds the package's dependencies
 )
 if [[ ${1:-} == --for-tests ]]; then
   packages+=(clang-format mingw-w64 wine64 rsyslog)
+  # --metrics: promtool checks the exposition (package prometheus)
+  packages+=(prometheus)
   # the unit's and the package's checks (systemd-analyze, its man page check, lintian)
   packages+=(systemd man-db lintian)
   # the kernel matrix (tests/kernel_matrix): QEMU, the guest's busybox, the initramfs

@@ -9,9 +9,11 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "app/exit_status.h"
 #include "app/least_privilege.h"
+#include "app/metrics_publisher.h"
 #include "app/options.h"
 #include "app/outputs.h"
 #include "app/pipeline.h"
@@ -22,6 +24,7 @@
 #include "core/capture_header.h"
 #include "core/clock.h"
 #include "hashing/image_hasher.h"
+#include "metrics/metrics_server.h"
 #include "platform/linux/cgroup_paths.h"
 #include "platform/linux/proc_processes.h"
 #include "platform/linux/reload_signal.h"
@@ -181,6 +184,14 @@ int main(int argc, char** argv) {
     raw->end_event();
   }
 
+  // Bound before the sensor loads: a taken port is refused at once. Served once running.
+  MetricsBoard metrics_board;
+  std::unique_ptr<MetricsServer> metrics;
+  if (!options.metrics.empty()) {
+    auto bound = MetricsServer::bind(options.metrics, metrics_board, PROCSENTRY_VERSION);
+    if (!bound) return report_error(bound.error());
+    metrics = std::move(*bound);
+  }
   auto source = RingBufferSource::open(options.sensor);
   if (!source) {
     return report_error(source.error());
@@ -207,6 +218,14 @@ int main(int argc, char** argv) {
   if (!rules) {
     return report_error(rules.error());
   }
+  std::optional<MetricsPublisher> publisher;
+  if (metrics) {
+    publisher.emplace(MetricsSources{pipeline, **source, table, *outputs, hasher.get(), rules->rules.get()},
+                      metrics_board);
+    publisher->publish(true);
+    metrics->start();
+    fmt::print(stderr, "procsentry: metrics on {}/metrics, health on {}/healthz\n", metrics->url(), metrics->url());
+  }
   // Everything is open and every thread started: from here on only the steady state's calls.
   if (options.seccomp) {
     if (auto filtered = install_syscall_allow_list(); !filtered) return report_error(filtered.error());
@@ -224,8 +243,11 @@ int main(int argc, char** argv) {
   service.ready();
   BetweenPolls between_polls = rules->between_polls();
   between_polls.push_back([&] { service.between_polls(); });
+  if (publisher) between_polls.push_back([&] { publisher->between_polls(); });
   const int status = run_source(**source, pipeline, *sink, stderr, between_polls);
   service.stopping();
+  if (publisher) publisher->publish(false);
+  if (metrics) metrics->stop();
   stop_on_signals(nullptr);
   outputs->finish(stderr);
   return status;

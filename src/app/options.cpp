@@ -31,7 +31,7 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
       "--comm",        "--image",          "--events", "--argv-cap", "--ring-buffer-size",
       "--exec-failed", "--no-exec-failed", "--replay", "--save-raw", "--verbose",
       "--long",        "--ancestry",       "--hash",   "--syslog",   "--output",
-      "--rotate",      "--keep-files",     "--quiet"};
+      "--rotate",      "--keep-files",     "--quiet",  "--metrics"};
   if (o.command == Command::tree || o.command == Command::query) {
     const char* command = o.command == Command::tree ? "tree" : "query";
     for (const char* name : kStreamOptions) {
@@ -72,7 +72,7 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
   if (!o.replay.empty()) {
     // A capture is already made: what tunes the sensor or reads this machine cannot apply.
     for (const char* name : {"--argv-cap", "--ring-buffer-size", "--exec-failed", "--no-exec-failed", "--verbose",
-                             "--hash", "--save-raw", "--strict-privileges", "--seccomp"}) {
+                             "--hash", "--save-raw", "--strict-privileges", "--seccomp", "--metrics"}) {
       if (given(name)) return refuse(name, "not used with --replay (the records were captured already)");
     }
   }
@@ -160,6 +160,9 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
                "default: one line on stderr, and it runs on)");
   app.add_flag("--seccomp", o.seccomp,
                "once running, allow only the system calls the monitor makes (seccomp): any other kills it (SIGSYS)");
+  app.add_option("--metrics", o.metrics,
+                 "serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz, e.g. "
+                 "127.0.0.1:9464 (port 0: any free one, printed at start-up)");
   app.add_flag("-q,--quiet", o.quiet, "no live view on standard output (with --syslog, --output)");
   CLI::App* tree = b.tree =
       app.add_subcommand("tree", "print the current process tree (pid, user, image, args, container)");

@@ -48,6 +48,8 @@ struct AppOptions {
   bool strict_privileges = false;
   // Once running, a seccomp allow-list (platform/linux/syscall_filter.h).
   bool seccomp = false;
+  // --metrics HOST:PORT: Prometheus /metrics and /healthz (metrics/metrics_server.h); "" off.
+  std::string metrics;
   std::string config_path;  // the configuration file read (empty: none)
 };
 

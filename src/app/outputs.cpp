@@ -6,7 +6,6 @@
 #include "core/quantities.h"
 #include "sinks/formats/json_format.h"
 #include "sinks/formats/table_format.h"
-#include "sinks/run/inline_sink.h"
 #include "sinks/writers/fd_writer.h"
 #include "sinks/writers/rotating_file.h"
 
@@ -67,7 +66,9 @@ Result<Outputs> Outputs::open(const AppOptions& options, std::FILE* diagnostics)
   std::vector<Output>& all = list.outputs();
   if (all.empty()) return Error{"--quiet leaves no output: add --output FILE or --syslog URL"};
   if (all.size() == 1 && all.front().writer->fits_event_thread()) {
-    outputs.sink_ = std::make_unique<InlineSink>(std::move(all.front()));
+    auto sink = std::make_unique<InlineSink>(std::move(all.front()));
+    outputs.inline_ = sink.get();
+    outputs.sink_ = std::move(sink);
     return outputs;
   }
   BacklogLimits limits;
@@ -89,6 +90,21 @@ void Outputs::finish(std::FILE* diagnostics) {
       fmt::print(diagnostics, "procsentry: {}: {} events written, {} dropped while it was behind, {} not written\n",
                  output->name(), c.delivered - c.not_written, c.dropped, c.not_written);
     }
+  }
+}
+
+void Outputs::report(std::vector<OutputMetrics>& into) const {
+  into.clear();
+  if (inline_ != nullptr) {
+    const Writer& writer = inline_->writer();
+    into.push_back(OutputMetrics{writer.name(), inline_->written(), 0, 0, writer.dead(), writer.reachable()});
+    return;
+  }
+  if (fanout_ == nullptr) return;
+  for (const auto& output : fanout_->outputs()) {
+    const WriterCounters c = output->counters();
+    into.push_back(
+        OutputMetrics{output->name(), c.delivered, c.dropped, c.backlog, output->dead(), output->reachable()});
   }
 }
 

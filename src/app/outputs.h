@@ -13,7 +13,9 @@
 
 #include "app/options.h"
 #include "core/result.h"
+#include "metrics/metrics_snapshot.h"
 #include "sinks/run/fanout_sink.h"
+#include "sinks/run/inline_sink.h"
 #include "sinks/sink.h"
 #include "sinks/writers/writer.h"
 
@@ -46,10 +48,13 @@ class Outputs {
   // Flushes, lets every output deliver what it holds, and reports: each output's own line
   // (the recording's count) and, for each output that lost events, how many and why.
   void finish(std::FILE* diagnostics);
+  // Event thread: each output's counters now, for --metrics (replaces `into`'s entries).
+  void report(std::vector<OutputMetrics>& into) const;
 
  private:
   std::unique_ptr<Sink> sink_;
   FanoutSink* fanout_ = nullptr;  // sink_, when the outputs run on their own threads
+  InlineSink* inline_ = nullptr;  // sink_, when one output runs on the event thread
 };
 
 }  // namespace procsentry

@@ -94,6 +94,7 @@ void ImageHasher::describe(Event& e) {
   auto found = cache_.find(file);
   if (found != cache_.end() && found->second.done) {
     close(fd);
+    ++cache_hits_;
     if (found->second.error.empty()) {
       e.sha256 = found->second.sha256;
     } else {
@@ -118,6 +119,7 @@ void ImageHasher::describe(Event& e) {
   }
   cache_[file].waiters.push_back(std::move(waiter));
   ++pending_;
+  ++cache_misses_;
   {
     std::lock_guard lock(mutex_);
     jobs_.push_back(Job{fd, file});

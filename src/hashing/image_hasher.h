@@ -54,6 +54,9 @@ class ImageHasher final : public ExecHasher {
   std::vector<FinishedHash> take_finished() override;
   // Files hashed so far (tests and the summary).
   std::uint64_t files_hashed() const;
+  // Event thread: images whose hash was known (hits) or handed to the worker (misses).
+  std::uint64_t cache_hits() const { return cache_hits_; }
+  std::uint64_t cache_misses() const { return cache_misses_; }
 
  private:
   struct Job {
@@ -84,6 +87,7 @@ class ImageHasher final : public ExecHasher {
   // Event thread only.
   std::unordered_map<FileIdentity, CacheEntry, FileIdentityHash> cache_;
   std::size_t pending_ = 0;
+  std::uint64_t cache_hits_ = 0, cache_misses_ = 0;
   // Shared with the worker, under mutex_.
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -141,6 +141,8 @@ void RuleSet::index_anchor(CompiledRule& rule, std::uint32_t index) {
 void RuleSet::compile() {
   for (const Rule& rule : rules_.include) include_.push_back(compile_rule(rule));
   for (const Rule& rule : rules_.exclude) exclude_.push_back(compile_rule(rule));
+  include_matches_.assign(include_.size(), 0);
+  exclude_matches_.assign(exclude_.size(), 0);
   candidates_of_.resize(glob_of_.size());
   std::uint32_t index = 0;
   for (CompiledRule& rule : include_) index_anchor(rule, index++);
@@ -170,11 +172,15 @@ bool RuleSet::admit(Event& event) {
   for (std::size_t i = 0; i < include_.size(); ++i) {
     if ((!include_[i].anchored || candidate_[i] != 0) && matches(include_[i], event)) {
       event.rules.push_back(include_[i].rule->name);
+      ++include_matches_[i];
     }
   }
   if (!include_.empty() && event.rules.empty()) return false;
   for (std::size_t i = 0; i < exclude_.size(); ++i) {
-    if ((!exclude_[i].anchored || candidate_[include_.size() + i] != 0) && matches(exclude_[i], event)) return false;
+    if ((!exclude_[i].anchored || candidate_[include_.size() + i] != 0) && matches(exclude_[i], event)) {
+      ++exclude_matches_[i];
+      return false;
+    }
   }
   return true;
 }

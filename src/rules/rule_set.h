@@ -77,6 +77,11 @@ class RuleSet final : public EventRules {
   RuleSet(RuleList rules, ProcessTable& table);
   bool admit(Event& event) override;
   const RuleList& rules() const { return rules_; }
+  // Events each rule matched since this set was made (event thread): an include rule's are
+  // the events it tagged, an exclude rule's those it left out (the first exclude rule that
+  // matched is counted).
+  std::uint64_t include_matches(std::size_t i) const { return include_matches_[i]; }
+  std::uint64_t exclude_matches(std::size_t i) const { return exclude_matches_[i]; }
 
  private:
   // The texts an event is matched on, each scanned at most once per event.
@@ -120,6 +125,7 @@ class RuleSet final : public EventRules {
   RuleList rules_;
   ProcessTable& table_;
   std::vector<CompiledRule> include_, exclude_;
+  std::vector<std::uint64_t> include_matches_, exclude_matches_;  // index: the rule's
   std::array<FieldPatterns, kFields> fields_;
   std::array<std::vector<int>, kFields> field_ids_;  // every id of a field
   std::vector<const GlobPattern*> glob_of_;          // id -> its glob (or nullptr: a substring)

@@ -99,6 +99,9 @@ constexpr const char* kAllowed[] = {
     "getsockname",
     "getpeername",
     "shutdown",
+    // --metrics: the HTTP server's threads (started before the filter) take connections
+    "accept",
+    "accept4",
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 // there, event by event, with no thread or backlog in between (the fast path).
 #pragma once
 
+#include <cstdint>
+
 #include "sinks/sink.h"
 #include "sinks/writers/writer.h"
 
@@ -14,14 +16,18 @@ class InlineSink final : public Sink {
     one_.clear();
     one_.add(*output_.format, event);
     output_.writer->write(one_, {});
+    ++written_;
   }
   void flush() override { output_.writer->flush(); }
   bool failed() const override { return output_.writer->dead(); }
   Writer& writer() { return *output_.writer; }
+  const Writer& writer() const { return *output_.writer; }
+  std::uint64_t written() const { return written_; }  // handed to the writer
 
  private:
   Output output_;
   FormattedBatch one_;  // the event being written, its buffers reused
+  std::uint64_t written_ = 0;
 };
 
 }  // namespace procsentry

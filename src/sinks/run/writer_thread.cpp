@@ -114,7 +114,7 @@ void WriterThread::stop() {
 
 WriterCounters WriterThread::counters() const {
   std::lock_guard lock(mutex_);
-  return WriterCounters{delivered_, dropped_, not_written_};
+  return WriterCounters{delivered_, dropped_, not_written_, backlog_events_};
 }
 
 std::string WriterThread::summary() const {

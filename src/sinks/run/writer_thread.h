@@ -29,6 +29,7 @@ struct WriterCounters {
   std::uint64_t delivered = 0;    // handed to the writer
   std::uint64_t dropped = 0;      // never handed to it: the backlog was full
   std::uint64_t not_written = 0;  // handed to it, but it could not write them
+  std::uint64_t backlog = 0;      // queued for it, or being delivered, now
 };
 
 class WriterThread {
@@ -45,6 +46,8 @@ class WriterThread {
   // then ends the thread. Idempotent.
   void stop();
   bool dead() const { return dead_.load(std::memory_order_relaxed); }
+  // Any thread: false while its server is away (Writer::reachable()).
+  bool reachable() const { return writer_->reachable(); }
   const std::string& name() const { return name_; }
   WriterCounters counters() const;  // exact once stop() returned
   // The writer's own line for the end of a run ("" if none); once stop() returned.

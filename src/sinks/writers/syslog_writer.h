@@ -6,6 +6,7 @@
 // as dropped. UDP is fire-and-forget: one datagram per message, larger ones are not sent.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -26,6 +27,7 @@ class SyslogWriter final : public Writer {
   std::string name() const override { return "syslog " + target_.url(); }
   void write(const FormattedBatch& messages, std::stop_token stop) override;
   std::uint64_t not_written() const override { return not_written_; }
+  bool reachable() const override { return !unreachable_.load(std::memory_order_relaxed); }
 
  private:
   bool connect_once(std::string& why);
@@ -40,8 +42,8 @@ class SyslogWriter final : public Writer {
   const SyslogTarget target_;
   std::FILE* diagnostics_;
   int fd_ = -1;
-  bool unreachable_ = false;  // reported, not yet reconnected
-  bool given_up_ = false;     // at stop, the server could not be reached: no more waiting
+  std::atomic<bool> unreachable_{false};  // reported, not yet reconnected (read by reachable())
+  bool given_up_ = false;                 // at stop, the server could not be reached: no more waiting
   bool reported_oversize_ = false;
   std::string stream_;                   // TCP: framed messages of one delivery
   std::vector<std::size_t> frame_ends_;  // offsets in stream_ where each frame ends

@@ -56,6 +56,9 @@ class Writer {
   virtual std::uint64_t not_written() const { return 0; }
   // True once it can never write again (the reader of our stdout went away).
   virtual bool dead() const { return false; }
+  // False while the place it writes to is away (a syslog server it lost). Unlike the rest,
+  // asked from any thread (the health check): an implementation reads an atomic.
+  virtual bool reachable() const { return true; }
   // True when its only wait is its reader's pace (a terminal, a pipe): alone, it may write
   // on the event thread, where a slow reader slows the draining of the kernel's ring buffer
   // and its drops arrive as `lost` events. Any other writer runs on its own thread.

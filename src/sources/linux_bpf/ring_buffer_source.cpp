@@ -2,6 +2,7 @@
 
 #include <bpf/libbpf.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +39,9 @@ void RingBufferSource::SkeletonDeleter::operator()(procsentry_bpf* skel) const {
 void RingBufferSource::RingDeleter::operator()(ring_buffer* ring) const { ring_buffer__free(ring); }
 
 RingBufferSource::~RingBufferSource() {
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  if (consumer_page_ != nullptr) munmap(consumer_page_, page);
+  if (producer_page_ != nullptr) munmap(producer_page_, page);
   ring_.reset();  // before the skeleton: the ring buffer maps the skeleton's map
   skel_.reset();
 }
@@ -97,6 +101,7 @@ Result<std::unique_ptr<RingBufferSource>> RingBufferSource::open(const SensorOpt
   source->ring_.reset(
       ring_buffer__new(bpf_map__fd(skel->maps.events), &RingBufferSource::on_sample, source.get(), nullptr));
   if (!source->ring_) return load_error("map the ring buffer", -errno);
+  source->map_positions(bpf_map__fd(skel->maps.events), bpf_map__max_entries(skel->maps.events));
   return source;
 }
 
@@ -144,6 +149,25 @@ Result<int> RingBufferSource::poll(int timeout_ms, RecordHandler& handler) {
   if (n < 0) return Error{"reading the ring buffer failed: " + errno_text(n)};
   if (n > 0) handler.on_batch_end();
   return n;
+}
+
+// A BPF ring buffer map's first page holds the consumer position, its second the producer
+// position (kernel/bpf/ringbuf.c); both may be mapped read-only by anyone holding the map.
+void RingBufferSource::map_positions(int map_fd, std::uint64_t size) {
+  const auto page = static_cast<long>(sysconf(_SC_PAGESIZE));
+  void* consumer = mmap(nullptr, static_cast<std::size_t>(page), PROT_READ, MAP_SHARED, map_fd, 0);
+  void* producer = mmap(nullptr, static_cast<std::size_t>(page), PROT_READ, MAP_SHARED, map_fd, page);
+  if (consumer != MAP_FAILED) consumer_page_ = consumer;
+  if (producer != MAP_FAILED) producer_page_ = producer;
+  ring_size_ = size;
+}
+
+std::optional<RingBufferSource::Fill> RingBufferSource::ring_fill() const {
+  if (consumer_page_ == nullptr || producer_page_ == nullptr) return std::nullopt;
+  // The kernel and libbpf update them with release stores; an acquire load pairs with those.
+  const auto consumer = __atomic_load_n(static_cast<const unsigned long*>(consumer_page_), __ATOMIC_ACQUIRE);
+  const auto producer = __atomic_load_n(static_cast<const unsigned long*>(producer_page_), __ATOMIC_ACQUIRE);
+  return Fill{std::min<std::uint64_t>(producer - consumer, ring_size_), ring_size_};
 }
 
 SensorDrops RingBufferSource::drops() const {

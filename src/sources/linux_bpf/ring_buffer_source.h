@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "core/result.h"
 #include "procsentry/wire/wire.h"
@@ -32,6 +33,14 @@ class RingBufferSource final : public Source {
   bool reports_exec_failed() const { return exec_failed_attached_; }
   // The exec program without bpf_loop runs (an older kernel, or forced by the environment).
   bool bounded_loops() const { return bounded_loops_; }
+  // Bytes written into the ring buffer and not yet read, and its size. libbpf 1.1 (Debian 12)
+  // has no ring__avail_data_size (1.3): read from the ring's own consumer and producer pages,
+  // mapped read-only here. nullopt if they could not be mapped.
+  struct Fill {
+    std::uint64_t used = 0;
+    std::uint64_t size = 0;
+  };
+  std::optional<Fill> ring_fill() const;
 
  private:
   RingBufferSource() = default;
@@ -39,6 +48,7 @@ class RingBufferSource final : public Source {
   // The kernel reports running totals of drops (it cannot take a delta atomically before
   // 5.12): turns one into the delta since the last, false when it brings nothing new.
   bool lost_to_delta(ps_lost& lost);
+  void map_positions(int map_fd, std::uint64_t size);
 
   struct SkeletonDeleter {
     void operator()(procsentry_bpf* skel) const;
@@ -54,6 +64,10 @@ class RingBufferSource final : public Source {
   bool exec_failed_attached_ = false;
   bool bounded_loops_ = false;
   std::array<std::uint64_t, PS_LOST_CAUSE_MAX + 1> reported_lost_{};
+  // The ring's position pages (consumer, producer), for ring_fill().
+  void* consumer_page_ = nullptr;
+  void* producer_page_ = nullptr;
+  std::uint64_t ring_size_ = 0;
 };
 
 }  // namespace procsentry
