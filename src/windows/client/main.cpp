@@ -21,7 +21,7 @@
 namespace {
 
 // What the Windows client does not do (yet): the /proc-based tree, the event store, the
-// outputs on their own threads, image hashing and saving a capture. Empty if none is asked for.
+// outputs on their own threads, image hashing, saving a capture and metrics. Empty if none is asked for.
 std::string linux_only_request(const procsentry::AppOptions& o) {
   using procsentry::Command;
   if (o.command == Command::tree) return "tree";
@@ -31,6 +31,7 @@ std::string linux_only_request(const procsentry::AppOptions& o) {
   if (!o.output_file.empty()) return "--output";
   if (o.hash) return "--hash";
   if (!o.save_raw.empty()) return "--save-raw";
+  if (!o.metrics.empty()) return "--metrics";
   return {};
 }
 
