@@ -56,7 +56,9 @@ bool has_bpf_loop() {
 
 Result<KernelFeatures> probe_kernel(const char* vmlinux_btf) {
   if (!privileged()) {
-    return Error{"procsentry needs root (or CAP_BPF and CAP_PERFMON) to load its kernel sensor: run it with sudo"};
+    return Error{
+        "procsentry needs root (or CAP_BPF, CAP_PERFMON and, where kernel modules carry BTF, CAP_SYS_ADMIN) to load "
+        "its kernel sensor: run it with sudo"};
   }
   if (access(vmlinux_btf, R_OK) != 0) {
     return Error{std::string("this kernel exposes no BTF (") + vmlinux_btf +
