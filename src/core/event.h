@@ -66,6 +66,9 @@ struct Event {
   bool argv_truncated = false;
   std::uint32_t argv_original_length = 0;
   bool argv_unreadable = false;  // the kernel had argv_original_length bytes but could not read them
+  // A secret in argv, parent_argv or command_line was masked (src/redact): those views then
+  // point into the redactor's buffers, and argv_raw holds the masked bytes.
+  bool argv_redacted = false;
   bool is_script = false;
   bool exec_fd = false;  // the exec named a file descriptor (fexecve, execveat AT_EMPTY_PATH)
 
