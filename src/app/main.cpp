@@ -32,6 +32,7 @@
 #include "platform/machine.h"
 #include "platform/stop_signals.h"
 #include "procsentry/wire/wire.h"
+#include "redact/reloadable_redaction.h"
 #include "rules/reloadable_rules.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
 #include "sources/replay/replay_source.h"
@@ -52,15 +53,21 @@ int write_stdout(std::string text) {
   return output.failed() ? kExitRuntimeError : 0;
 }
 
-// procsentry tree: needs no sensor, only /proc.
+// procsentry tree: needs no sensor, only /proc; argv masked as the live stream's.
 int print_tree(const procsentry::AppOptions& options) {
   using namespace procsentry;
+  auto redaction = ReloadableRedaction::open(options.config_path, options.redact);
+  if (!redaction) return report_error(redaction.error());
+  ArgvRedaction redact;
+  if (Redactor* r = (*redaction)->current()) {
+    redact = [r](std::string_view argv, std::string& out) { return r->redact_argv(argv, out); };
+  }
   ProcProcesses proc;
   ProcessTable table(process_uid_scheme(), ProcessTableOptions{&proc, false});
   table.seed_from_os();
   UserNames users(user_database());
   std::string out;
-  auto shown = render_tree(table, users, options.tree_pid, options.json, out);
+  auto shown = render_tree(table, users, options.tree_pid, options.json, out, redact);
   if (!shown) {
     return report_error(shown.error(), kExitRuntimeError);
   }
@@ -98,21 +105,38 @@ int query_store(const procsentry::AppOptions& options) {
   return write_stdout(std::move(out));
 }
 
-// The configuration's rules, read again on SIGHUP; none without a configuration file.
+// The configuration's rules and redaction, read again together on SIGHUP; no rules without a
+// configuration file, the built-in redaction unless --redact off.
 struct ConfiguredRules {
   std::unique_ptr<procsentry::ReloadableRules> rules;
+  std::unique_ptr<procsentry::ReloadableRedaction> redaction;
   // For run_source: a SIGHUP's reload happens between polls, on the event thread.
   procsentry::BetweenPolls between_polls() {
     if (!rules) return {};
     return {[this] {
-      if (procsentry::take_reload_request()) rules->reload(stderr);
+      if (procsentry::take_reload_request()) reload();
     }};
+  }
+  // Both or neither: a file either half of which no longer reads leaves both in force.
+  void reload() {
+    auto next = redaction->read();
+    if (!next) {
+      fmt::print(stderr, "procsentry: {} (reload refused: the rules and redaction in force stay)\n",
+                 next.error().message);
+      std::fflush(stderr);
+      return;
+    }
+    if (rules->reload(stderr)) redaction->use(std::move(*next));
   }
 };
 
 procsentry::Result<ConfiguredRules> open_rules(const procsentry::AppOptions& options, procsentry::ProcessTable& table,
                                                procsentry::EventPipeline& pipeline) {
   ConfiguredRules configured;
+  auto redaction = procsentry::ReloadableRedaction::open(options.config_path, options.redact);
+  if (!redaction) return redaction.error();
+  configured.redaction = std::move(*redaction);
+  pipeline.use_redaction(configured.redaction.get());
   if (options.config_path.empty()) return configured;
   auto rules = procsentry::ReloadableRules::open(options.config_path, table);
   if (!rules) return rules.error();

@@ -40,6 +40,10 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
         return refuse(name, fmt::format("a live-stream option, which procsentry {} does not use", command));
       }
     }
+    if (o.command == Command::query && given("--redact")) {
+      return refuse("--redact",
+                    "the store holds events as they were recorded (masked, unless recorded with --redact off)");
+    }
     for (const char* name : {"--seccomp", "--strict-privileges"}) {
       if (given(name)) return refuse(name, fmt::format("only the live monitor uses it, not procsentry {}", command));
     }
@@ -89,6 +93,7 @@ struct Bound {
   bool exec_failed = false;
   bool no_exec_failed = false;
   std::string hash;
+  std::string redact;
   bool man = false;         // --man-page
   bool completion = false;  // --bash-completion
   CLI::App* tree = nullptr;
@@ -163,6 +168,10 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
   app.add_option("--metrics", o.metrics,
                  "serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz, e.g. "
                  "127.0.0.1:9464 (port 0: any free one, printed at start-up)");
+  app.add_option("--redact", b.redact,
+                 "mask secrets in command lines before any output (on by default): on, off; the configuration's "
+                 "`redact:` adds names and regexes")
+      ->check(CLI::IsMember({"on", "off", "true", "false"}));
   app.add_flag("-q,--quiet", o.quiet, "no live view on standard output (with --syslog, --output)");
   CLI::App* tree = b.tree =
       app.add_subcommand("tree", "print the current process tree (pid, user, image, args, container)");
@@ -205,6 +214,7 @@ std::optional<Error> finish_options(Bound& b) {
   // Opt-in: the raw syscall-exit hook costs every syscall of the machine (storm_bench syscalls).
   o.sensor.exec_failed = b.exec_failed;
   o.hash = !b.hash.empty();
+  if (!b.redact.empty()) o.redact = b.redact == "on" || b.redact == "true";
   if (b.tree->parsed()) o.command = Command::tree;
   if (b.record->parsed()) o.command = Command::record;
   if (b.query->parsed()) o.command = Command::query;
@@ -336,6 +346,7 @@ Result<ParsedOptions> parse_options(int argc, char** argv, const ConfigSupport& 
     }
     if (auto bad = finish_options(merged)) return config_value_error(path, *items, bad->message);
     merged.o.config_path = path;
+    merged.o.redact = plain.o.redact;  // the file's `redact:` is read by src/redact, under the command line's
     parsed.options = std::move(merged.o);
   }
   AppOptions& o = parsed.options;

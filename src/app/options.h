@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,9 @@ struct AppOptions {
   // --metrics HOST:PORT: Prometheus /metrics and /healthz (metrics/metrics_server.h); "" off.
   std::string metrics;
   std::string config_path;  // the configuration file read (empty: none)
+  // --redact as the command line gives it (it wins over the file's `redact:`); unset: the
+  // file says, and without one the built-in secrets are masked.
+  std::optional<bool> redact;
 };
 
 // Returns the options, or an Error; `exit_code` is set when parsing already answered

@@ -62,6 +62,7 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
   }
   if (filter_.matches(event)) {
     if (rules_ == nullptr || rules_->admit(event)) {
+      if (redaction_ != nullptr && redaction_->redact(event)) stats_.redacted++;
       if (event.kind == EventKind::exec && enrich_.hasher != nullptr) enrich_.hasher->describe(event);
       sink_.write(event);
     } else {

@@ -10,6 +10,7 @@
 
 #include "core/cgroups.h"
 #include "core/decode.h"
+#include "core/event_redaction.h"
 #include "core/event_rules.h"
 #include "core/exec_hasher.h"
 #include "core/filter.h"
@@ -27,6 +28,7 @@ struct PipelineStats {
   std::uint64_t decode_errors = 0;
   std::uint64_t capture_headers = 0;    // records that named the clock and boot of those after them
   std::uint64_t excluded_by_rules = 0;  // events the configuration's rules left out
+  std::uint64_t redacted = 0;           // events written with a secret masked
   std::uint64_t events() const;
 };
 
@@ -54,6 +56,8 @@ class EventPipeline final : public RecordHandler {
   void expect_capture_header() { expect_capture_ = true; }
   // The configuration's include/exclude rules, after the command line's filter (nullptr: none).
   void use_rules(EventRules* rules) { rules_ = rules; }
+  // Masks secrets in the events the rules admit, before any output sees them (nullptr: none).
+  void use_redaction(EventRedaction* redaction) { redaction_ = redaction; }
 
  private:
   void on_capture_header(std::span<const std::uint8_t> record);
@@ -68,6 +72,7 @@ class EventPipeline final : public RecordHandler {
   std::FILE* diagnostics_;
   FdOutput* raw_ = nullptr;
   EventRules* rules_ = nullptr;
+  EventRedaction* redaction_ = nullptr;
   bool expect_capture_ = false;
   PipelineStats stats_;
 };

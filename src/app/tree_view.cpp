@@ -19,7 +19,9 @@ constexpr std::size_t kContainerShown = 12;
 struct Node {
   const ProcessRecord* process;
   std::size_t depth;
-  std::string branches;  // the drawing in front of this process ("│  ├─ ")
+  std::string branches;   // the drawing in front of this process ("│  ├─ ")
+  std::string_view argv;  // the process's argv as shown (masked when it held a secret)
+  bool argv_redacted = false;
 };
 
 std::size_t columns(std::string_view text) {
@@ -42,7 +44,7 @@ void append_clipped(std::string& out, std::string_view text, std::size_t width) 
   out += "\xe2\x80\xa6";  // …
 }
 
-void append_command(std::string& out, const ProcessRecord& p) {
+void append_command(std::string& out, const ProcessRecord& p, std::string_view argv) {
   if (p.image.empty()) {  // kernel threads run no file
     out += '[';
     append_terminal_escaped(out, p.comm);
@@ -50,7 +52,7 @@ void append_command(std::string& out, const ProcessRecord& p) {
   } else {
     append_terminal_escaped(out, p.image);
   }
-  std::string_view rest = p.argv;
+  std::string_view rest = argv;
   for (bool first = true; !rest.empty(); first = false) {
     std::size_t nul = rest.find('\0');
     if (!first) {  // argv[0] repeats the image
@@ -78,13 +80,14 @@ void append_json_line(std::string& out, const Node& n, UserNames& users) {
     append_json_string(out, p.image);
   }
   out += R"(,"argv":)";
-  append_json_nul_list(out, p.argv);
-  if (!is_valid_utf8(p.argv)) {
+  append_json_nul_list(out, n.argv);
+  if (!is_valid_utf8(n.argv)) {
     out += R"(,"argv_b64":")";
-    append_base64(out, p.argv);
+    append_base64(out, n.argv);
     out += '"';
   }
   if (p.argv_truncated) out += R"(,"argv_truncated":true)";
+  if (n.argv_redacted) out += R"(,"argv_redacted":true)";
   if (!p.cgroup.empty()) {
     out += R"(,"cgroup":)";
     append_json_string(out, p.cgroup);
@@ -114,7 +117,7 @@ void append_text_line(std::string& out, const Node& n, UserNames& users) {
   for (std::size_t w = columns(cell); w < 14; ++w) line += ' ';
   line += n.branches;
   cell.clear();
-  append_command(cell, p);
+  append_command(cell, p, n.argv);
   std::size_t used = columns(line);
   append_clipped(line, cell, used < kTreeWidth ? kTreeWidth - used : 1);
   out += line;
@@ -123,8 +126,8 @@ void append_text_line(std::string& out, const Node& n, UserNames& users) {
 
 }  // namespace
 
-Result<std::size_t> render_tree(ProcessTable& table, UserNames& users, std::uint32_t root, bool json,
-                                std::string& out) {
+Result<std::size_t> render_tree(ProcessTable& table, UserNames& users, std::uint32_t root, bool json, std::string& out,
+                                const ArgvRedaction& redact) {
   // Children by parent as the kernel sees them now (parent_of follows reparenting).
   std::map<std::uint32_t, std::vector<const ProcessRecord*>> children;
   std::vector<const ProcessRecord*> roots;
@@ -155,12 +158,18 @@ Result<std::size_t> render_tree(ProcessTable& table, UserNames& users, std::uint
   // against a cycle a corrupt /proc snapshot could describe.
   std::unordered_set<std::uint32_t> seen;
   std::vector<std::pair<Node, std::string>> stack;  // node, the prefix its children inherit
-  for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.push_back({Node{*it, 0, ""}, ""});
+  for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.push_back({Node{*it, 0, "", {}, false}, ""});
   std::size_t shown = 0;
+  std::string masked;
   while (!stack.empty()) {
     auto [node, inherited] = std::move(stack.back());
     stack.pop_back();
     if (!seen.insert(node.process->pid).second) continue;
+    node.argv = node.process->argv;
+    if (redact && redact(node.process->argv, masked)) {
+      node.argv = masked;
+      node.argv_redacted = true;
+    }
     if (json) {
       append_json_line(out, node, users);
     } else {
@@ -172,7 +181,7 @@ Result<std::size_t> render_tree(ProcessTable& table, UserNames& users, std::uint
     const auto& kids = found->second;
     for (std::size_t i = kids.size(); i-- > 0;) {
       bool last = i + 1 == kids.size();
-      Node child{kids[i], node.depth + 1, inherited + (last ? "└─ " : "├─ ")};
+      Node child{kids[i], node.depth + 1, inherited + (last ? "└─ " : "├─ "), {}, false};
       stack.push_back({std::move(child), inherited + (last ? "   " : "│  ")});
     }
   }

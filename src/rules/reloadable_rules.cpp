@@ -25,7 +25,8 @@ Result<std::unique_ptr<ReloadableRules>> ReloadableRules::open(std::string path,
 bool ReloadableRules::reload(std::FILE* diagnostics) {
   auto next = read();
   if (!next) {
-    fmt::print(diagnostics, "procsentry: {} (reload refused: the rules in force stay)\n", next.error().message);
+    fmt::print(diagnostics, "procsentry: {} (reload refused: the rules and redaction in force stay)\n",
+               next.error().message);
     std::fflush(diagnostics);
     return false;
   }

@@ -61,6 +61,7 @@ struct FullEvent {
         e.parent_image = hostile(bad);
         e.parent_argv_raw = hostile(bad);
         e.parent_seeded = true;
+        e.argv_redacted = true;
         break;
       case EventKind::exec:
         e.image = hostile(bad);
@@ -75,6 +76,7 @@ struct FullEvent {
         e.argv = {std::string_view(argv).substr(0, 1), std::string_view(argv).substr(2, 1)};
         e.argv_truncated = e.argv_unreadable = true;
         e.argv_original_length = 9000;
+        e.argv_redacted = true;
         e.group = "staff";
         e.loginuid = 1000;
         e.audit_session = 2;

@@ -141,6 +141,7 @@ Event random_event(Generator& g, EventKind kind, std::vector<std::string>& keep)
   e.argv_truncated = g.coin();
   e.argv_original_length = g.coin() ? 0 : g.u32();
   e.argv_unreadable = g.coin();
+  e.argv_redacted = g.coin();
   if (g.coin()) e.group = view();
   if (g.coin()) e.loginuid = g.u32();
   if (g.coin()) e.audit_session = g.u32();

@@ -253,6 +253,7 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
       o.number("session_id", e.session_id);
       o.text("parent_image", e.parent_image);
       o.text("parent_command_line", e.parent_argv_raw);
+      if (e.argv_redacted) o.boolean("argv_redacted", true);
       break;
     case EventKind::exec: {
       o.text("image", e.image);
@@ -277,6 +278,7 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
         if (e.argv_truncated && e.argv_original_length != 0) o.number("argv_original_length", e.argv_original_length);
         if (e.argv_unreadable) o.boolean("argv_unreadable", true);
       }
+      if (e.argv_redacted) o.boolean("argv_redacted", true);
       write_exec_context(o, e);
       break;
     }
