@@ -23,24 +23,28 @@ constexpr ShortPasswordProgram kShortPassword[] = {
 // can be named and documented.
 constexpr SecretPattern kPatterns[] = {
     // AWS access key ids (user, temporary, role, ...): the whole id.
-    {"aws-access-key-id", R"(\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16})\b)"},
+    {"aws-access-key-id", "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]",
+     R"(\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16})\b)"},
     // An HTTP Authorization header's credentials, whatever the scheme.
-    {"authorization-header", R"((?i)\bauthorization:\s*(?:[a-z-]+\s+)?([^\s"']+))"},
+    {"authorization-header", "(?i)authorization:", R"((?i)\bauthorization:\s*(?:[a-z-]+\s+)?([^\s"']+))"},
     // RFC 6750's b64token; at least 8 characters, so that "bearer of news" is no token.
-    {"bearer-token", R"((?i)\bbearer\s+([A-Za-z0-9._~+/-]{8,}=*))"},
+    {"bearer-token", R"((?i)bearer\s)", R"((?i)\bbearer\s+([A-Za-z0-9._~+/-]{8,}=*))"},
     // https://user:pass@host: the password only.
-    {"url-password", R"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@)"},
+    {"url-password", R"(://[^/\s@]*@)", R"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@)"},
     // key=value for secret-named keys: query strings, libpq conninfo, ODBC, env-style args.
     {"secret-key-value",
+     R"((?i)(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)=)",
      R"((?i)(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)=([^\s&;,"']+))"},
-    {"github-token", R"(\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}))"},
-    {"gitlab-token", R"(\b(glpat-[A-Za-z0-9_-]{20,}))"},
-    {"slack-token", R"(\b(xox[abposr]-[A-Za-z0-9-]{10,}))"},
-    {"google-api-key", R"(\b(AIza[0-9A-Za-z_-]{35}))"},
-    {"stripe-key", R"(\b((?:sk|rk)_live_[0-9A-Za-z]{16,}))"},
-    {"jwt", R"(\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}))"},
+    {"github-token", "gh[pousr]_|github_pat_",
+     R"(\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}))"},
+    {"gitlab-token", "glpat-", R"(\b(glpat-[A-Za-z0-9_-]{20,}))"},
+    {"slack-token", "xox[abposr]-", R"(\b(xox[abposr]-[A-Za-z0-9-]{10,}))"},
+    {"google-api-key", "AIza", R"(\b(AIza[0-9A-Za-z_-]{35}))"},
+    {"stripe-key", "[sr]k_live_", R"(\b((?:sk|rk)_live_[0-9A-Za-z]{16,}))"},
+    {"jwt", "eyJ", R"(\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}))"},
     // An inline PEM private key: from its header to its footer (or the end).
-    {"private-key-block", R"((-----BEGIN [A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z ]*PRIVATE KEY-----|$)))"},
+    {"private-key-block", "-----BEGIN [A-Z ]*PRIVATE KEY-----",
+     R"((-----BEGIN [A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z ]*PRIVATE KEY-----|$)))"},
 };
 
 }  // namespace

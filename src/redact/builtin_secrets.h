@@ -23,9 +23,12 @@ struct ShortPasswordProgram {
 std::span<const ShortPasswordProgram> builtin_short_password_programs();
 
 // A pattern masks its first capturing group (the secret), or the whole match when it has none.
+// Its trigger is a cheap regex every match contains (a literal part, no counted repeats): all
+// triggers make one small DFA that says, in one pass over an argv, whether any regex can match.
 struct SecretPattern {
   std::string_view name;
-  std::string_view regex;  // RE2
+  std::string_view trigger;  // RE2, unanchored
+  std::string_view regex;    // RE2
 };
 std::span<const SecretPattern> builtin_secret_patterns();
 

@@ -38,6 +38,28 @@ bool short_password_program(std::string_view program, bool& separate_value) {
 
 }  // namespace
 
+Result<Redactor::Patterns> Redactor::compile_patterns(
+    const std::vector<std::pair<std::string_view, std::string_view>>& sources) {
+  Patterns out;
+  if (sources.empty()) return out;
+  // Latin-1: every byte is a character, so a secret holding invalid UTF-8 is masked whole.
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  out.triggers = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+  for (const auto& [trigger, regex] : sources) {
+    auto re = std::make_unique<RE2>(re2::StringPiece(regex.data(), regex.size()), options);
+    if (!re->ok()) return Error{fmt::format("bad regex \"{}\": {}", regex, re->error())};
+    std::string error;
+    if (out.triggers->Add(re2::StringPiece(trigger.data(), trigger.size()), &error) < 0) {
+      return Error{fmt::format("bad regex \"{}\": {}", trigger, error)};
+    }
+    out.regexes.push_back(std::move(re));
+  }
+  if (!out.triggers->Compile()) return Error{"the redaction patterns are too big to compile together"};
+  return out;
+}
+
 Result<std::unique_ptr<Redactor>> Redactor::compile(const RedactSettings& settings) {
   std::unique_ptr<Redactor> r(new Redactor);
   r->builtin_ = settings.builtin;
@@ -46,28 +68,19 @@ Result<std::unique_ptr<Redactor>> Redactor::compile(const RedactSettings& settin
     std::transform(n.begin(), n.end(), n.begin(), normalised);
     if (!n.empty()) r->options_.push_back(std::move(n));
   }
-  std::vector<std::string_view> sources;
+  std::vector<std::pair<std::string_view, std::string_view>> builtin, user;
   if (settings.builtin) {
-    for (const SecretPattern& p : builtin_secret_patterns()) sources.push_back(p.regex);
+    for (const SecretPattern& p : builtin_secret_patterns()) builtin.emplace_back(p.trigger, p.regex);
   }
-  for (const std::string& regex : settings.regexes) sources.push_back(regex);
-  if (sources.empty()) return r;
-  // Latin-1: every byte is a character, so a secret holding invalid UTF-8 is masked whole.
-  RE2::Options options;
-  options.set_log_errors(false);
-  options.set_encoding(RE2::Options::EncodingLatin1);
-  r->set_ = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
-  for (std::string_view source : sources) {
-    auto re = std::make_unique<RE2>(re2::StringPiece(source.data(), source.size()), options);
-    if (!re->ok()) return Error{fmt::format("bad regex \"{}\": {}", source, re->error())};
-    std::string error;
-    if (r->set_->Add(re2::StringPiece(source.data(), source.size()), &error) < 0) {
-      return Error{fmt::format("bad regex \"{}\": {}", source, error)};
-    }
-    r->patterns_.push_back(std::move(re));
-  }
-  if (!r->set_->Compile()) return Error{"the redaction patterns are too big to compile together"};
-  r->hits_.reserve(sources.size());
+  for (const std::string& regex : settings.regexes) user.emplace_back(regex, regex);
+  auto builtin_patterns = compile_patterns(builtin);
+  if (!builtin_patterns) return builtin_patterns.error();
+  auto user_patterns = compile_patterns(user);
+  if (!user_patterns) return user_patterns.error();
+  r->builtin_patterns_ = std::move(*builtin_patterns);
+  r->user_patterns_ = std::move(*user_patterns);
+  r->hits_.reserve(user.size());
+  r->builtin_hits_.reserve(builtin.size());
   r->spans_.reserve(16);
   return r;
 }
@@ -111,25 +124,39 @@ std::size_t Redactor::option_value(std::string_view item, std::string_view progr
 }
 
 void Redactor::add_pattern_spans(std::string_view text, std::size_t offset) {
-  if (set_ == nullptr) return;
-  const re2::StringPiece piece(text.data(), text.size());
+  for (int k : builtin_hits_) add_spans(*builtin_patterns_.regexes[static_cast<std::size_t>(k)], text, offset);
+  if (user_patterns_.triggers == nullptr) return;
   hits_.clear();
-  if (!set_->Match(piece, &hits_)) return;
-  for (int k : hits_) {
-    const RE2& re = *patterns_[static_cast<std::size_t>(k)];
-    const int group = re.NumberOfCapturingGroups() > 0 ? 1 : 0;
-    re2::StringPiece found[2];
-    std::size_t at = 0;
-    while (at <= text.size() && re.Match(piece, at, text.size(), RE2::UNANCHORED, found, group + 1)) {
-      const re2::StringPiece& secret = found[group];
-      if (secret.data() != nullptr && !secret.empty()) {
-        const auto begin = static_cast<std::size_t>(secret.data() - text.data());
-        spans_.push_back({offset + begin, offset + begin + secret.size()});
-      }
-      const auto end = static_cast<std::size_t>(found[0].data() - text.data()) + found[0].size();
-      at = end > at ? end : at + 1;  // an empty match moves on by one
+  if (!user_patterns_.triggers->Match(re2::StringPiece(text.data(), text.size()), &hits_)) return;
+  for (int k : hits_) add_spans(*user_patterns_.regexes[static_cast<std::size_t>(k)], text, offset);
+}
+
+void Redactor::add_spans(const RE2& re, std::string_view text, std::size_t offset) {
+  const re2::StringPiece piece(text.data(), text.size());
+  const int group = re.NumberOfCapturingGroups() > 0 ? 1 : 0;
+  re2::StringPiece found[2];
+  // The match's bounds first (DFAs only), its group then within them alone.
+  for (std::size_t at = 0; at <= text.size() && re.Match(piece, at, text.size(), RE2::UNANCHORED, found, 1);) {
+    const auto begin = static_cast<std::size_t>(found[0].data() - text.data());
+    const std::size_t end = begin + found[0].size();
+    if (group != 0) re.Match(piece, begin, end, RE2::ANCHOR_BOTH, found, 2);
+    const re2::StringPiece& secret = found[group];
+    if (secret.data() != nullptr && !secret.empty()) {
+      const auto from = static_cast<std::size_t>(secret.data() - text.data());
+      spans_.push_back({offset + from, offset + from + secret.size()});
     }
+    at = end > at ? end : at + 1;  // an empty match moves on by one
   }
+}
+
+// Which built-in patterns can match anywhere in `text`: one pass of one small DFA, which for
+// most command lines is all the pattern work there is.
+void Redactor::find_builtin_hits(std::string_view text) {
+  builtin_hits_.clear();
+  if (builtin_patterns_.triggers == nullptr) return;
+  const re2::StringPiece piece(text.data(), text.size());
+  if (!builtin_patterns_.triggers->Match(piece, nullptr)) return;
+  builtin_patterns_.triggers->Match(piece, &builtin_hits_);
 }
 
 bool Redactor::append_masked(std::string_view text, std::string& out) {
@@ -146,8 +173,7 @@ bool Redactor::append_masked(std::string_view text, std::string& out) {
     if (s.end <= s.begin) continue;
     out += text.substr(done, s.begin - done);
     out += kMask;
-    // What was masked already (a parent's argv the table kept masked) is no new secret.
-    masked = masked || text.substr(s.begin, s.end - s.begin) != kMask;
+    masked = true;
     done = s.end;
   }
   out += text.substr(done);
@@ -160,6 +186,7 @@ bool Redactor::redact_argv(std::string_view raw, std::string& out) {
   bool masked = false;
   bool value_next = false;
   std::string_view program;
+  find_builtin_hits(raw);
   for (std::string_view rest = raw; !rest.empty();) {
     const std::size_t nul = rest.find('\0');
     const std::string_view item = rest.substr(0, nul);
@@ -183,6 +210,7 @@ bool Redactor::redact_command_line(std::string_view line, std::string& out) {
   out.clear();
   bool value_next = false;
   std::string_view program;
+  find_builtin_hits(line);
   for (std::size_t at = 0; at < line.size();) {
     const std::size_t begin = line.find_first_not_of(" \t", at);
     if (begin == kNpos) break;

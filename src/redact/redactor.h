@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/event_redaction.h"
@@ -47,14 +48,23 @@ class Redactor final : public EventRedaction {
   // Where the value in `item` begins when it is an option with a secret value attached
   // (npos: none); sets `value_next` when the next word is the value.
   std::size_t option_value(std::string_view item, std::string_view program, bool& value_next) const;
+  // Regexes whose triggers (one each, same index) are matched all at once first.
+  struct Patterns {
+    std::unique_ptr<RE2::Set> triggers;
+    std::vector<std::unique_ptr<RE2>> regexes;
+  };
+  static Result<Patterns> compile_patterns(const std::vector<std::pair<std::string_view, std::string_view>>& sources);
   void add_pattern_spans(std::string_view text, std::size_t offset);
+  void add_spans(const RE2& re, std::string_view text, std::size_t offset);
+  void find_builtin_hits(std::string_view text);
   // Appends `text` to `out` with spans_ (relative to `text`, any order) masked.
   bool append_masked(std::string_view text, std::string& out);
 
   bool builtin_ = true;
   std::vector<std::string> options_;  // normalised: lowercase, `_` as `-`
-  std::unique_ptr<RE2::Set> set_;     // all patterns: one pass says which to look at
-  std::vector<std::unique_ptr<RE2>> patterns_;
+  Patterns builtin_patterns_;         // triggered by cheap regexes, checked over a whole argv first
+  Patterns user_patterns_;            // each its own trigger, item by item (a user's ^ and $ hold)
+  std::vector<int> builtin_hits_;     // the built-ins whose trigger matched in the text at hand
   std::vector<int> hits_;
   std::vector<Span> spans_;
   std::string argv_, parent_argv_, command_line_;

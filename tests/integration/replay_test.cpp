@@ -22,8 +22,10 @@ namespace fs = std::filesystem;
 
 using ReplayRun = Captured;
 
-ReplayRun run_replay(const std::string& file) {
-  return capture(procsentry_binary(), {procsentry_binary(), "--json", "--replay", file});
+ReplayRun run_replay(const std::string& file, const std::vector<std::string>& more = {}) {
+  std::vector<std::string> argv{procsentry_binary(), "--json", "--replay", file};
+  argv.insert(argv.end(), more.begin(), more.end());
+  return capture(argv[0], argv);
 }
 
 std::vector<nlohmann::json> lines(const std::string& text) {
@@ -56,14 +58,21 @@ TEST(Replay, LiveCaptureReplaysToTheSameEventsAndIsPrivate) {
   ASSERT_EQ(stat(raw.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u) << "command lines hold secrets";
 
+  // The capture keeps the records as the kernel gave them (secrets too: hence 0600); the
+  // replay masks them as the live stream did, unless told --redact off.
+  EXPECT_EQ(exact_argv(live_exec), (std::vector<std::string>{"true", "secret=***", "\xff"}));
+  EXPECT_EQ(live_exec.value("argv_redacted", false), true);
+  ReplayRun unmasked = run_replay(raw.string(), {"--redact", "off"});
+  EXPECT_NE(unmasked.out.find("secret=hunter2"), std::string::npos);
   ReplayRun r = run_replay(raw.string());
   fs::remove(raw);
   EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.err;
+  EXPECT_EQ(r.out.find("hunter2"), std::string::npos);
   std::size_t execs = 0;
   for (const auto& e : lines(r.out)) {
     if (e.at("event") == "exec" && e.at("pid") == pid) {
       ++execs;
-      EXPECT_EQ(exact_argv(e), argv);
+      EXPECT_EQ(exact_argv(e), exact_argv(live_exec));
       EXPECT_EQ(e.at("image"), "/usr/bin/true");
       // The capture's header carries the recording boot's clock and id: the replay prints the
       // times and identities the live stream printed, whatever day it runs. (Not parent_uid:

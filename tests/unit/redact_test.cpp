@@ -196,14 +196,17 @@ TEST(RedactEvent, ArgvRawViewsAndParentArgvAreRewrittenTogether) {
   EXPECT_EQ(e.parent_argv_raw.bytes, joined({"bash", "-c", "x --token=***"}));
 }
 
-TEST(RedactEvent, AlreadyMaskedParentIsNoNewSecret) {
+// The process table keeps the argv it was given masked: a child's parent_argv shows the mask
+// again, and the event still says so.
+TEST(RedactEvent, AnAlreadyMaskedParentStillSaysRedacted) {
   auto r = redactor();
   const std::string parent = joined({"app", "--password=***"});
   Event e;
   e.kind = EventKind::exec;
   e.parent_argv_raw = Text{parent, true, false, static_cast<std::uint32_t>(parent.size())};
-  EXPECT_FALSE(r->redact(e));
-  EXPECT_FALSE(e.argv_redacted);
+  EXPECT_TRUE(r->redact(e));
+  EXPECT_TRUE(e.argv_redacted);
+  EXPECT_EQ(e.parent_argv_raw.bytes, parent);
 }
 
 TEST(RedactEvent, WindowsCommandLines) {
