@@ -1,5 +1,8 @@
 #include "redact/builtin_secrets.h"
 
+#include <array>
+#include <cstddef>
+
 namespace procsentry {
 namespace {
 
@@ -47,7 +50,67 @@ constexpr SecretPattern kPatterns[] = {
      R"((-----BEGIN [A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z ]*PRIVATE KEY-----|$)))"},
 };
 
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// `text` at `at` spells `word` (lowercase), case ignored.
+bool spells(std::string_view text, std::size_t at, std::string_view word) {
+  if (at > text.size() || text.size() - at < word.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if (lower(text[at + i]) != word[i]) return false;
+  }
+  return true;
+}
+// `text` just before `at` ends with `word`, case ignored.
+bool ends(std::string_view text, std::size_t at, std::string_view word) {
+  return at >= word.size() && spells(text, at - word.size(), word);
+}
+
 }  // namespace
+
+// The bytes the scan stops at; all others cost one table load.
+constexpr std::array<bool, 256> kAnchors = [] {
+  std::array<bool, 256> a{};
+  for (char c : std::string_view(":=AJ_-bB")) a[static_cast<unsigned char>(c)] = true;
+  return a;
+}();
+
+bool builtin_secret_may_occur(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!kAnchors[static_cast<unsigned char>(text[i])]) continue;
+    switch (text[i]) {
+      case ':':  // url-password (://), authorization-header
+        if (spells(text, i + 1, "//") || ends(text, i, "authorization")) return true;
+        break;
+      case '=':  // secret-key-value: every key ends in one of these
+        for (std::string_view key : {"password", "passwd", "passphrase", "pwd", "secret", "token", "key"}) {
+          if (ends(text, i, key)) return true;
+        }
+        break;
+      case 'A':  // aws-access-key-id (AKIA, ASIA, ...), google-api-key (AIza): case matters in both
+        if (i + 3 < text.size() && text[i + 3] == 'A') return true;
+        if (spells(text, i + 1, "iza")) return true;
+        break;
+      case 'J':  // jwt (eyJ)
+        if (i >= 2 && text[i - 2] == 'e' && text[i - 1] == 'y') return true;
+        break;
+      case '_':  // github-token (gh?_, github_pat_), stripe-key (_live_)
+        if (ends(text, i, "github") || spells(text, i + 1, "live_")) return true;
+        if (i >= 3 && text[i - 3] == 'g' && text[i - 2] == 'h') return true;
+        break;
+      case '-':  // gitlab-token (glpat-), slack-token (xox?-), private-key-block (-----BEGIN)
+        if (ends(text, i, "glpat") || spells(text, i + 1, "----begin")) return true;
+        if (i >= 4 && text[i - 4] == 'x' && text[i - 3] == 'o' && text[i - 2] == 'x') return true;
+        break;
+      case 'b':
+      case 'B':  // bearer-token
+        if (spells(text, i + 1, "earer")) return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
 
 std::span<const std::string_view> builtin_secret_options() { return kOptions; }
 std::span<const std::string_view> builtin_valueless_prefixes() { return kValueless; }

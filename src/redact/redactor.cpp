@@ -149,11 +149,11 @@ void Redactor::add_spans(const RE2& re, std::string_view text, std::size_t offse
   }
 }
 
-// Which built-in patterns can match anywhere in `text`: one pass of one small DFA, which for
-// most command lines is all the pattern work there is.
+// Which built-in patterns can match anywhere in `text`: a byte scan, and when it finds a
+// candidate one pass of the triggers' DFA; for most command lines the scan is all there is.
 void Redactor::find_builtin_hits(std::string_view text) {
   builtin_hits_.clear();
-  if (builtin_patterns_.triggers == nullptr) return;
+  if (builtin_patterns_.triggers == nullptr || !builtin_secret_may_occur(text)) return;
   const re2::StringPiece piece(text.data(), text.size());
   if (!builtin_patterns_.triggers->Match(piece, nullptr)) return;
   builtin_patterns_.triggers->Match(piece, &builtin_hits_);

@@ -136,6 +136,19 @@ TEST(RedactPatterns, EachBuiltinPatternWithARealLookingSecret) {
   for (const SecretPattern& p : builtin_secret_patterns()) EXPECT_TRUE(covered.count(p.name)) << p.name;
 }
 
+// The byte scan in front of the patterns lets every example above through (or they would not
+// be masked) and stops typical command lines, which then cost no regex at all.
+TEST(RedactPatterns, TheByteScanStopsTypicalCommandLines) {
+  using namespace std::string_view_literals;
+  for (std::string_view text :
+       {"java\0-Xmx2g\0-Dconfig.file=/etc/app.conf\0-jar\0/srv/app.jar\0--port\0"
+        "8080"sv,
+        "/bin/sh\0-c\0ps -eo pid,comm | grep -v grep | wc -l"sv, "git\0rev-parse\0--abbrev-ref\0HEAD"sv}) {
+    EXPECT_FALSE(builtin_secret_may_occur(text)) << text;
+  }
+  EXPECT_TRUE(builtin_secret_may_occur("x AUTHORIZATION: y"));
+}
+
 TEST(RedactPatterns, SeveralSecretsInOneItemAndOverlaps) {
   EXPECT_EQ(
       masked({"sh", "-c", "curl -H 'Authorization: Bearer abc.def.ghi' https://u:pw@h/?token=x AKIAIOSFODNN7EXAMPLE"}),
