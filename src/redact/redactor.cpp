@@ -185,12 +185,12 @@ bool Redactor::redact_argv(std::string_view raw, std::string& out) {
   out.clear();
   bool masked = false;
   bool value_next = false;
-  std::string_view program;
+  std::string_view program;  // argv[0]'s base name
   find_builtin_hits(raw);
   for (std::string_view rest = raw; !rest.empty();) {
     const std::size_t nul = rest.find('\0');
     const std::string_view item = rest.substr(0, nul);
-    if (program.empty()) program = base_name(item);
+    if (item.data() == raw.data()) program = base_name(item);
     if (std::exchange(value_next, false) && !item.starts_with("--")) {
       spans_.push_back({0, item.size()});  // the value of the option before
     } else {
@@ -210,13 +210,14 @@ bool Redactor::redact_command_line(std::string_view line, std::string& out) {
   out.clear();
   bool value_next = false;
   std::string_view program;
+  bool first = true;
   find_builtin_hits(line);
   for (std::size_t at = 0; at < line.size();) {
     const std::size_t begin = line.find_first_not_of(" \t", at);
     if (begin == kNpos) break;
     const std::size_t end = std::min(line.find_first_of(" \t", begin), line.size());
     const std::string_view word = line.substr(begin, end - begin);
-    if (program.empty()) {
+    if (std::exchange(first, false)) {
       program = base_name(word.substr(0, word.find('"', 1)));
       if (program.starts_with('"')) program.remove_prefix(1);
       if (program.size() > 4 && program.ends_with(".exe")) program.remove_suffix(4);

@@ -99,6 +99,9 @@ TEST(RedactOptions, MysqlFamilyAndSshpassShortForms) {
   EXPECT_EQ(masked({"mysql", "-p", "db"}), (Argv{"mysql", "-p", "db"}));
   EXPECT_EQ(masked({"sshpass", "-p", "hunter2", "ssh", "h"}), (Argv{"sshpass", "-p", "***", "ssh", "h"}));
   EXPECT_EQ(masked({"sshpass", "-phunter2", "ssh", "h"}), (Argv{"sshpass", "-p***", "ssh", "h"}));
+  // The program is argv[0], even an empty one, never a later word.
+  EXPECT_EQ(masked({"", "mysql", "-pX"}), (Argv{"", "mysql", "-pX"}));
+  EXPECT_EQ(masked({"", "--password", "x"}), (Argv{"", "--password", "***"}));
 }
 
 struct PatternCase {
