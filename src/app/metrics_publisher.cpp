@@ -25,7 +25,7 @@ void MetricsPublisher::publish(bool attached) {
   s.events_by_kind = stats.by_kind;
   s.decode_errors = stats.decode_errors;
   s.excluded_by_rules = stats.excluded_by_rules;
-  // Hook: once the pipeline counts redacted events, copy that count here (s.redacted_events).
+  s.redacted_events = stats.redacted;
   s.kernel_lost_by_cause = sources_.source.drops().by_cause;
   sources_.outputs.report(s.outputs);
   s.rules.clear();

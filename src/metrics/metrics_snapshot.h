@@ -34,7 +34,7 @@ struct MetricsSnapshot {
   std::array<std::uint64_t, 4> kernel_lost_by_cause{};          // index: ps_lost_cause
   std::uint64_t decode_errors = 0;
   std::uint64_t excluded_by_rules = 0;
-  std::optional<std::uint64_t> redacted_events;  // once the pipeline counts redactions
+  std::optional<std::uint64_t> redacted_events;  // events written with a secret masked (src/redact)
   std::vector<OutputMetrics> outputs;
   std::vector<RuleMetrics> rules;
   std::uint64_t processes = 0;                                      // in the process table
