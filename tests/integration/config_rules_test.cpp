@@ -154,7 +154,7 @@ TEST_F(ConfigRules, SighupReloadsAndABadFileKeepsTheRulesInForce) {
   write_config("rules:\n  include:\n    - name: third\n      image: \"/tmp/[x\"\n");
   ASSERT_EQ(kill(monitor.pid(), SIGHUP), 0);
   ASSERT_TRUE(monitor.wait_for_stderr(config + ":4: rules.include[0].image: glob \"/tmp/[x\" has a '[' without its "
-                                               "']' (reload refused: the rules in force stay)"))
+                                               "']' (reload refused: the rules and redaction in force stay)"))
       << monitor.stderr_text();
   exec_both(ra, rb, sa, sb);
   EXPECT_FALSE(sa);
