@@ -231,3 +231,71 @@ TEST(MetricsCli, ABadAddressOrATakenPortIsOneLineAndStatus2) {
 
 }  // namespace
 }  // namespace procsentry::test
+
+namespace procsentry::test {
+namespace {
+
+// The README's acceptance example (issue 10), read from the README itself so that the two
+// cannot drift: the file as printed there, then what the README says of it, one by one.
+std::string readme_example() {
+  std::stringstream readme;
+  readme << std::ifstream(PROCSENTRY_README).rdbuf();
+  const std::string text = readme.str();
+  const std::string opening = "```yaml\n# /etc/procsentry/procsentry.yaml\n";
+  const auto begin = text.find(opening);
+  if (begin == std::string::npos) return {};
+  const auto body = begin + std::string("```yaml\n").size();
+  return text.substr(body, text.find("```", body) - body);
+}
+
+TEST(Acceptance, TheReadmeExampleWorksVerbatim) {
+  if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
+  const std::string yaml = readme_example();
+  ASSERT_NE(yaml.find("metrics: 127.0.0.1:9464"), std::string::npos) << "README example not found: " << yaml;
+  const auto dir = std::filesystem::path("/tmp") / ("procsentry-acceptance." + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string config = (dir / "procsentry.yaml").string();
+  std::ofstream(config) << yaml;
+  const std::filesystem::path x = dir / "x";
+  std::filesystem::copy_file("/bin/true", x);
+  const std::string marker = "acceptance-" + std::to_string(getpid());
+
+  Monitor monitor({"--config", config});
+  ASSERT_TRUE(monitor.wait_for_stderr("metrics on http://127.0.0.1:9464/metrics")) << monitor.stderr_text();
+  const pid_t tagged = run(x.string(), {"x", marker}).first;
+  const pid_t probe = run("/usr/bin/true", {"/usr/bin/true", "--quiet-probe", marker}).first;
+  const pid_t other = run("/usr/bin/true", {"/usr/bin/true", "other", marker}).first;
+  const pid_t secret = run("/bin/true", {"/bin/true", "--password=hunter2", marker}).first;
+  ASSERT_TRUE(monitor.wait_for_event([&](const nlohmann::json& e) {
+    return e.value("event", "") == "exit" && e.value("pid", 0) == secret;
+  })) << monitor.stderr_text();
+  const auto scraped = get("http://127.0.0.1:9464", "/metrics");
+  ASSERT_EQ(scraped.status, 200);
+  auto [status, said] = promtool_check(scraped.body);
+  EXPECT_EQ(status, 0) << said;
+  ASSERT_EQ(monitor.stop(), 0) << monitor.stderr_text();
+  std::filesystem::remove_all(dir);
+
+  auto rules_of = [](const nlohmann::json& e) {
+    return e.contains("rules") ? e["rules"].get<std::vector<std::string>>() : std::vector<std::string>{};
+  };
+  const auto tagged_exec = monitor.of(tagged, "exec");
+  ASSERT_EQ(tagged_exec.size(), 1u);
+  EXPECT_EQ(rules_of(tagged_exec[0]), (std::vector<std::string>{"from-tmp", "execs-and-exits"}));
+  EXPECT_TRUE(monitor.of(probe, "exec").empty());
+  EXPECT_TRUE(monitor.of(probe, "exit").empty());
+  const auto other_exec = monitor.of(other, "exec");
+  ASSERT_EQ(other_exec.size(), 1u);
+  EXPECT_EQ(rules_of(other_exec[0]), std::vector<std::string>{"execs-and-exits"});
+  const auto secret_exec = monitor.of(secret, "exec");
+  ASSERT_EQ(secret_exec.size(), 1u);
+  EXPECT_EQ(secret_exec[0]["argv"][1], "--password=***");
+  EXPECT_EQ(secret_exec[0].value("argv_redacted", false), true);
+  for (const auto& e : monitor.events()) {
+    EXPECT_NE(e.value("event", ""), "fork") << e.dump();
+    EXPECT_EQ(e.dump().find("hunter2"), std::string::npos) << e.dump();
+  }
+}
+
+}  // namespace
+}  // namespace procsentry::test
