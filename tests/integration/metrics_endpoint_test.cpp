@@ -103,8 +103,10 @@ TEST_F(Metrics, ScrapePassesPromtoolAndCountsExecs) {
   const std::string base = metrics_base(monitor);
   ASSERT_FALSE(base.empty()) << monitor.stderr_text();
   const std::string exec_series = "procsentry_events_total{kind=\"exec\"}";
-  const double before = value_of(get(base, "/metrics").body, exec_series);
-  ASSERT_GE(before, 0) << get(base, "/metrics").body;
+  // The first snapshot is published within 100 ms of the start (later under a sanitizer): wait for it.
+  const std::string first = scrape_until(base, [&](const std::string& t) { return value_of(t, exec_series) >= 0; });
+  const double before = value_of(first, exec_series);
+  ASSERT_GE(before, 0) << first;
   constexpr int kExecs = 25;
   for (int i = 0; i < kExecs; ++i) EXPECT_EQ(run("/bin/true", {"true", "metrics", std::to_string(i)}).second, 0);
   const std::string text =
@@ -152,7 +154,8 @@ TEST_F(Metrics, RuleMatchesAreCountedByRuleName) {
   auto series = [](const char* rule, const char* list) {
     return std::string("procsentry_rule_matches_total{rule=\"") + rule + "\",list=\"" + list + "\"}";
   };
-  const std::string first = get(base, "/metrics").body;
+  const std::string first = scrape_until(
+      base, [&](const std::string& t) { return value_of(t, series("quiet-probe", "exclude").c_str()) >= 0; });
   const double probes_before = value_of(first, series("quiet-probe", "exclude"));
   const double excluded_before = value_of(first, "procsentry_rules_excluded_total");
   ASSERT_GE(probes_before, 0) << first;
