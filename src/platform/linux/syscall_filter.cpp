@@ -117,7 +117,12 @@ Result<Ok> install_syscall_allow_list() {
     }
   }
   // isatty() on the outputs, nothing else through ioctl.
-  if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS)); rc != 0) {
+  // (The header's SCMP_A1 macro is a C compound literal, which clang refuses in C++.)
+  scmp_arg_cmp request_is_tcgets{};
+  request_is_tcgets.arg = 1;
+  request_is_tcgets.op = SCMP_CMP_EQ;
+  request_is_tcgets.datum_a = TCGETS;
+  if (int rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &request_is_tcgets); rc != 0) {
     return Error{fmt::format("--seccomp: cannot allow ioctl: {}", std::strerror(-rc))};
   }
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
