@@ -1,5 +1,5 @@
-// --metrics HOST:PORT: /metrics (Prometheus text) and /healthz, served by cpp-httplib on
-// threads of their own. They read only the MetricsBoard the event thread publishes to.
+// --metrics HOST:PORT: /metrics (Prometheus text) and /healthz, served by libevent's evhttp on
+// a thread of its own. It reads only the MetricsBoard the event thread publishes to.
 #pragma once
 
 #include <memory>
@@ -8,10 +8,6 @@
 
 #include "core/result.h"
 #include "metrics/metrics_snapshot.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace procsentry {
 
@@ -38,10 +34,9 @@ class MetricsServer {
 
   const MetricsBoard& board_;
   const std::string version_;
-  std::unique_ptr<httplib::Server> server_;
   std::string url_;
-  struct Thread;
-  std::unique_ptr<Thread> thread_;
+  struct Loop;  // libevent's base, the HTTP server on it, the stop event and the thread
+  std::unique_ptr<Loop> loop_;
 };
 
 }  // namespace procsentry

@@ -99,7 +99,7 @@ constexpr const char* kAllowed[] = {
     "getsockname",
     "getpeername",
     "shutdown",
-    // --metrics: the HTTP server's threads (started before the filter) take connections
+    // --metrics: the HTTP server's thread (started before the filter) takes connections
     "accept",
     "accept4",
 };
@@ -116,14 +116,17 @@ Result<Ok> install_syscall_allow_list() {
       return Error{fmt::format("--seccomp: cannot allow {}: {}", name, std::strerror(-rc))};
     }
   }
-  // isatty() on the outputs, nothing else through ioctl.
+  // isatty() on the outputs (TCGETS) and how much a --metrics connection holds (FIONREAD,
+  // libevent sizes its reads with it), nothing else through ioctl.
   // (The header's SCMP_A1 macro is a C compound literal, which clang refuses in C++.)
-  scmp_arg_cmp request_is_tcgets{};
-  request_is_tcgets.arg = 1;
-  request_is_tcgets.op = SCMP_CMP_EQ;
-  request_is_tcgets.datum_a = TCGETS;
-  if (int rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &request_is_tcgets); rc != 0) {
-    return Error{fmt::format("--seccomp: cannot allow ioctl: {}", std::strerror(-rc))};
+  for (const unsigned long request : {static_cast<unsigned long>(TCGETS), static_cast<unsigned long>(FIONREAD)}) {
+    scmp_arg_cmp request_is{};
+    request_is.arg = 1;
+    request_is.op = SCMP_CMP_EQ;
+    request_is.datum_a = request;
+    if (int rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &request_is); rc != 0) {
+      return Error{fmt::format("--seccomp: cannot allow ioctl: {}", std::strerror(-rc))};
+    }
   }
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
     return Error{fmt::format("--seccomp: cannot apply to every thread: {}", std::strerror(-rc))};
