@@ -1,13 +1,12 @@
 #include "hashing/image_hasher.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <memory>
 
 namespace procsentry {
 namespace {
@@ -37,12 +36,10 @@ int ImageHasher::open_image(const Event& e) const {
   return open(exe.c_str(), O_RDONLY | O_CLOEXEC);
 }
 
+// nettle, not OpenSSL: libcrypto costs 1.6 MiB of RSS merely loaded, nettle a quarter of that.
 std::string sha256_of_fd(int fd, std::string& error) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    error = "no SHA-256 in libcrypto";
-    return {};
-  }
+  sha256_ctx ctx;
+  sha256_init(&ctx);
   std::vector<unsigned char> buffer(1 << 16);
   for (;;) {
     ssize_t n = read(fd, buffer.data(), buffer.size());
@@ -52,16 +49,15 @@ std::string sha256_of_fd(int fd, std::string& error) {
       error = std::string("read failed: ") + std::strerror(errno);
       return {};
     }
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(n));
+    sha256_update(&ctx, static_cast<std::size_t>(n), buffer.data());
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  unsigned char digest[SHA256_DIGEST_SIZE];
+  sha256_digest(&ctx, sizeof(digest), digest);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
+  for (unsigned char byte : digest) {
+    hex += kHex[byte >> 4];
+    hex += kHex[byte & 0xf];
   }
   return hex;
 }
