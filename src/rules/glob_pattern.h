@@ -15,11 +15,17 @@ class GlobPattern {
   // An error for what fnmatch would silently take literally (an unclosed '[').
   static Result<GlobPattern> compile(std::string pattern);
 
+  enum class Shape { exact, prefix, suffix, middle, prefix_suffix, any, general };
+
   bool matches(std::string_view text, std::string& scratch) const;
   const std::string& pattern() const { return pattern_; }
+  // The shape and its literal parts: exact and prefix compare head(), suffix tail(), middle
+  // finds head(), prefix_suffix compares both (so that a rule set can index them).
+  Shape shape() const { return shape_; }
+  const std::string& head() const { return head_; }
+  const std::string& tail() const { return tail_; }
 
  private:
-  enum class Shape { exact, prefix, suffix, middle, prefix_suffix, any, general };
   GlobPattern() = default;
 
   std::string pattern_;

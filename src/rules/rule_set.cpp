@@ -1,29 +1,12 @@
 #include "rules/rule_set.h"
 
 #include <algorithm>
-
-#include "rules/glob_regex.h"
+#include <bit>
 
 namespace procsentry {
 namespace {
 
-std::uint32_t kind_bit(EventKind kind) { return 1u << static_cast<unsigned>(kind); }
-
-// What the table knew of the process before this event: a fork's child is not in it yet,
-// its parent is (and the child runs the parent's argv).
-const ProcessRecord* known_process(ProcessTable& table, const Event& event) {
-  const ProcessRecord* self = table.find(event.task.pid);
-  if (self == nullptr && event.kind == EventKind::fork) self = table.find(event.parent_pid);
-  return self;
-}
-
-RE2::Options set_options() {
-  RE2::Options options;
-  options.set_encoding(RE2::Options::EncodingLatin1);  // bytes, as fnmatch and memmem see them
-  options.set_log_errors(false);
-  options.set_dot_nl(true);
-  return options;
-}
+void set_bit(std::vector<std::uint64_t>& bits, std::size_t i) { bits[i / 64] |= std::uint64_t{1} << (i % 64); }
 
 bool flag_of(RuleFlag flag, const Event& event) {
   switch (flag) {
@@ -51,37 +34,6 @@ bool flag_of(RuleFlag flag, const Event& event) {
 
 RuleSet::RuleSet(RuleList rules, ProcessTable& table) : rules_(std::move(rules)), table_(table) { compile(); }
 
-int RuleSet::add_pattern(Field field, const GlobPattern* glob, const std::string* needle, const RE2* regex) {
-  FieldPatterns& f = fields_[field];
-  const int id = static_cast<int>(glob_of_.size());
-  glob_of_.push_back(glob);
-  needle_of_.push_back(needle);
-  regex_of_.push_back(regex);
-  field_ids_[field].push_back(id);
-  auto& set = glob != nullptr ? f.globs : needle != nullptr ? f.contains : f.regexes;
-  (glob != nullptr ? f.glob_ids : needle != nullptr ? f.contains_ids : f.regex_ids).push_back(id);
-  if (f.one_by_one) return id;
-  if (!set) {
-    if (regex != nullptr) {
-      set = std::make_unique<RE2::Set>(regex->options(), RE2::UNANCHORED);
-    } else {
-      set = std::make_unique<RE2::Set>(set_options(), glob != nullptr ? RE2::ANCHOR_BOTH : RE2::UNANCHORED);
-    }
-  }
-  // The glob as a regex, the substring quoted, the regex as given: RE2 took each already or
-  // should; if it does not, this field's patterns are all matched one by one instead.
-  const std::string pattern = glob != nullptr     ? glob_to_regex(glob->pattern())
-                              : needle != nullptr ? RE2::QuoteMeta(*needle)
-                                                  : regex->pattern();
-  if (set->Add(pattern, nullptr) < 0) {
-    f.one_by_one = true;
-    f.globs.reset();
-    f.contains.reset();
-    f.regexes.reset();
-  }
-  return id;
-}
-
 RuleSet::CompiledRule RuleSet::compile_rule(const Rule& rule) {
   CompiledRule compiled{&rule, {}};
   for (const RuleCondition& condition : rule.conditions) {
@@ -103,13 +55,14 @@ RuleSet::CompiledRule RuleSet::compile_rule(const Rule& rule) {
         c.kind = Check::Kind::field;
         c.field = kFieldOf[static_cast<std::size_t>(text->field)];
         c.cost = 2;
-        for (const GlobPattern& glob : text->globs) c.ids.push_back(add_pattern(c.field, &glob, nullptr));
+        for (const GlobPattern& glob : text->globs) c.ids.push_back(fields_[c.field].add_glob(glob));
       }
     } else if (const auto* line = std::get_if<CommandLineCondition>(&condition)) {
       c.field = kCommandLine;
-      for (const GlobPattern& glob : line->globs) c.ids.push_back(add_pattern(kCommandLine, &glob, nullptr));
-      for (const std::string& needle : line->contains) c.ids.push_back(add_pattern(kCommandLine, nullptr, &needle));
-      for (const auto& re : line->regexes) c.ids.push_back(add_pattern(kCommandLine, nullptr, nullptr, re.get()));
+      FieldMatcher& f = fields_[kCommandLine];
+      for (const GlobPattern& glob : line->globs) c.ids.push_back(f.add_glob(glob));
+      for (const std::string& needle : line->contains) c.ids.push_back(f.add_substring(needle));
+      for (const auto& re : line->regexes) c.ids.push_back(f.add_regex(*re));
       c.kind = Check::Kind::field;
       c.cost = 3;
     }
@@ -120,14 +73,24 @@ RuleSet::CompiledRule RuleSet::compile_rule(const Rule& rule) {
   return compiled;
 }
 
-// A rule whose checks include one on a field is tried only when that field hit one of the
-// check's patterns: most rules are then never tried for most events.
-void RuleSet::index_anchor(CompiledRule& rule, std::uint32_t index) {
+// A rule is anchored on its first check on a field (cheapest first): see anchored_on_.
+void RuleSet::index_anchor(const CompiledRule& rule, std::size_t index) {
+  const std::uint32_t kinds = rule.rule->event_kinds;
+  for (std::size_t k = 0; k < kEventKindSlots; ++k) {
+    if (kinds == 0 || (kinds & (1u << k)) != 0) set_bit(of_kind_[k], index);
+  }
   for (const Check& c : rule.checks) {
     if (c.kind != Check::Kind::field) continue;
-    rule.anchored = true;
-    for (int id : c.ids) candidates_of_[static_cast<std::size_t>(id)].push_back(index);
-    const std::uint32_t kinds = rule.rule->event_kinds;
+    const FieldMatcher& f = fields_[c.field];
+    for (int id : c.ids) {
+      anchored_on_[c.field][static_cast<std::size_t>(id)].push_back(static_cast<std::uint32_t>(index));
+      const auto& in_bytes = f.bytes_set_patterns();
+      if (std::find(in_bytes.begin(), in_bytes.end(), id) != in_bytes.end())
+        set_bit(anchored_on_bytes_set_[c.field], index);
+      const auto& in_regex = f.regex_set_patterns();
+      if (std::find(in_regex.begin(), in_regex.end(), id) != in_regex.end())
+        set_bit(anchored_on_regex_set_[c.field], index);
+    }
     if (!anchor_field_[c.field]) {
       anchor_kinds_[c.field] = kinds;
     } else if (anchor_kinds_[c.field] != 0) {
@@ -136,6 +99,7 @@ void RuleSet::index_anchor(CompiledRule& rule, std::uint32_t index) {
     anchor_field_[c.field] = true;
     return;
   }
+  set_bit(unanchored_, index);
 }
 
 void RuleSet::compile() {
@@ -143,65 +107,76 @@ void RuleSet::compile() {
   for (const Rule& rule : rules_.exclude) exclude_.push_back(compile_rule(rule));
   include_matches_.assign(include_.size(), 0);
   exclude_matches_.assign(exclude_.size(), 0);
-  candidates_of_.resize(glob_of_.size());
-  std::uint32_t index = 0;
-  for (CompiledRule& rule : include_) index_anchor(rule, index++);
-  for (CompiledRule& rule : exclude_) index_anchor(rule, index++);
-  candidate_.assign(index, 0);
-  for (FieldPatterns& f : fields_) {
-    // A Set that does not compile (out of memory) is dropped: its patterns are then matched
-    // one by one, as GlobPattern and find do, with the same result.
-    if ((f.globs && !f.globs->Compile()) || (f.contains && !f.contains->Compile()) ||
-        (f.regexes && !f.regexes->Compile())) {
-      f.one_by_one = true;
-      f.globs.reset();
-      f.contains.reset();
-      f.regexes.reset();
-    }
+  const std::size_t rules = include_.size() + exclude_.size();
+  const RuleBits none((rules + 63) / 64, 0);
+  unanchored_ = tried_ = none;
+  of_kind_.fill(none);
+  for (std::size_t f = 0; f < kFields; ++f) {
+    fields_[f].compile();
+    anchored_on_[f].resize(fields_[f].size());
+    anchored_on_bytes_set_[f] = anchored_on_regex_set_[f] = none;
   }
-  hit_.assign(glob_of_.size(), 0);
-  matched_.reserve(glob_of_.size());
+  std::size_t index = 0;
+  for (const CompiledRule& rule : include_) index_anchor(rule, index++);
+  for (const CompiledRule& rule : exclude_) index_anchor(rule, index++);
 }
 
 bool RuleSet::admit(Event& event) {
   event.rules.clear();
   if (event.kind == EventKind::lost) return true;  // rules never hide that records were dropped
-  joined_ready_ = false;
+  joined_ready_ = known_ready_ = ancestor_ready_ = false;
   scanned_.fill(false);
   find_candidates(event);
-  for (std::size_t i = 0; i < include_.size(); ++i) {
-    if ((!include_[i].anchored || candidate_[i] != 0) && matches(include_[i], event)) {
+  const std::size_t includes = include_.size();
+  for (std::size_t i = next_tried(0); i < includes; i = next_tried(i + 1)) {
+    if (matches(include_[i], event)) {
       event.rules.push_back(include_[i].rule->name);
       ++include_matches_[i];
     }
   }
-  if (!include_.empty() && event.rules.empty()) return false;
-  for (std::size_t i = 0; i < exclude_.size(); ++i) {
-    if ((!exclude_[i].anchored || candidate_[include_.size() + i] != 0) && matches(exclude_[i], event)) {
-      ++exclude_matches_[i];
+  if (includes != 0 && event.rules.empty()) return false;
+  for (std::size_t i = next_tried(includes); i < includes + exclude_.size(); i = next_tried(i + 1)) {
+    if (matches(exclude_[i - includes], event)) {
+      ++exclude_matches_[i - includes];
       return false;
     }
   }
   return true;
 }
 
+// tried_: the rules of the event's kind that are not anchored, or whose anchor may have hit.
 void RuleSet::find_candidates(const Event& event) {
-  std::fill(candidate_.begin(), candidate_.end(), 0);
+  const auto kind = static_cast<std::size_t>(event.kind);
+  std::copy(unanchored_.begin(), unanchored_.end(), tried_.begin());
   for (std::size_t f = 0; f < kFields; ++f) {
     if (!anchor_field_[f]) continue;
-    if (anchor_kinds_[f] != 0 && (anchor_kinds_[f] & kind_bit(event.kind)) == 0) continue;
-    const auto field = static_cast<Field>(f);
-    scan(field, event);
-    for (int id : field_ids_[field]) {
-      if (hit_[static_cast<std::size_t>(id)] == 0) continue;
-      for (std::uint32_t rule : candidates_of_[static_cast<std::size_t>(id)]) candidate_[rule] = 1;
+    if (anchor_kinds_[f] != 0 && (anchor_kinds_[f] & (1u << kind)) == 0) continue;
+    scan(static_cast<Field>(f), event);
+    const FieldMatcher& field = fields_[f];
+    for (int id : field.hits()) {
+      for (std::uint32_t rule : anchored_on_[f][static_cast<std::size_t>(id)]) set_bit(tried_, rule);
+    }
+    for (std::size_t w = 0; w < tried_.size(); ++w) {
+      if (field.bytes_set_maybe()) tried_[w] |= anchored_on_bytes_set_[f][w];
+      if (field.regex_set_maybe()) tried_[w] |= anchored_on_regex_set_[f][w];
     }
   }
+  for (std::size_t w = 0; w < tried_.size(); ++w) tried_[w] &= of_kind_[kind][w];
+}
+
+// The first rule at or after `from` to try; past the last rule when none.
+std::size_t RuleSet::next_tried(std::size_t from) const {
+  std::size_t w = from / 64;
+  if (w >= tried_.size()) return from;
+  std::uint64_t bits = tried_[w] & (~std::uint64_t{0} << (from % 64));
+  while (bits == 0) {
+    if (++w == tried_.size()) return include_.size() + exclude_.size();
+    bits = tried_[w];
+  }
+  return w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
 }
 
 bool RuleSet::matches(const CompiledRule& rule, const Event& event) {
-  const std::uint32_t kinds = rule.rule->event_kinds;
-  if (kinds != 0 && (kinds & kind_bit(event.kind)) == 0) return false;
   for (const Check& c : rule.checks) {
     if (!check(c, event)) return false;
   }
@@ -220,7 +195,7 @@ bool RuleSet::check(const Check& c, const Event& event) {
     }
     case Check::Kind::field:
       if (!scanned_[c.field]) scan(c.field, event);
-      return std::any_of(c.ids.begin(), c.ids.end(), [&](int id) { return hit_[static_cast<std::size_t>(id)] != 0; });
+      return std::any_of(c.ids.begin(), c.ids.end(), [&](int id) { return fields_[c.field].matches(id); });
     case Check::Kind::ancestor: {
       const auto& t = std::get<TextCondition>(*c.condition);
       const ProcessRecord* p = first_ancestor(event);
@@ -234,42 +209,10 @@ bool RuleSet::check(const Check& c, const Event& event) {
   return false;
 }
 
-// Marks the ids of every pattern of `field` the event's text matches: one pass per Set.
 void RuleSet::scan(Field field, const Event& event) {
   scanned_[field] = true;
-  for (int id : field_ids_[field]) hit_[static_cast<std::size_t>(id)] = 0;
   const std::optional<std::string_view> text = field_text(field, event);
-  if (!text) return;  // not known for this event: no condition on it matches
-  const re2::StringPiece piece(text->data(), text->size());
-  const FieldPatterns& f = fields_[field];
-  auto mark = [&](const std::unique_ptr<RE2::Set>& set, const std::vector<int>& ids) {
-    if (ids.empty()) return;
-    if (set) {
-      // Most texts hit nothing: asked first without a result list, which RE2 allocates.
-      RE2::Set::ErrorInfo error{};
-      if (!set->Match(piece, nullptr, &error) && error.kind == RE2::Set::kNoError) return;
-      if (error.kind == RE2::Set::kNoError && set->Match(piece, &matched_, &error)) {
-        for (int local : matched_) hit_[static_cast<std::size_t>(ids[static_cast<std::size_t>(local)])] = 1;
-        return;
-      }
-    }
-    // No Set, or its DFA ran out of memory: one pattern at a time, with the same result.
-    for (int id : ids) {
-      const auto i = static_cast<std::size_t>(id);
-      bool hit = false;
-      if (glob_of_[i] != nullptr) {
-        hit = glob_of_[i]->matches(*text, scratch_);
-      } else if (needle_of_[i] != nullptr) {
-        hit = text->find(*needle_of_[i]) != std::string_view::npos;
-      } else {
-        hit = RE2::PartialMatch(piece, *regex_of_[i]);
-      }
-      hit_[i] = hit ? 1 : 0;
-    }
-  };
-  mark(f.globs, f.glob_ids);
-  mark(f.contains, f.contains_ids);
-  mark(f.regexes, f.regex_ids);
+  fields_[field].scan(text ? &*text : nullptr);
 }
 
 std::optional<std::string_view> RuleSet::field_text(Field field, const Event& event) {
@@ -281,7 +224,7 @@ std::optional<std::string_view> RuleSet::field_text(Field field, const Event& ev
         if (event.argv.empty()) return std::nullopt;
         return event.argv.front();
       }
-      if (const ProcessRecord* p = known_process(table_, event); p != nullptr && !p->argv.empty()) {
+      if (const ProcessRecord* p = known_process(event); p != nullptr && !p->argv.empty()) {
         return std::string_view(p->argv.c_str());  // up to its first NUL
       }
       return std::nullopt;
@@ -326,7 +269,7 @@ std::string_view RuleSet::command_line(const Event& event) {
       if (i > 0) joined_ += ' ';
       joined_ += event.argv[i];
     }
-  } else if (const ProcessRecord* p = known_process(table_, event)) {
+  } else if (const ProcessRecord* p = known_process(event)) {
     joined_.assign(p->argv);
     while (!joined_.empty() && joined_.back() == '\0') joined_.pop_back();
     std::replace(joined_.begin(), joined_.end(), '\0', ' ');
@@ -334,10 +277,27 @@ std::string_view RuleSet::command_line(const Event& event) {
   return joined_;
 }
 
+// What the table knew of the process before this event: a fork's child is not in it yet,
+// its parent is (and the child runs the parent's argv).
+const ProcessRecord* RuleSet::known_process(const Event& event) {
+  if (known_ready_) return known_;
+  known_ready_ = true;
+  known_ = table_.find(event.task.pid);
+  if (known_ == nullptr && event.kind == EventKind::fork) known_ = table_.find(event.parent_pid);
+  return known_;
+}
+
 const ProcessRecord* RuleSet::first_ancestor(const Event& event) {
-  if (event.kind == EventKind::fork) return table_.find(event.parent_pid);
-  if (const ProcessRecord* self = table_.find(event.task.pid)) return table_.parent_of(*self);
-  return table_.find(event.task.ppid);
+  if (ancestor_ready_) return ancestor_;
+  ancestor_ready_ = true;
+  if (event.kind == EventKind::fork) {
+    ancestor_ = table_.find(event.parent_pid);
+  } else if (const ProcessRecord* self = table_.find(event.task.pid)) {
+    ancestor_ = table_.parent_of(*self);
+  } else {
+    ancestor_ = table_.find(event.task.ppid);
+  }
+  return ancestor_;
 }
 
 std::string_view RuleSet::parent_image(const Event& event) {

@@ -2,11 +2,10 @@
 // semantics. An event is kept when it matches an include rule (or there are none) and no
 // exclude rule; the names of the include rules it matches are put in the event. A rule
 // matches when all its conditions do; a condition matches when any of its values does.
-// Matching allocates nothing once its scratch strings have grown.
+// Matching allocates nothing once its scratch strings have grown and RE2's caches are warm.
 #pragma once
 
 #include <re2/re2.h>
-#include <re2/set.h>
 
 #include <array>
 #include <cstdint>
@@ -20,6 +19,7 @@
 #include "core/event.h"
 #include "core/event_rules.h"
 #include "core/process_table.h"
+#include "rules/field_matcher.h"
 #include "rules/glob_pattern.h"
 
 namespace procsentry {
@@ -87,32 +87,26 @@ class RuleSet final : public EventRules {
   // The texts an event is matched on, each scanned at most once per event.
   enum Field : std::uint8_t { kImage, kArgv0, kComm, kCwd, kUser, kParentImage, kContainerId, kCgroup, kCommandLine };
   static constexpr std::size_t kFields = 9;
-  // All the globs (anchored) and substrings (unanchored) of every rule on one field, as one
-  // RE2::Set each: ids index hit_.
-  struct FieldPatterns {
-    std::unique_ptr<RE2::Set> globs, contains, regexes;  // bytes, bytes, UTF-8 (the user's regexes)
-    std::vector<int> glob_ids, contains_ids, regex_ids;  // the Sets' own indexes -> ids
-    bool one_by_one = false;                             // RE2 refused a pattern or the Set: no Set
-  };
   // A rule's condition, in the order the rule is evaluated: cheapest first.
   struct Check {
     enum class Kind : std::uint8_t { flag, uid, field, ancestor } kind;
     int cost = 0;
     Field field = kImage;
     const RuleCondition* condition = nullptr;
-    std::vector<int> ids;  // field: any of these ids hit
+    std::vector<int> ids;  // field: any of these patterns of fields_[field] matches
   };
   struct CompiledRule {
     const Rule* rule = nullptr;
     std::vector<Check> checks;
-    bool anchored = false;  // one of its checks is on a field: only a hit there makes it a candidate
   };
+  // One bit per rule: the include rules first, then the exclude rules.
+  using RuleBits = std::vector<std::uint64_t>;
 
   void compile();
-  void index_anchor(CompiledRule& rule, std::uint32_t index);
+  void index_anchor(const CompiledRule& rule, std::size_t index);
   void find_candidates(const Event& event);
+  std::size_t next_tried(std::size_t from) const;
   CompiledRule compile_rule(const Rule& rule);
-  int add_pattern(Field field, const GlobPattern* glob, const std::string* needle, const RE2* regex = nullptr);
   bool matches(const CompiledRule& rule, const Event& event);
   bool check(const Check& c, const Event& event);
   void scan(Field field, const Event& event);
@@ -120,31 +114,34 @@ class RuleSet final : public EventRules {
   bool any_glob(const std::vector<GlobPattern>& globs, std::string_view text);
   std::string_view command_line(const Event& event);  // joined once per event, on demand
   std::string_view parent_image(const Event& event);
+  const ProcessRecord* known_process(const Event& event);   // its argv's owner, from the table
   const ProcessRecord* first_ancestor(const Event& event);  // the parent, from the table
 
   RuleList rules_;
   ProcessTable& table_;
   std::vector<CompiledRule> include_, exclude_;
   std::vector<std::uint64_t> include_matches_, exclude_matches_;  // index: the rule's
-  std::array<FieldPatterns, kFields> fields_;
-  std::array<std::vector<int>, kFields> field_ids_;  // every id of a field
-  std::vector<const GlobPattern*> glob_of_;          // id -> its glob (or nullptr: a substring)
-  std::vector<const std::string*> needle_of_;        // id -> its substring
-  std::vector<const RE2*> regex_of_;                 // id -> its regex
-  // Rule indexes (include first, then exclude) a hit of each id makes candidates, and for each
-  // field the event kinds of the rules anchored on it (0: any).
-  std::vector<std::vector<std::uint32_t>> candidates_of_;
+  std::array<FieldMatcher, kFields> fields_;
+  // A rule with a check on a field is tried only when that field may have matched one of the
+  // check's patterns (its anchor): most rules are then never tried for most events. Per
+  // field: the rules anchored on each pattern, and on any pattern of each Set; the event
+  // kinds of the rules anchored on it (0: any), and whether any is.
+  std::array<std::vector<std::vector<std::uint32_t>>, kFields> anchored_on_;
+  std::array<RuleBits, kFields> anchored_on_bytes_set_, anchored_on_regex_set_;
   std::array<std::uint32_t, kFields> anchor_kinds_{};
   std::array<bool, kFields> anchor_field_{};
-  std::vector<char> candidate_;  // per event
-  // Per event (the pipeline's one thread): which fields were scanned, which ids hit, the
-  // joined command line, fnmatch's copy and the Sets' output.
+  RuleBits unanchored_;                            // tried for every event of their kinds
+  std::array<RuleBits, kEventKindSlots> of_kind_;  // the rules that apply to each kind
+  // Per event (the pipeline's one thread): the rules to try, which fields were scanned, the
+  // joined command line, the table's answers and fnmatch's copy.
+  RuleBits tried_;
   std::array<bool, kFields> scanned_{};
-  std::vector<char> hit_;
   bool joined_ready_ = false;
   std::string joined_;
+  bool known_ready_ = false, ancestor_ready_ = false;
+  const ProcessRecord* known_ = nullptr;
+  const ProcessRecord* ancestor_ = nullptr;
   std::string scratch_;
-  std::vector<int> matched_;
 };
 
 }  // namespace procsentry
