@@ -1,16 +1,11 @@
 #include "rules/field_matcher.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "rules/glob_regex.h"
 
 namespace procsentry {
 namespace {
-
-// More distinct lengths than this and a text would be hashed that many times: such prefixes
-// (or suffixes) go to the Set instead, which reads the text once.
-constexpr std::size_t kMaxLiteralLengths = 8;
 
 RE2::Options byte_options() {
   RE2::Options options;
@@ -20,53 +15,7 @@ RE2::Options byte_options() {
   return options;
 }
 
-std::uint64_t load8(const char* p) {
-  std::uint64_t v = 0;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-// The length and the first, middle and last 8 bytes: as cheap for a long path as for a short
-// one, and paths that differ tend to differ at their ends (equal hashes are compared whole).
-std::uint64_t ends_hash(std::string_view s) {
-  std::uint64_t head = 0, middle = 0, tail = 0;
-  if (s.size() >= 8) {
-    head = load8(s.data());
-    middle = load8(s.data() + s.size() / 2 - 4);
-    tail = load8(s.data() + s.size() - 8);
-  } else {
-    std::memcpy(&head, s.data(), s.size());
-  }
-  // Multiply and fold, as a 64-bit finalizer does: every input bit moves the result.
-  std::uint64_t h =
-      (head ^ (middle * 0xff51afd7ed558ccdull) ^ (tail * 0x9e3779b97f4a7c15ull) ^ s.size()) * 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 31;
-  h *= 0x94d049bb133111ebull;
-  return h ^ (h >> 29);
-}
-
 }  // namespace
-
-void FieldMatcher::LiteralIndex::build(const std::vector<std::pair<std::string_view, int>>& literals) {
-  std::size_t capacity = 8;
-  while (capacity < literals.size() * 2) capacity *= 2;
-  slots_.assign(capacity, Slot{});
-  for (const auto& [literal, id] : literals) {
-    const std::uint64_t hash = ends_hash(literal);
-    std::size_t i = hash & (capacity - 1);
-    while (slots_[i].id >= 0) i = (i + 1) & (capacity - 1);
-    slots_[i] = Slot{hash, literal, id};
-  }
-}
-
-int FieldMatcher::LiteralIndex::find(std::string_view text) const {
-  const std::uint64_t hash = ends_hash(text);
-  const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = hash & mask; slots_[i].id >= 0; i = (i + 1) & mask) {
-    if (slots_[i].hash == hash && slots_[i].literal == text) return slots_[i].id;
-  }
-  return -1;
-}
 
 int FieldMatcher::add(Kind kind, std::string literal, const GlobPattern* glob, const RE2* regex) {
   const int next = static_cast<int>(patterns_.size());
@@ -106,23 +55,17 @@ int FieldMatcher::add_substring(std::string_view needle) {
 
 int FieldMatcher::add_regex(const RE2& regex) { return add(Kind::regex, std::string(), nullptr, &regex); }
 
-// Indexes the literals of `kind`; false (nothing indexed) when they have too many lengths.
-bool FieldMatcher::index_literals(Kind kind, LiteralIndex& index) {
-  for (const Pattern& p : patterns_) {
-    if (p.kind == kind) index.lengths.push_back(p.literal.size());
-  }
-  std::sort(index.lengths.begin(), index.lengths.end());
-  index.lengths.erase(std::unique(index.lengths.begin(), index.lengths.end()), index.lengths.end());
-  if (kind != Kind::exact && index.lengths.size() > kMaxLiteralLengths) {
-    index.lengths.clear();
-    return false;
-  }
+// Indexes the literals of `kind`; when they have too many lengths, they go to the Set as the
+// globs they came from.
+void FieldMatcher::index_literals(Kind kind, LiteralIndex& index) {
   std::vector<std::pair<std::string_view, int>> literals;
   for (std::size_t i = 0; i < patterns_.size(); ++i) {
     if (patterns_[i].kind == kind) literals.emplace_back(patterns_[i].literal, static_cast<int>(i));
   }
-  if (!literals.empty()) index.build(literals);
-  return true;
+  if (index.build(literals)) return;
+  for (Pattern& p : patterns_) {
+    if (p.kind == kind) p.kind = Kind::glob;
+  }
 }
 
 void FieldMatcher::try_alone(Pattern& p) {
@@ -133,12 +76,8 @@ void FieldMatcher::try_alone(Pattern& p) {
 void FieldMatcher::compile() {
   index_of_.clear();
   index_literals(Kind::exact, exact_);
-  for (Kind kind : {Kind::prefix, Kind::suffix}) {
-    if (index_literals(kind, kind == Kind::prefix ? prefixes_ : suffixes_)) continue;
-    for (Pattern& p : patterns_) {
-      if (p.kind == kind) p.kind = Kind::glob;  // to the Set, as the glob it came from
-    }
-  }
+  index_literals(Kind::prefix, prefixes_);
+  index_literals(Kind::suffix, suffixes_);
   for (std::size_t i = 0; i < patterns_.size(); ++i) {
     Pattern& p = patterns_[i];
     const int id = static_cast<int>(i);
@@ -199,17 +138,9 @@ void FieldMatcher::scan(const std::string_view* text) {
     hits_.push_back(id);
   };
   for (int id : any_ids_) hit(id);
-  if (!exact_.empty()) {
-    if (const int id = exact_.find(text_); id >= 0) hit(id);
-  }
-  for (std::size_t length : prefixes_.lengths) {
-    if (length > text_.size()) break;
-    if (const int id = prefixes_.find(text_.substr(0, length)); id >= 0) hit(id);
-  }
-  for (std::size_t length : suffixes_.lengths) {
-    if (length > text_.size()) break;
-    if (const int id = suffixes_.find(text_.substr(text_.size() - length)); id >= 0) hit(id);
-  }
+  exact_.find(text_, hit);
+  prefixes_.find(text_, hit);
+  suffixes_.find(text_, hit);
   if (!bytes_ids_.empty() && (bytes_maybe_ = set_maybe(bytes_set_.get(), text_))) {
     for (int id : bytes_ids_) state_[static_cast<std::size_t>(id)] = kUnknown;
   }

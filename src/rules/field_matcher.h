@@ -1,6 +1,6 @@
 // Every pattern the rules put on one text field (an image, the command line, ...), each
 // kept once however many rules name it, and which of them an event's text matches. Exact,
-// prefix and suffix globs are hash look-ups (one per distinct literal length); the other
+// prefix and suffix globs are hash look-ups (LiteralIndex); the other
 // globs and the substrings share one RE2::Set (bytes), the user's regexes another (UTF-8).
 // A Set is asked only whether anything matched: when it did, its patterns are tried one by
 // one, and only those a rule asks about (RE2 allocates to say which of a Set's matched).
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "rules/glob_pattern.h"
+#include "rules/literal_index.h"
 
 namespace procsentry {
 
@@ -58,27 +59,8 @@ class FieldMatcher {
     const RE2* regex;            // regex
     std::unique_ptr<RE2> alone;  // glob: its byte-exact regex, when RE2 took it
   };
-  // Literals of one kind (exact, prefix or suffix) by their hash, open addressing: a look-up
-  // hashes the text once and compares it whole only with a literal of the same hash. A text
-  // is looked up once per distinct literal length.
-  class LiteralIndex {
-   public:
-    // `literals`: each viewing a string that outlives this, with its pattern's index.
-    void build(const std::vector<std::pair<std::string_view, int>>& literals);
-    int find(std::string_view text) const;  // -1: none
-    bool empty() const { return slots_.empty(); }
-    std::vector<std::size_t> lengths;  // sorted
-
-   private:
-    struct Slot {
-      std::uint64_t hash = 0;
-      std::string_view literal;
-      int id = -1;  // -1: empty
-    };
-    std::vector<Slot> slots_;  // a power of two, at most half full
-  };
   int add(Kind kind, std::string literal, const GlobPattern* glob, const RE2* regex);
-  bool index_literals(Kind kind, LiteralIndex& index);
+  void index_literals(Kind kind, LiteralIndex& index);
   std::unique_ptr<RE2::Set> build_set(const RE2::Options& options, const std::vector<int>& ids, bool bytes) const;
   static void try_alone(Pattern& p);
   static bool set_maybe(const RE2::Set* set, std::string_view text);
@@ -86,7 +68,8 @@ class FieldMatcher {
   std::vector<Pattern> patterns_;
   std::map<std::pair<Kind, std::string>, int> index_of_;  // compile time only
   std::vector<int> any_ids_, bytes_ids_, regex_ids_;
-  LiteralIndex exact_, prefixes_, suffixes_;
+  LiteralIndex exact_{LiteralIndex::Where::whole}, prefixes_{LiteralIndex::Where::start},
+      suffixes_{LiteralIndex::Where::end};
   std::unique_ptr<RE2::Set> bytes_set_, regex_set_;  // null: every pattern tried alone
   // Per scan.
   std::vector<std::uint8_t> state_;

@@ -119,12 +119,13 @@ void RuleSet::compile() {
   std::size_t index = 0;
   for (const CompiledRule& rule : include_) index_anchor(rule, index++);
   for (const CompiledRule& rule : exclude_) index_anchor(rule, index++);
+  ancestors_.reserve(ProcessTable::kMaxAncestry);
 }
 
 bool RuleSet::admit(Event& event) {
   event.rules.clear();
   if (event.kind == EventKind::lost) return true;  // rules never hide that records were dropped
-  joined_ready_ = known_ready_ = ancestor_ready_ = false;
+  joined_ready_ = known_ready_ = ancestor_ready_ = ancestors_ready_ = false;
   scanned_.fill(false);
   find_candidates(event);
   const std::size_t includes = include_.size();
@@ -198,12 +199,8 @@ bool RuleSet::check(const Check& c, const Event& event) {
       return std::any_of(c.ids.begin(), c.ids.end(), [&](int id) { return fields_[c.field].matches(id); });
     case Check::Kind::ancestor: {
       const auto& t = std::get<TextCondition>(*c.condition);
-      const ProcessRecord* p = first_ancestor(event);
-      for (std::size_t depth = 0; p != nullptr && depth < ProcessTable::kMaxAncestry; ++depth) {
-        if (any_glob(t.globs, p->image)) return true;
-        p = table_.parent_of(*p);
-      }
-      return false;
+      return std::any_of(ancestor_images(event).begin(), ancestor_images(event).end(),
+                         [&](std::string_view image) { return any_glob(t.globs, image); });
     }
   }
   return false;
@@ -298,6 +295,19 @@ const ProcessRecord* RuleSet::first_ancestor(const Event& event) {
     ancestor_ = table_.find(event.task.ppid);
   }
   return ancestor_;
+}
+
+// Walked once per event, however many rules ask.
+const std::vector<std::string_view>& RuleSet::ancestor_images(const Event& event) {
+  if (ancestors_ready_) return ancestors_;
+  ancestors_ready_ = true;
+  ancestors_.clear();
+  const ProcessRecord* p = first_ancestor(event);
+  for (std::size_t depth = 0; p != nullptr && depth < ProcessTable::kMaxAncestry; ++depth) {
+    ancestors_.emplace_back(p->image);
+    p = table_.parent_of(*p);
+  }
+  return ancestors_;
 }
 
 std::string_view RuleSet::parent_image(const Event& event) {

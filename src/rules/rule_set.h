@@ -116,6 +116,7 @@ class RuleSet final : public EventRules {
   std::string_view parent_image(const Event& event);
   const ProcessRecord* known_process(const Event& event);   // its argv's owner, from the table
   const ProcessRecord* first_ancestor(const Event& event);  // the parent, from the table
+  const std::vector<std::string_view>& ancestor_images(const Event& event);
 
   RuleList rules_;
   ProcessTable& table_;
@@ -141,6 +142,8 @@ class RuleSet final : public EventRules {
   bool known_ready_ = false, ancestor_ready_ = false;
   const ProcessRecord* known_ = nullptr;
   const ProcessRecord* ancestor_ = nullptr;
+  bool ancestors_ready_ = false;
+  std::vector<std::string_view> ancestors_;  // their images, nearest first
   std::string scratch_;
 };
 
