@@ -15,6 +15,19 @@ RE2::Options byte_options() {
   return options;
 }
 
+// A substring can join the user's regexes (UTF-8) when it means the same bytes there: the
+// options change nothing a quoted literal means, and RE2 reads it as UTF-8 (an unanchored
+// Set's leading .* is any byte in either encoding).
+bool joins_regexes(const std::string& needle, const RE2::Options* options) {
+  if (options == nullptr || options->encoding() != RE2::Options::EncodingUTF8 || !options->case_sensitive() ||
+      options->literal() || options->never_nl() || options->posix_syntax()) {
+    return false;
+  }
+  RE2::Options probe_options = *options;
+  probe_options.set_log_errors(false);
+  return RE2(RE2::QuoteMeta(needle), probe_options).ok();
+}
+
 }  // namespace
 
 int FieldMatcher::add(Kind kind, std::string literal, const GlobPattern* glob, const RE2* regex) {
@@ -78,35 +91,38 @@ void FieldMatcher::compile() {
   index_literals(Kind::exact, exact_);
   index_literals(Kind::prefix, prefixes_);
   index_literals(Kind::suffix, suffixes_);
+  const RE2::Options* regex_options = nullptr;
+  for (const Pattern& p : patterns_) {
+    if (p.kind == Kind::regex && regex_options == nullptr) regex_options = &p.regex->options();
+  }
   for (std::size_t i = 0; i < patterns_.size(); ++i) {
     Pattern& p = patterns_[i];
     const int id = static_cast<int>(i);
     if (p.kind == Kind::any) any_ids_.push_back(id);
-    if (p.kind == Kind::substring) bytes_ids_.push_back(id);
+    if (p.kind == Kind::substring) {
+      // Where the text is read for regexes anyway, a substring is read in the same pass.
+      (joins_regexes(p.literal, regex_options) ? regex_ids_ : bytes_ids_).push_back(id);
+    }
     if (p.kind == Kind::glob) {
       try_alone(p);
       bytes_ids_.push_back(id);
     }
     if (p.kind == Kind::regex) regex_ids_.push_back(id);
   }
-  if (!bytes_ids_.empty()) bytes_set_ = build_set(byte_options(), bytes_ids_, true);
-  if (!regex_ids_.empty()) {
-    const RE2::Options& options = patterns_[static_cast<std::size_t>(regex_ids_.front())].regex->options();
-    regex_set_ = build_set(options, regex_ids_, false);
-  }
+  if (!bytes_ids_.empty()) bytes_set_ = build_set(byte_options(), bytes_ids_);
+  if (regex_options != nullptr) regex_set_ = build_set(*regex_options, regex_ids_);
   state_.assign(patterns_.size(), kMiss);
   hits_.reserve(patterns_.size());
 }
 
 // The patterns as one Set, or null when RE2 refuses one of them or the whole (out of memory):
 // then each is tried alone, with the same result.
-std::unique_ptr<RE2::Set> FieldMatcher::build_set(const RE2::Options& options, const std::vector<int>& ids,
-                                                  bool bytes) const {
+std::unique_ptr<RE2::Set> FieldMatcher::build_set(const RE2::Options& options, const std::vector<int>& ids) const {
   auto set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
   for (int id : ids) {
     const Pattern& p = patterns_[static_cast<std::size_t>(id)];
     std::string pattern;
-    if (!bytes) {
+    if (p.kind == Kind::regex) {
       pattern = p.regex->pattern();
     } else if (p.kind == Kind::substring) {
       pattern = RE2::QuoteMeta(p.literal);

@@ -1,7 +1,8 @@
 // Every pattern the rules put on one text field (an image, the command line, ...), each
 // kept once however many rules name it, and which of them an event's text matches. Exact,
 // prefix and suffix globs are hash look-ups (LiteralIndex); the other
-// globs and the substrings share one RE2::Set (bytes), the user's regexes another (UTF-8).
+// globs and the substrings share one RE2::Set (bytes), the user's regexes another (UTF-8),
+// which also takes the substrings when there is one (one pass over the text, not two).
 // A Set is asked only whether anything matched: when it did, its patterns are tried one by
 // one, and only those a rule asks about (RE2 allocates to say which of a Set's matched).
 // Matching allocates nothing once the RE2 caches are warm. One event at a time: the
@@ -61,7 +62,7 @@ class FieldMatcher {
   };
   int add(Kind kind, std::string literal, const GlobPattern* glob, const RE2* regex);
   void index_literals(Kind kind, LiteralIndex& index);
-  std::unique_ptr<RE2::Set> build_set(const RE2::Options& options, const std::vector<int>& ids, bool bytes) const;
+  std::unique_ptr<RE2::Set> build_set(const RE2::Options& options, const std::vector<int>& ids) const;
   static void try_alone(Pattern& p);
   static bool set_maybe(const RE2::Set* set, std::string_view text);
 

@@ -5,14 +5,17 @@
 #include <fnmatch.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "core/decode.h"
 #include "core/process_table.h"
+#include "rules/field_matcher.h"
 #include "rules/glob_pattern.h"
 #include "rules/glob_regex.h"
+#include "rules/literal_index.h"
 #include "rules/rules_config.h"
 #include "support/record_builder.h"
 
@@ -276,6 +279,121 @@ TEST(GlobRegex, MatchesExactlyWhatFnmatchMatches) {
       EXPECT_EQ(RE2::FullMatch(text, re), fnmatch(p.c_str(), text.c_str(), 0) == 0)
           << "pattern " << p << " text " << text << " regex " << glob_to_regex(p);
     }
+  }
+}
+
+// A field's patterns: exact, prefix and suffix globs by hash look-up, the others through the
+// Sets, a Set hit resolved one pattern at a time. Each answer must be fnmatch's (globs), find's
+// (substrings) or RE2's (regexes) on random bytes; and every pattern that matches must be a
+// known hit or in a Set that may have matched (else its rules would never be tried).
+void expect_field_matcher_agrees(const std::vector<std::string>& globs, const std::vector<std::string>& needles,
+                                 const std::vector<std::string>& regexes, unsigned seed) {
+  std::vector<GlobPattern> compiled;
+  for (const std::string& g : globs) compiled.push_back(*GlobPattern::compile(g));
+  std::vector<std::unique_ptr<RE2>> res;
+  RE2::Options options;
+  options.set_log_errors(false);
+  for (const std::string& r : regexes) res.push_back(std::make_unique<RE2>(r, options));
+  FieldMatcher field;
+  std::vector<int> glob_ids, needle_ids, regex_ids;
+  for (const GlobPattern& g : compiled) glob_ids.push_back(field.add_glob(g));
+  for (const std::string& n : needles) needle_ids.push_back(field.add_substring(n));
+  for (const auto& re : res) regex_ids.push_back(field.add_regex(*re));
+  field.compile();
+  EXPECT_LT(field.size(), globs.size() + needles.size() + regexes.size()) << "identical patterns are kept once";
+
+  const std::string alphabet = std::string("/abcusrlnth.*?[]\\x") + "\xff\xc3\xa9\n";
+  std::mt19937 random(seed);
+  auto in = [](const std::vector<int>& ids, int id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); };
+  for (int i = 0; i < 4000; ++i) {
+    std::string text;
+    const int length = static_cast<int>(random() % 14);
+    for (int k = 0; k < length; ++k) text += alphabet[random() % alphabet.size()];
+    if (i % 5 == 0) text = globs[random() % globs.size()];  // where literal shapes must match exactly
+    if (i % 5 == 1) text = "x" + needles[random() % needles.size()] + "/";
+    const std::string_view view = text;
+    field.scan(&view);
+    std::vector<std::pair<int, bool>> expected;
+    for (std::size_t g = 0; g < globs.size(); ++g) {
+      expected.emplace_back(glob_ids[g], fnmatch(globs[g].c_str(), text.c_str(), 0) == 0);
+    }
+    for (std::size_t n = 0; n < needles.size(); ++n) {
+      expected.emplace_back(needle_ids[n], text.find(needles[n]) != std::string::npos);
+    }
+    for (std::size_t r = 0; r < res.size(); ++r) expected.emplace_back(regex_ids[r], RE2::PartialMatch(text, *res[r]));
+    std::shuffle(expected.begin(), expected.end(), random);  // answers on demand, in any order
+    for (const auto& [id, want] : expected) {
+      const bool reachable = in(field.hits(), id) || (field.bytes_set_maybe() && in(field.bytes_set_patterns(), id)) ||
+                             (field.regex_set_maybe() && in(field.regex_set_patterns(), id));
+      EXPECT_EQ(field.matches(id), want) << "pattern " << id << " text " << text;
+      EXPECT_TRUE(!want || reachable) << "pattern " << id << " text " << text;
+    }
+  }
+  field.scan(nullptr);  // no such text: nothing matches
+  for (int id = 0; id < static_cast<int>(field.size()); ++id) EXPECT_FALSE(field.matches(id));
+}
+
+TEST(RuleFieldMatcher, EveryKindOfPatternAgreesWithFnmatchFindAndRe2) {
+  const std::vector<std::string> globs = {"ab", "/usr/bin/ls", "x",     "/u*",   "ab*", "a*",     "*/ls",
+                                          "*b", "*\xff",       "*bin*", "a*b",   "?b*", "[a-c]*", "*\\*",
+                                          "*",  "ab*",         "*b",    "\xc3*", "*\n", "**",     "/usr/*/ls"};
+  const std::vector<std::string> needles = {"b", "bin", "\xff", "a\nb", "bin", "\xc3\xa9", "*"};
+  const std::vector<std::string> regexes = {"^a.c", "b+$", "\xc3\xa9", "(a|b)\\x{e9}"};
+  expect_field_matcher_agrees(globs, needles, regexes, 11);
+  expect_field_matcher_agrees(globs, needles, {}, 12);  // no regexes: substrings in the byte Set
+}
+
+TEST(RuleFieldMatcher, PrefixesAndSuffixesOfManyLengthsGoToTheSetWithTheSameAnswers) {
+  std::vector<std::string> globs;
+  for (std::size_t n = 1; n <= LiteralIndex::kMaxLengths + 2; ++n) {
+    globs.push_back(std::string(n, 'a') + "*");
+    globs.push_back("*" + std::string(n, 'b'));
+  }
+  globs.push_back("a*");
+  expect_field_matcher_agrees(globs, {"ab", "ab"}, {}, 13);
+}
+
+// Many rules on the same fields, as a real file has them: each event is tagged with exactly
+// the rules whose glob or substring its image or command line matches, in the rules' order.
+TEST_F(RulesTest, ManyRulesTagExactlyWhatTheirPatternsMatch) {
+  const std::vector<std::string> globs = {"/opt/v1/*", "/opt/v22/*", "*/sh", "*/bash", "/usr/bin/id",
+                                          "*/x*y",     "/tmp/?",     "*in*", "*",      "/opt/v1/*"};
+  const std::vector<std::string> needles = {"--probe", "-c", "--probe", "\xc3\xa9"};
+  std::string yaml = "rules:\n  include:\n";
+  for (std::size_t i = 0; i < globs.size(); ++i) {
+    yaml += "    - name: g" + std::to_string(i) + "\n      image: \"" + globs[i] + "\"\n";
+  }
+  for (std::size_t i = 0; i < needles.size(); ++i) {
+    yaml += "    - name: n" + std::to_string(i) + "\n      argv: {contains: [\"" + needles[i] + "\"]}\n";
+  }
+  yaml += "    - name: r\n      argv: {regex: \"^x+ \"}\n";
+  auto list = rules(yaml);
+  ASSERT_TRUE(list.has_value()) << list.error().message;
+  RuleSet set(std::move(*list), table_);
+  const std::vector<std::string> images = {"/opt/v1/a",   "/opt/v22/b",   "/opt/v2/c", "/bin/sh", "/usr/bin/bash",
+                                           "/usr/bin/id", "/usr/bin/idx", "/a/xzy",    "/tmp/a",  "/tmp/ab",
+                                           "/x"};
+  const std::vector<std::string> args = {"--probe", "-c", "x", "\xc3\xa9", "--prob", "xx"};
+  std::mt19937 random(5);
+  for (std::uint32_t i = 0; i < 500; ++i) {
+    const std::string image = images[random() % images.size()];
+    std::vector<std::string> argv = {args[random() % args.size()], args[random() % args.size()]};
+    std::string line = argv[0] + " " + argv[1];
+    Names expected;
+    for (std::size_t g = 0; g < globs.size(); ++g) {
+      if (fnmatch(globs[g].c_str(), image.c_str(), 0) == 0) expected.push_back("g" + std::to_string(g));
+    }
+    for (std::size_t n = 0; n < needles.size(); ++n) {
+      if (line.find(needles[n]) != std::string::npos) expected.push_back("n" + std::to_string(n));
+    }
+    if (line.starts_with("x") && line.find(' ') == line.find_first_not_of('x')) expected.push_back("r");
+    record_ = exec(task(1000 + i, 200, 100 + i, "p"), image, argv);
+    Event& e = **decoder_.decode(record_);
+    table_.enrich(e);
+    const bool kept = set.admit(e);
+    EXPECT_EQ(kept, !expected.empty()) << image << " " << line;
+    EXPECT_EQ(Names(e.rules.begin(), e.rules.end()), expected) << image << " " << line;
+    table_.apply(e);
   }
 }
 
