@@ -1,5 +1,5 @@
-// A Type=notify unit's messages to systemd (libsystemd's sd_notify). Without NOTIFY_SOCKET
-// (not started by systemd) every call does nothing.
+// A Type=notify unit's messages to systemd (its notify protocol, without libsystemd). Without
+// NOTIFY_SOCKET (not started by systemd) every call does nothing.
 #pragma once
 
 #include <chrono>
@@ -9,7 +9,7 @@ namespace procsentry {
 
 class ServiceNotifier {
  public:
-  // Reads NOTIFY_SOCKET, and WATCHDOG_USEC through sd_watchdog_enabled().
+  // Reads NOTIFY_SOCKET, and WATCHDOG_USEC and WATCHDOG_PID as sd_watchdog_enabled() does.
   ServiceNotifier();
 
   bool active() const { return active_; }
@@ -23,6 +23,7 @@ class ServiceNotifier {
 
  private:
   void send(const std::string& message) const;
+  std::string socket_;  // $NOTIFY_SOCKET
   bool active_ = false;
   std::chrono::microseconds watchdog_{0};
 };
