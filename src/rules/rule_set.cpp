@@ -47,8 +47,9 @@ RuleSet::CompiledRule RuleSet::compile_rule(const Rule& rule) {
       c.cost = 1;
     } else if (const auto* text = std::get_if<TextCondition>(&condition)) {
       if (text->field == RuleText::ancestor_image) {
-        c.kind = Check::Kind::ancestor;  // several texts per event: its globs one by one
+        c.kind = Check::Kind::ancestor;  // several texts per event: see ancestor_hits()
         c.cost = 5;
+        for (const GlobPattern& glob : text->globs) c.ids.push_back(ancestor_patterns_.add_glob(glob));
       } else {
         constexpr Field kFieldOf[] = {kImage,       kArgv0,       kComm,        kCwd,   kUser,
                                       kParentImage, kParentImage, kContainerId, kCgroup};  // ancestor_image unused
@@ -119,7 +120,8 @@ void RuleSet::compile() {
   std::size_t index = 0;
   for (const CompiledRule& rule : include_) index_anchor(rule, index++);
   for (const CompiledRule& rule : exclude_) index_anchor(rule, index++);
-  ancestors_.reserve(ProcessTable::kMaxAncestry);
+  ancestor_patterns_.compile();
+  ancestor_hits_.assign(ancestor_patterns_.size(), 0);
 }
 
 bool RuleSet::admit(Event& event) {
@@ -198,9 +200,8 @@ bool RuleSet::check(const Check& c, const Event& event) {
       if (!scanned_[c.field]) scan(c.field, event);
       return std::any_of(c.ids.begin(), c.ids.end(), [&](int id) { return fields_[c.field].matches(id); });
     case Check::Kind::ancestor: {
-      const auto& t = std::get<TextCondition>(*c.condition);
-      return std::any_of(ancestor_images(event).begin(), ancestor_images(event).end(),
-                         [&](std::string_view image) { return any_glob(t.globs, image); });
+      const std::vector<std::uint8_t>& hits = ancestor_hits(event);
+      return std::any_of(c.ids.begin(), c.ids.end(), [&](int id) { return hits[static_cast<std::size_t>(id)] != 0; });
     }
   }
   return false;
@@ -251,10 +252,6 @@ std::optional<std::string_view> RuleSet::field_text(Field field, const Event& ev
   return std::nullopt;
 }
 
-bool RuleSet::any_glob(const std::vector<GlobPattern>& globs, std::string_view text) {
-  return std::any_of(globs.begin(), globs.end(), [&](const GlobPattern& glob) { return glob.matches(text, scratch_); });
-}
-
 std::string_view RuleSet::command_line(const Event& event) {
   if (joined_ready_) return joined_;
   joined_ready_ = true;
@@ -297,17 +294,22 @@ const ProcessRecord* RuleSet::first_ancestor(const Event& event) {
   return ancestor_;
 }
 
-// Walked once per event, however many rules ask.
-const std::vector<std::string_view>& RuleSet::ancestor_images(const Event& event) {
-  if (ancestors_ready_) return ancestors_;
+// Which ancestor_image patterns any ancestor's image matches: the ancestors walked and each
+// image scanned once per event, however many rules ask.
+const std::vector<std::uint8_t>& RuleSet::ancestor_hits(const Event& event) {
+  if (ancestors_ready_) return ancestor_hits_;
   ancestors_ready_ = true;
-  ancestors_.clear();
+  std::fill(ancestor_hits_.begin(), ancestor_hits_.end(), 0);
   const ProcessRecord* p = first_ancestor(event);
   for (std::size_t depth = 0; p != nullptr && depth < ProcessTable::kMaxAncestry; ++depth) {
-    ancestors_.emplace_back(p->image);
+    const std::string_view image = p->image;
+    ancestor_patterns_.scan(&image);
+    for (std::size_t id = 0; id < ancestor_hits_.size(); ++id) {
+      if (ancestor_hits_[id] == 0 && ancestor_patterns_.matches(static_cast<int>(id))) ancestor_hits_[id] = 1;
+    }
     p = table_.parent_of(*p);
   }
-  return ancestors_;
+  return ancestor_hits_;
 }
 
 std::string_view RuleSet::parent_image(const Event& event) {

@@ -93,7 +93,7 @@ class RuleSet final : public EventRules {
     int cost = 0;
     Field field = kImage;
     const RuleCondition* condition = nullptr;
-    std::vector<int> ids;  // field: any of these patterns of fields_[field] matches
+    std::vector<int> ids;  // any of these patterns of fields_[field] (ancestor: ancestor_patterns_) matches
   };
   struct CompiledRule {
     const Rule* rule = nullptr;
@@ -111,18 +111,18 @@ class RuleSet final : public EventRules {
   bool check(const Check& c, const Event& event);
   void scan(Field field, const Event& event);
   std::optional<std::string_view> field_text(Field field, const Event& event);
-  bool any_glob(const std::vector<GlobPattern>& globs, std::string_view text);
   std::string_view command_line(const Event& event);  // joined once per event, on demand
   std::string_view parent_image(const Event& event);
   const ProcessRecord* known_process(const Event& event);   // its argv's owner, from the table
   const ProcessRecord* first_ancestor(const Event& event);  // the parent, from the table
-  const std::vector<std::string_view>& ancestor_images(const Event& event);
+  const std::vector<std::uint8_t>& ancestor_hits(const Event& event);
 
   RuleList rules_;
   ProcessTable& table_;
   std::vector<CompiledRule> include_, exclude_;
   std::vector<std::uint64_t> include_matches_, exclude_matches_;  // index: the rule's
   std::array<FieldMatcher, kFields> fields_;
+  FieldMatcher ancestor_patterns_;  // every ancestor's image is matched against them
   // A rule with a check on a field is tried only when that field may have matched one of the
   // check's patterns (its anchor): most rules are then never tried for most events. Per
   // field: the rules anchored on each pattern, and on any pattern of each Set; the event
@@ -134,7 +134,7 @@ class RuleSet final : public EventRules {
   RuleBits unanchored_;                            // tried for every event of their kinds
   std::array<RuleBits, kEventKindSlots> of_kind_;  // the rules that apply to each kind
   // Per event (the pipeline's one thread): the rules to try, which fields were scanned, the
-  // joined command line, the table's answers and fnmatch's copy.
+  // joined command line and the table's answers.
   RuleBits tried_;
   std::array<bool, kFields> scanned_{};
   bool joined_ready_ = false;
@@ -143,8 +143,7 @@ class RuleSet final : public EventRules {
   const ProcessRecord* known_ = nullptr;
   const ProcessRecord* ancestor_ = nullptr;
   bool ancestors_ready_ = false;
-  std::vector<std::string_view> ancestors_;  // their images, nearest first
-  std::string scratch_;
+  std::vector<std::uint8_t> ancestor_hits_;  // index: a pattern of ancestor_patterns_
 };
 
 }  // namespace procsentry

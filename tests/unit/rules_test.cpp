@@ -165,17 +165,19 @@ rules:
   include:
     - name: shell-under-web-server
       ancestor_image: ["*/nginx", "*/apache2"]
+    - name: under-a-glob-with-a-class
+      ancestor_image: ["/usr/s[b]in/ng?nx", "/nowhere/[a]*"]
     - name: child-of-sh
       parent_image: /bin/sh
 )";
   // 300's parent is sh (200), whose parent is nginx (100).
   EXPECT_EQ(verdict(yaml, exec(task(300, 200, 70, "id"), "/usr/bin/id", {"id"})),
-            (Names{"shell-under-web-server", "child-of-sh"}));
+            (Names{"shell-under-web-server", "under-a-glob-with-a-class", "child-of-sh"}));
   // init's other children are neither.
   EXPECT_EQ(verdict(yaml, exec(task(400, 1, 90, "cron"), "/usr/sbin/cron", {"cron"})), std::nullopt);
   // A fork of sh: its ancestors are sh's own and sh itself is its parent.
   EXPECT_EQ(verdict(yaml, test::fork_record(task(301, 200, 71, "sh"), 200, 60 * kTickNs)),
-            (Names{"shell-under-web-server", "child-of-sh"}));
+            (Names{"shell-under-web-server", "under-a-glob-with-a-class", "child-of-sh"}));
 }
 
 TEST_F(RulesTest, CommandLineContainsRegexAndGlob) {
