@@ -29,6 +29,15 @@ deb=$out/procsentry_${version}_amd64.deb
 [ -f "$deb" ] || fail "cpack made no $deb"
 # Errors and warnings fail (packaging/lintian-overrides lists the one justified tag).
 lintian --fail-on error,warning "$deb" || fail "lintian: see above"
+# Its libraries, as dpkg-shlibdeps found them: libevent (--metrics) and nettle (--hash), and
+# none of what they replaced (OpenSSL, cpp-httplib, libsystemd: RSS for little use; README).
+depends=$(dpkg-deb -f "$deb" Depends)
+for want in libevent-core-2.1-7 libevent-extra-2.1-7 libnettle8; do
+  echo "$depends" | grep -q "$want" || fail "Depends lacks $want: $depends"
+done
+for unwanted in libssl libcpp-httplib libsystemd; do
+  echo "$depends" | grep -q "$unwanted" && fail "Depends has $unwanted: $depends"
+done
 
 dpkg -i "$deb"
 installed=1
