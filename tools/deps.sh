@@ -18,6 +18,8 @@ if [[ ${1:-} == --for-tests ]]; then
   packages+=(prometheus)
   # the unit's and the package's checks (systemd-analyze, its man page check, lintian)
   packages+=(systemd man-db lintian)
+  # the package test scrapes the installed service's metrics as Prometheus would
+  packages+=(curl)
   # the kernel matrix (tests/kernel_matrix): QEMU, the guest's busybox, the initramfs
   packages+=(qemu-system-x86 busybox-static cpio debian-archive-keyring xz-utils)
 fi

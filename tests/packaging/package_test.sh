@@ -1,7 +1,9 @@
 #!/bin/sh
 # package_test.sh BUILD_DIR VERSION: builds procsentry_VERSION_amd64.deb with cpack, checks it with
-# lintian, installs it on this machine (dpkg -i), runs and checks what it installed (the unit's
-# ExecStart by hand too), then purges it and checks that nothing is left. Refuses to touch a machine that already has procsentry
+# lintian, installs it on this machine (dpkg -i), runs and checks what it installed, then runs the
+# service as an operator would: the unit's ExecStart by hand with the installed configuration, edited
+# (metrics on), checks its rules, masking, metrics and a reload (SIGHUP, as ExecReload sends), then
+# purges it and checks that nothing is left. Refuses to touch a machine that already has procsentry
 # installed, or a /var/lib/procsentry of its own (purging removes that directory).
 set -eu
 build=$1 version=$2
@@ -58,26 +60,69 @@ verify=$(systemd-analyze verify /lib/systemd/system/procsentry.service 2>&1) || 
 [ -z "$verify" ] || fail "systemd-analyze verify: $verify"
 
 # Where no systemd runs: the installed unit's ExecStart by hand, word for word, with the
-# installed configuration; it records into /var/lib/procsentry, which the purge removes.
+# installed configuration, edited as an operator would (metrics on, on a port the kernel picks);
+# it records into /var/lib/procsentry, which the purge removes.
+config=/etc/procsentry/procsentry.yaml
+grep -q '^# metrics: ' "$config" || fail "$config has no commented metrics line to turn on"
+sed -i 's/^# metrics: .*/metrics: 127.0.0.1:0/' "$config"
 exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/procsentry.service)
 # shellcheck disable=SC2086 # the unit's words, as systemd splits them (no quotes in it)
 $exec_start >/dev/null 2>"$out/stderr" &
 monitor=$!
 tries=0
-until grep -q watching "$out/stderr"; do
-  if ! kill -0 "$monitor" 2>/dev/null || [ $tries -ge 1200 ]; then
-    kill "$monitor" 2>/dev/null || true
-    fail "ExecStart=$exec_start did not start: $(cat "$out/stderr")"
-  fi
-  tries=$((tries + 1))
-  sleep 0.1 # polling the marker, up to 120 s
-done
-/bin/true package-test-marker
-until /usr/bin/procsentry query --argv package-test-marker --json 2>/dev/null | grep -q package-test-marker; do
-  [ $tries -lt 1200 ] || fail "the marker never reached /var/lib/procsentry/events.db"
-  tries=$((tries + 1))
-  sleep 0.1 # the store commits every 250 ms
-done
+# wait_for WHAT COMMAND...: polls COMMAND every 0.1 s, up to 120 s in all, while the service runs.
+wait_for() {
+  what=$1
+  shift
+  until "$@"; do
+    if ! kill -0 "$monitor" 2>/dev/null || [ $tries -ge 1200 ]; then
+      kill "$monitor" 2>/dev/null || true
+      fail "$what (ExecStart=$exec_start): $(cat "$out/stderr")"
+    fi
+    tries=$((tries + 1))
+    sleep 0.1 # polling a marker
+  done
+}
+stored() { /usr/bin/procsentry query --argv "$1" --json 2>/dev/null | grep -q -- "$1"; }
+wait_for "it did not start" grep -q watching "$out/stderr"
+metrics_url=$(sed -n 's|^procsentry: metrics on \(http://[^ ]*\)/metrics, .*|\1|p' "$out/stderr")
+[ -n "$metrics_url" ] || fail "no metrics address on stderr: $(cat "$out/stderr")"
+
+# The shipped rules: a program run from /tmp is tagged exec-from-tmp; a password is masked.
+mkdir "$out/bin"
+cp /bin/true "$out/bin/package-test-tool"
+"$out/bin/package-test-tool" package-test-from-tmp
+/bin/true package-test-secret --password=hunter2-package-test
+wait_for "the marker never reached /var/lib/procsentry/events.db" stored package-test-secret
+/usr/bin/procsentry query --rule exec-from-tmp --argv package-test-from-tmp --json >"$out/tagged"
+grep -q '"rules":\["exec-from-tmp"' "$out/tagged" || fail "a /tmp exec is not tagged exec-from-tmp: $(cat "$out/tagged")"
+/usr/bin/procsentry query --argv package-test-secret --json >"$out/secret"
+grep -q -- '--password=\*\*\*' "$out/secret" || fail "the password is not masked: $(cat "$out/secret")"
+grep -q '"argv_redacted":true' "$out/secret" || fail "no argv_redacted: $(cat "$out/secret")"
+if grep -rq hunter2 /var/lib/procsentry; then fail "the password is in /var/lib/procsentry"; fi
+
+# Metrics and health, over HTTP as Prometheus would scrape them.
+curl -sf "$metrics_url/metrics" >"$out/metrics" || fail "GET $metrics_url/metrics failed"
+grep -q '^procsentry_rule_matches_total{rule="exec-from-tmp",list="include"} [1-9]' "$out/metrics" ||
+  fail "no exec-from-tmp match counted: $(grep rule_matches "$out/metrics")"
+grep -q '^procsentry_redacted_events_total [1-9]' "$out/metrics" || fail "no redacted event counted"
+promtool check metrics <"$out/metrics" || fail "promtool check metrics: see above"
+curl -sf "$metrics_url/healthz" >/dev/null || fail "GET $metrics_url/healthz failed"
+
+# A reload (ExecReload= sends SIGHUP): a new exclude rule applies to what runs after it.
+/bin/true package-test-quiet-before
+wait_for "the event before the reload was not stored" stored package-test-quiet-before
+cat >>"$config" <<'RULE'
+    - name: package-test-quiet
+      argv: {contains: [package-test-quiet]}
+RULE
+kill -HUP "$monitor"
+wait_for "the reload was not reported" grep -q 'reloaded the rules of' "$out/stderr"
+/bin/true package-test-quiet-after
+/bin/true package-test-after-reload
+wait_for "the event after the reload was not stored" stored package-test-after-reload
+if stored package-test-quiet-after; then fail "an event the reloaded rules exclude was stored"; fi
+
 kill -TERM "$monitor"
 status=0
 wait "$monitor" || status=$?
