@@ -33,8 +33,10 @@ const ProcessRecord* ProcessTable::find(std::uint32_t pid) const {
 
 const ProcessRecord* ProcessTable::lookup(std::uint32_t pid) const {
   if (const ProcessRecord* live = find(pid)) return live;
-  for (auto it = recent_exits_.rbegin(); it != recent_exits_.rend(); ++it) {
-    if (it->pid == pid) return &*it;
+  const std::size_t n = recent_exits_.size();
+  for (std::size_t k = 1; k <= n; ++k) {  // newest first
+    const ProcessRecord& r = recent_exits_[(recent_next_ + n - k) % n];
+    if (r.pid == pid) return &r;
   }
   return nullptr;
 }
@@ -96,7 +98,7 @@ void ProcessTable::apply(const Event& event) {
   switch (event.kind) {
     case EventKind::exec:
     case EventKind::create: {
-      ProcessRecord& r = live_[event.task.pid];
+      ProcessRecord& r = slot(event.task.pid);
       const ProcessUid& uid = event.process_uid;         // enrich() derived it
       if (!(r.process_uid == uid)) r = ProcessRecord{};  // a reused pid whose exit we missed
       r.pid = event.task.pid;
@@ -115,22 +117,26 @@ void ProcessTable::apply(const Event& event) {
       break;
     }
     case EventKind::fork: {
-      ProcessRecord child;
-      if (const ProcessRecord* parent = lookup(event.parent_pid)) child = *parent;  // the child runs the same image
+      // slot() moves no record (node-based map; spares are never looked up): `parent` stays valid.
+      const ProcessRecord* parent = lookup(event.parent_pid);
+      ProcessRecord& child = slot(event.task.pid);
+      if (parent == nullptr) {
+        child = ProcessRecord{};
+      } else if (parent != &child) {
+        child = *parent;  // the child runs the same image; copied into the slot's own buffers
+      }
       child.pid = event.task.pid;
       child.ppid = event.parent_pid;
       child.uid = event.task.uid;
       child.start_ticks = event.task.start_time_raw_ns / scheme_.tick_ns();
       child.process_uid = event.process_uid;
       child.seeded = false;
-      live_[event.task.pid] = std::move(child);
       break;
     }
     case EventKind::exit: {
       auto it = live_.find(event.task.pid);
       if (it == live_.end()) break;
-      remember_exit(std::move(it->second));
-      live_.erase(it);
+      remember_exit(it);
       break;
     }
     default:
@@ -142,9 +148,24 @@ void ProcessTable::apply(const Event& event) {
   }
 }
 
-void ProcessTable::remember_exit(ProcessRecord record) {
-  recent_exits_.push_back(std::move(record));
-  if (recent_exits_.size() > kRecentExits) recent_exits_.pop_front();
+ProcessRecord& ProcessTable::slot(std::uint32_t pid) {
+  if (auto it = live_.find(pid); it != live_.end()) return it->second;
+  if (spare_.empty()) return live_[pid];
+  Live::node_type node = std::move(spare_.back());
+  spare_.pop_back();
+  node.key() = pid;
+  return live_.insert(std::move(node)).position->second;
+}
+
+void ProcessTable::remember_exit(Live::iterator it) {
+  Live::node_type node = live_.extract(it);
+  if (recent_exits_.size() < kRecentExits) {
+    recent_exits_.push_back(std::move(node.mapped()));
+  } else {
+    std::swap(recent_exits_[recent_next_], node.mapped());  // the oldest leaves, its buffers kept
+  }
+  recent_next_ = (recent_next_ + 1) % kRecentExits;
+  if (spare_.size() < kSpareRecords) spare_.push_back(std::move(node));
 }
 
 std::size_t ProcessTable::prune_vanished() {
@@ -167,6 +188,7 @@ void ProcessTable::use_uid_scheme(const ProcessUidScheme& scheme) {
   scheme_ = scheme;
   live_.clear();
   recent_exits_.clear();
+  recent_next_ = 0;
 }
 
 }  // namespace procsentry

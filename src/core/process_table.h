@@ -5,12 +5,15 @@
 // Memory is bounded by the live processes: an exit removes its process once the event is
 // written (a short list of recent exits still answers late lookups), and after the sensor
 // lost records (exits may be among them) vanished processes are pruned against the OS.
+// Records are recycled, never freed on the event path: an exit's record takes the oldest
+// recent exit's place, whose strings (with their capacity) then serve the next fork or exec,
+// so a fork/exec/exit storm allocates nothing once warm.
 // The table does no I/O itself: it asks a ProcessInspector (the platform layer).
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <unordered_map>
+#include <vector>
 
 #include "core/event.h"
 #include "process_inspector.h"
@@ -28,6 +31,7 @@ class ProcessTable {
   static constexpr std::size_t kArgvKept = ProcessRecord::kArgvKept;
   static constexpr std::size_t kRecentExits = 256;
   static constexpr std::size_t kMaxAncestry = 64;
+  static constexpr std::size_t kSpareRecords = 64;  // recycled records kept for the next fork or exec
 
   ProcessTable(ProcessUidScheme scheme, ProcessTableOptions options);
 
@@ -56,12 +60,18 @@ class ProcessTable {
  private:
   const ProcessRecord* lookup(std::uint32_t pid) const;  // live, then recently exited
   bool duplicate_exit(const Event& event) const;
-  void remember_exit(ProcessRecord record);
+  using Live = std::unordered_map<std::uint32_t, ProcessRecord>;
+  void remember_exit(Live::iterator it);
+  // The live record of pid, added if new (from a spare when there is one: its content is
+  // stale, the caller sets every field).
+  ProcessRecord& slot(std::uint32_t pid);
 
   ProcessUidScheme scheme_;
   ProcessTableOptions options_;
-  std::unordered_map<std::uint32_t, ProcessRecord> live_;
-  std::deque<ProcessRecord> recent_exits_;  // newest last, at most kRecentExits
+  Live live_;
+  std::vector<ProcessRecord> recent_exits_;  // a ring of at most kRecentExits
+  std::size_t recent_next_ = 0;              // where the next exit goes: once full, the oldest
+  std::vector<Live::node_type> spare_;       // at most kSpareRecords
 };
 
 }  // namespace procsentry

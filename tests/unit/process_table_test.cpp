@@ -152,6 +152,42 @@ TEST_F(ProcessTableTest, ExitedProcessesAreForgotten) {
   EXPECT_EQ(table.size(), 0u);
 }
 
+// Exited records are recycled (the oldest recent exit's buffers serve the next fork or
+// exec): nothing of a recycled record may show, and recent exits stay newest first.
+TEST_F(ProcessTableTest, RecycledRecordsCarryNothingStale) {
+  auto table = make_table();
+  const std::uint32_t n = 3 * (ProcessTable::kRecentExits + ProcessTable::kSpareRecords);
+  for (std::uint32_t pid = 2000; pid < 2000 + n; ++pid) {
+    feed(table, test::fork_record(task(pid, 1, pid), 1, 5 * kTickNs));
+    const std::string image = "/usr/bin/prog-" + std::to_string(pid);
+    feed(table, exec(task(pid, 1, pid), image, {image, "--long-enough-not-to-fit-in-place", std::to_string(pid)}));
+    auto exit = feed(table, test::exit_record(task(pid, 1, pid), 0, 50'000'000'000));
+    EXPECT_EQ(exit.known_image, image);
+  }
+  EXPECT_EQ(table.size(), 0u);
+  // A parent nobody knows: the recycled record it lands in shows no image, argv or cgroup.
+  auto orphan = feed(table, test::fork_record(task(9000, 8999, 9000), 8999, 8999 * kTickNs));
+  EXPECT_EQ(orphan.known_image, "");
+  const ProcessRecord* r = table.find(9000);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->image, "");
+  EXPECT_EQ(r->argv, "");
+  EXPECT_EQ(r->cgroup, "");
+  // The child of a recently exited parent still learns its image, from the newest exits...
+  const std::uint32_t last = 2000 + n - 1;
+  auto child = feed(table, test::fork_record(task(9001, last, 9001), last, last * kTickNs));
+  EXPECT_EQ(child.known_image, "/usr/bin/prog-" + std::to_string(last));
+  EXPECT_EQ(table.find(9001)->argv, "/usr/bin/prog-" + std::to_string(last) +
+                                        std::string("\0--long-enough-not-to-fit-in-place\0", 35) +
+                                        std::to_string(last) + std::string(1, '\0'));
+  // ...as far back as kRecentExits exits, and no further.
+  const std::uint32_t oldest = last - ProcessTable::kRecentExits + 1;
+  auto kept = test::exit_record(task(oldest, 1, oldest), 0, 50'000'000'000);
+  EXPECT_FALSE(feed(table, kept).kept);  // a duplicate: still remembered
+  auto evicted = test::exit_record(task(oldest - 1, 1, oldest - 1), 0, 50'000'000'000);
+  EXPECT_TRUE(feed(table, evicted).kept);  // forgotten: no longer recognised as a duplicate
+}
+
 TEST_F(ProcessTableTest, AncestryRunsUpToInit) {
   auto table = make_table(true);
   table.seed_from_os();
