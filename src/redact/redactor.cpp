@@ -184,6 +184,9 @@ bool Redactor::append_masked(std::string_view text, std::string& out) {
 bool Redactor::redact_argv(std::string_view raw, std::string& out) {
   out.clear();
   bool masked = false;
+  // Most argvs hold no secret: `out` is only written from the first item with a span on
+  // (then with the items before it), and is meaningful only when something was masked.
+  bool copying = false;
   bool value_next = false;
   std::string_view program;  // argv[0]'s base name
   find_builtin_hits(raw);
@@ -198,12 +201,28 @@ bool Redactor::redact_argv(std::string_view raw, std::string& out) {
       if (value != kNpos) spans_.push_back({value, item.size()});
       add_pattern_spans(item, 0);
     }
-    masked = append_masked(item, out) || masked;
+    if (!copying && !spans_.empty()) {
+      out.assign(raw.data(), static_cast<std::size_t>(item.data() - raw.data()));
+      copying = true;
+    }
+    if (copying) {
+      masked = append_masked(item, out) || masked;
+      if (nul != kNpos) out += '\0';
+    }
     if (nul == kNpos) break;
-    out += '\0';
     rest.remove_prefix(nul + 1);
   }
   return masked;
+}
+
+bool Redactor::redact_parent_argv(std::string_view raw) {
+  // Consecutive execs mostly share a parent (a shell, make, a service): its argv is redacted
+  // once, and again only when the bytes differ.
+  if (parent_cached_ && raw == parent_input_) return parent_masked_;
+  parent_masked_ = redact_argv(raw, parent_argv_);
+  parent_input_.assign(raw);
+  parent_cached_ = true;
+  return parent_masked_;
 }
 
 bool Redactor::redact_command_line(std::string_view line, std::string& out) {
@@ -247,11 +266,12 @@ bool Redactor::redact(Event& event) {
       }
       masked = true;
     }
-    if (event.parent_argv_raw.present && redact_argv(event.parent_argv_raw.bytes, parent_argv_)) {
+    if (event.parent_argv_raw.present && redact_parent_argv(event.parent_argv_raw.bytes)) {
       event.parent_argv_raw.bytes = parent_argv_;
       masked = true;
     }
   } else if (event.kind == EventKind::create) {
+    parent_cached_ = false;  // parent_argv_ is about to hold a command line
     if (event.command_line.present && redact_command_line(event.command_line.bytes, command_line_)) {
       event.command_line.bytes = command_line_;
       masked = true;

@@ -59,6 +59,8 @@ class Redactor final : public EventRedaction {
   void find_builtin_hits(std::string_view text);
   // Appends `text` to `out` with spans_ (relative to `text`, any order) masked.
   bool append_masked(std::string_view text, std::string& out);
+  // redact_argv() into parent_argv_, remembering the last input and its outcome.
+  bool redact_parent_argv(std::string_view raw);
 
   bool builtin_ = true;
   std::vector<std::string> options_;  // normalised: lowercase, `_` as `-`
@@ -68,6 +70,9 @@ class Redactor final : public EventRedaction {
   std::vector<int> hits_;
   std::vector<Span> spans_;
   std::string argv_, parent_argv_, command_line_;
+  std::string parent_input_;  // the parent argv parent_argv_ was made from (valid if parent_cached_)
+  bool parent_cached_ = false;
+  bool parent_masked_ = false;
 };
 
 }  // namespace procsentry

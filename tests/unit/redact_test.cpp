@@ -225,6 +225,37 @@ TEST(RedactEvent, AnAlreadyMaskedParentStillSaysRedacted) {
   EXPECT_EQ(e.parent_argv_raw.bytes, parent);
 }
 
+// A parent's argv is redacted again only when its bytes differ from the last one's: the
+// same bytes give the same outcome, different bytes (even in the same buffer) their own.
+TEST(RedactEvent, ConsecutiveParentsEachGetTheirOwnOutcome) {
+  auto r = redactor();
+  std::string parent = joined({"app", "--password", "hunter2"});
+  const std::string plain = joined({"app", "--verbose", "hunter2"});
+  auto exec_of = [&](const std::string& p) {
+    Event e;
+    e.kind = EventKind::exec;
+    e.parent_argv_raw = Text{p, true, false, static_cast<std::uint32_t>(p.size())};
+    const bool masked = r->redact(e);
+    return std::pair(masked, std::string(e.parent_argv_raw.bytes));
+  };
+  const auto masked = std::pair(true, joined({"app", "--password", "***"}));
+  EXPECT_EQ(exec_of(parent), masked);
+  EXPECT_EQ(exec_of(parent), masked);
+  EXPECT_EQ(exec_of(plain), std::pair(false, plain));
+  EXPECT_EQ(exec_of(parent), masked);
+  parent = plain;  // new bytes in the same buffer
+  EXPECT_EQ(exec_of(parent), std::pair(false, plain));
+  // A Windows event in between uses the same buffer for its parent's command line.
+  const std::string line = "app --password hunter2";
+  Event create;
+  create.kind = EventKind::create;
+  create.parent_argv_raw = Text{line, true, false, static_cast<std::uint32_t>(line.size())};
+  EXPECT_TRUE(r->redact(create));
+  parent = joined({"app", "--password", "hunter2"});
+  EXPECT_EQ(exec_of(parent), masked);
+  EXPECT_EQ(exec_of(parent), masked);
+}
+
 TEST(RedactEvent, WindowsCommandLines) {
   auto r = redactor();
   const std::string line = R"("C:\Tools\app.exe" --password hunter2 /x --api-key=abc https://u:pw@h)";
