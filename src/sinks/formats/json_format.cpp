@@ -66,7 +66,7 @@ class ObjectWriter {
     bool valid = true;
     out_.commit(put_json_string(p, value, valid));
   }
-  // A string already known to need no escaping (digits, fixed names).
+  // A string already known to need no escaping (digits, fixed names, process uids: hex, digits, dashes).
   void plain(std::string_view name, std::string_view value) {
     char* p = key(out_.room(name.size() + 6 + value.size()), name);
     *p++ = '"';
@@ -189,7 +189,7 @@ void write_exec_context(ObjectWriter& o, const Event& e) {
   if (!e.ancestry.empty()) {
     o.objects("ancestry", e.ancestry.size(), [&](ObjectWriter& item, std::size_t i) {
       item.number("pid", e.ancestry[i].pid);
-      item.string("process_uid", e.ancestry[i].uid.view());
+      item.plain("process_uid", e.ancestry[i].uid.view());
       const std::string_view image = e.ancestry[i].image;  // empty: unknown (kernel thread)
       item.text("image", Text{image, !image.empty(), false, static_cast<std::uint32_t>(image.size())});
     });
@@ -221,7 +221,7 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
     return;
   }
   o.number("pid", e.task.pid);
-  if (!e.process_uid.empty()) o.string("process_uid", e.process_uid.view());
+  if (!e.process_uid.empty()) o.plain("process_uid", e.process_uid.view());
   if (e.kind == EventKind::hash) {
     o.text("image", e.image);
     if (!e.sha256.empty()) o.string("sha256", e.sha256);
@@ -229,7 +229,7 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
     o.end();
     return;
   }
-  if (!e.parent_uid.empty()) o.string("parent_uid", e.parent_uid.view());
+  if (!e.parent_uid.empty()) o.plain("parent_uid", e.parent_uid.view());
   if (e.seeded) o.boolean("seeded", true);
   if (e.parent_seeded) o.boolean("parent_seeded", true);
   if (e.task.has_uid_and_comm) {

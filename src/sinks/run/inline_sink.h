@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "sinks/fd_output/fd_output.h"
 #include "sinks/sink.h"
 #include "sinks/writers/writer.h"
 
@@ -11,12 +12,17 @@ namespace procsentry {
 
 class InlineSink final : public Sink {
  public:
-  explicit InlineSink(Output output) : output_(std::move(output)) {}
+  explicit InlineSink(Output output) : output_(std::move(output)), direct_(output_.writer->direct_output()) {}
   void write(const Event& event) override {
+    ++written_;
+    if (direct_ != nullptr) {
+      output_.format->append(direct_->buffer(), event);
+      direct_->end_event();
+      return;
+    }
     one_.clear();
     one_.add(*output_.format, event);
     output_.writer->write(one_, {});
-    ++written_;
   }
   void flush() override { output_.writer->flush(); }
   bool failed() const override { return output_.writer->dead(); }
@@ -26,7 +32,8 @@ class InlineSink final : public Sink {
 
  private:
   Output output_;
-  FormattedBatch one_;  // the event being written, its buffers reused
+  FdOutput* direct_;    // the writer's buffer, when it offers it
+  FormattedBatch one_;  // the event being written, its buffers reused (no direct_)
   std::uint64_t written_ = 0;
 };
 

@@ -20,6 +20,7 @@ class FdWriter final : public Writer {
   void flush_per_batch() { out_.flush_per_batch(); }    // see FdOutput
   bool dead() const override { return out_.failed(); }  // EPIPE: the reader went away
   bool fits_event_thread() const override { return true; }
+  FdOutput* direct_output() override { return &out_; }
   int error() const { return out_.error(); }  // errno of the failed write
 
  private:

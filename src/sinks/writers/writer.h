@@ -15,6 +15,8 @@
 
 namespace procsentry {
 
+class FdOutput;
+
 // Consecutive events in one format: event i is bytes[ends[i-1], ends[i]). Immutable once
 // handed to the writers, so several outputs of the same format share it.
 struct FormattedBatch {
@@ -65,6 +67,10 @@ class Writer {
   virtual bool fits_event_thread() const { return false; }
   // What the end of a run says of it besides losses ("N events recorded to PATH"), or "".
   virtual std::string summary(std::uint64_t /*written*/) const { return {}; }
+  // A writer on the event thread whose write() only appends to an FdOutput's buffer may
+  // hand out that buffer: the formatter then appends there itself (one copy less per event),
+  // and end_event() follows each event, as write() would have done.
+  virtual FdOutput* direct_output() { return nullptr; }
 };
 
 // One output: a format and where its bytes go. Outputs of one format share the formatter
