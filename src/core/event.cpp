@@ -2,6 +2,7 @@
 
 #include <array>
 #include <memory>
+#include <new>
 #include <utility>
 
 namespace procsentry {
@@ -42,8 +43,10 @@ void Event::reset() {
   kept_argv.clear();
   kept_storage.clear();
   // Rebuilt in place: assigning a temporary Event{} also moved every member one by one.
+  // Default-initialised (new without "()"): every member has its initializer, and
+  // value-initialisation (construct_at) would first zero all ~800 bytes with rep stos.
   std::destroy_at(this);
-  std::construct_at(this);
+  ::new (static_cast<void*>(this)) Event;
   argv = std::move(kept_argv);
   storage = std::move(kept_storage);
   ancestry = std::move(kept_ancestry);

@@ -148,7 +148,9 @@ struct Event {
   // added, so views into it stay valid until reset().
   std::vector<std::unique_ptr<std::string>> storage;
 
-  void reset();  // back to defaults, keeping buffers' capacity (no allocation per record)
+  // Back to defaults, keeping buffers' capacity (no allocation per record). It
+  // default-initialises: every member above needs its initializer (or a class type's own).
+  void reset();
 };
 
 // The path the event is about: what it ran or tried to run (exec, create, hash:
