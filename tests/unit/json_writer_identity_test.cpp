@@ -70,6 +70,7 @@ class Generator {
   std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
   bool coin() { return pick(2) == 0; }
   std::uint32_t u32() { return static_cast<std::uint32_t>(rng_()); }
+  std::uint64_t u64() { return (std::uint64_t{u32()} << 32) | u32(); }
   std::int64_t time() {
     switch (pick(6)) {
       case 0:
@@ -103,7 +104,7 @@ Event random_event(Generator& g, EventKind kind, std::vector<std::string>& keep)
   Event e;
   e.kind = kind;
   e.time_ns = g.time();
-  e.lost_count = g.u32();
+  e.lost_count = g.coin() ? g.u32() : g.u64();  // 64-bit counters print all their digits
   e.lost_cause = g.u32() % 6;
   e.task = Task{g.u32(), g.u32(), g.u32(), g.u32(), g.u32(), g.u32(), g.time(), 1, view()};
   e.task.start_time_ns = g.time();
@@ -147,7 +148,7 @@ Event random_event(Generator& g, EventKind kind, std::vector<std::string>& keep)
   if (g.coin()) e.audit_session = g.u32();
   if (g.coin()) e.tty = view();
   if (g.coin()) e.pid_ns = g.u32();
-  if (g.coin()) e.cgroup_id = g.u32();
+  if (g.coin()) e.cgroup_id = g.coin() ? g.u32() : g.u64();
   if (g.coin()) e.cgroup = view();
   if (g.coin()) e.container_id = view();
   for (std::size_t n = g.pick(4); n > 0; --n) {
