@@ -33,6 +33,10 @@ const ProcessRecord* ProcessTable::find(std::uint32_t pid) const {
 
 const ProcessRecord* ProcessTable::lookup(std::uint32_t pid) const {
   if (const ProcessRecord* live = find(pid)) return live;
+  return recently_exited(pid);
+}
+
+const ProcessRecord* ProcessTable::recently_exited(std::uint32_t pid) const {
   const std::size_t n = recent_exits_.size();
   for (std::size_t k = 1; k <= n; ++k) {  // newest first
     const ProcessRecord& r = recent_exits_[(recent_next_ + n - k) % n];
@@ -59,7 +63,11 @@ bool ProcessTable::duplicate_exit(const Event& event) const {
 
 bool ProcessTable::enrich(Event& event) {
   if (event.kind == EventKind::lost || event.kind == EventKind::hash) return true;
-  if (event.kind == EventKind::exit && live_.find(event.task.pid) == live_.end() && duplicate_exit(event)) return false;
+  const ProcessRecord* self = nullptr;  // exit: the process itself (one hash lookup for both uses)
+  if (event.kind == EventKind::exit) {
+    self = find(event.task.pid);
+    if (self == nullptr && duplicate_exit(event)) return false;
+  }
   event.process_uid = scheme_.from_raw_start(event.task.pid, event.task.start_time_raw_ns);
 
   if (event.kind == EventKind::fork) {
@@ -71,7 +79,8 @@ bool ProcessTable::enrich(Event& event) {
     return true;
   }
   if (event.kind == EventKind::exit) {
-    if (const ProcessRecord* self = lookup(event.task.pid)) {
+    if (self == nullptr) self = recently_exited(event.task.pid);
+    if (self != nullptr) {
       event.known_image = text_of(self->image);
       event.seeded = self->seeded;
     }

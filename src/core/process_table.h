@@ -58,7 +58,8 @@ class ProcessTable {
   void use_uid_scheme(const ProcessUidScheme& scheme);
 
  private:
-  const ProcessRecord* lookup(std::uint32_t pid) const;  // live, then recently exited
+  const ProcessRecord* lookup(std::uint32_t pid) const;           // live, then recently exited
+  const ProcessRecord* recently_exited(std::uint32_t pid) const;  // the newest such record
   bool duplicate_exit(const Event& event) const;
   using Live = std::unordered_map<std::uint32_t, ProcessRecord>;
   void remember_exit(Live::iterator it);
