@@ -7,6 +7,8 @@
 //                                                   build (e.g. main's) to the same rounds
 //   storm_bench monitor  [--execs N] [--workers W] [-- OPTIONS]   procsentry's CPU per 1,000 events, delivery
 //                                                   latency, peak RSS (OPTIONS go to procsentry, e.g. --hash sha256)
+//   storm_bench storm    [--execs N] [--workers W]   the storm alone, for profiling a monitor started apart
+//                                                   (bench/stage_profile.sh)
 //   storm_bench kernel   [--execs N] [--pairs P]     the storm's own sys CPU per exec, sensor attached vs detached
 //   storm_bench syscalls [--calls N] [--pairs P]     CPU per getppid() on both cores with the exec_failed hook
 //                                                   (raw syscall exit) attached vs --no-exec-failed: what every
@@ -544,7 +546,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage (as root): storm_bench peer [--execs N] [--rounds R] [--workers W] [--before PROCSENTRY] [-- "
                  "PROCSENTRY_OPTIONS] | "
-                 "monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | kernel [--execs N] "
+                 "monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | storm [--execs N] [--workers W] | kernel "
+                 "[--execs N] "
                  "[--pairs P] | syscalls [--calls N] [--pairs P] | outputs [--execs N] [--pairs P]\n");
     return 2;
   }
@@ -560,6 +563,10 @@ int main(int argc, char** argv) {
     }
     return peer_cost(binary, before, arg(argc, argv, "--execs", 6000), arg(argc, argv, "--rounds", 5),
                      arg(argc, argv, "--workers", 4));
+  }
+  if (mode == "storm") {
+    run_storm(arg(argc, argv, "--execs", 6000), arg(argc, argv, "--workers", 4));
+    return 0;
   }
   if (mode == "monitor") return monitor_cost(binary, arg(argc, argv, "--execs", 4000), arg(argc, argv, "--workers", 4));
   if (mode == "kernel") return kernel_cost(binary, arg(argc, argv, "--execs", 1000), arg(argc, argv, "--pairs", 10));
