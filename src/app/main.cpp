@@ -164,6 +164,8 @@ int replay_capture(const procsentry::AppOptions& options, procsentry::Filter& fi
   ProcessTable table(ProcessUidScheme("", 10'000'000), ProcessTableOptions{nullptr, options.ancestry});
   Decoder decoder(boot_clock_mapping());
   EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
+  // Replayed events are numbered afresh (a capture's raw records carry no seq); their boot is
+  // the capture's, their machine unknown (the capture does not record it).
   pipeline.expect_capture_header();
   auto rules = open_rules(options, table, pipeline);
   if (!rules) {
@@ -237,6 +239,7 @@ int main(int argc, char** argv) {
   if (options.hash) hasher = std::make_unique<ImageHasher>();
   Decoder decoder(clock);
   EventPipeline pipeline(decoder, Enrichment{table, users, &cgroups, hasher.get()}, filter, *sink, stderr);
+  pipeline.use_origin(host_id(), boot_id());
   pipeline.save_raw_to(raw.get());
   auto rules = open_rules(options, table, pipeline);
   if (!rules) {

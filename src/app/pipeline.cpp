@@ -64,7 +64,7 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
     if (rules_ == nullptr || rules_->admit(event)) {
       if (redaction_ != nullptr && redaction_->redact(event)) stats_.redacted++;
       if (event.kind == EventKind::exec && enrich_.hasher != nullptr) enrich_.hasher->describe(event);
-      sink_.write(event);
+      emit(event);
     } else {
       stats_.excluded_by_rules++;
     }
@@ -77,7 +77,22 @@ void EventPipeline::on_capture_header(std::span<const std::uint8_t> record) {
   if (!header) return report_decode_error(header.error().message);
   stats_.capture_headers++;
   decoder_.use_clock(header->clock);
+  boot_id_ = header->boot_id;
   enrich_.table.use_uid_scheme(ProcessUidScheme(header->boot_id, header->uid_tick_ns));
+}
+
+void EventPipeline::use_origin(std::string host_id, std::string boot_id) {
+  host_id_ = std::move(host_id);
+  boot_id_ = std::move(boot_id);
+}
+
+// Numbered only here, after the filter and the rules kept the event: what they leave out
+// makes no gap, so a gap at the receiver is an event lost after procsentry saw it.
+void EventPipeline::emit(Event& event) {
+  event.seq = ++seq_;
+  event.host_id = host_id_;
+  event.boot_id = boot_id_;
+  sink_.write(event);
 }
 
 void EventPipeline::report_decode_error(const std::string& message) {
@@ -103,7 +118,7 @@ void EventPipeline::on_idle() {
     e.sha256 = h.sha256;
     e.sha256_missing = h.missing;
     stats_.by_kind[static_cast<std::size_t>(e.kind)]++;
-    sink_.write(e);
+    emit(e);
   }
   sink_.flush();
 }

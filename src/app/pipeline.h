@@ -58,10 +58,17 @@ class EventPipeline final : public RecordHandler {
   void use_rules(EventRules* rules) { rules_ = rules; }
   // Masks secrets in the events the rules admit, before any output sees them (nullptr: none).
   void use_redaction(EventRedaction* redaction) { redaction_ = redaction; }
+  // The machine and boot every event's seq belongs to (platform/machine.h). A replay's boot id
+  // comes from the capture's header records instead, as they arrive.
+  void use_origin(std::string host_id, std::string boot_id);
+  // The seq the last event written carried (0: none yet).
+  std::uint64_t last_seq() const { return seq_; }
 
  private:
   void on_capture_header(std::span<const std::uint8_t> record);
   void report_decode_error(const std::string& message);
+  // Numbers the event and hands it to the sink: the one place an event leaves the pipeline.
+  void emit(Event& event);
 
   Decoder& decoder_;
   Enrichment enrich_;
@@ -75,6 +82,9 @@ class EventPipeline final : public RecordHandler {
   EventRedaction* redaction_ = nullptr;
   bool expect_capture_ = false;
   PipelineStats stats_;
+  std::uint64_t seq_ = 0;
+  std::string host_id_;
+  std::string boot_id_;
 };
 
 }  // namespace procsentry

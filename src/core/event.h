@@ -54,6 +54,13 @@ struct Task {
 struct Event {
   EventKind kind = EventKind::exec;
   std::int64_t time_ns = 0;  // wall clock, ns since the Unix epoch
+  // Completeness (README, "Proving nothing was lost"): the pipeline numbers every event it
+  // hands the outputs 1, 2, 3... per run, on the event thread, so every output carries the same
+  // number for the same event; 0: not numbered (an event no pipeline passed). host_id and
+  // boot_id say which machine and boot the numbers belong to (empty: unknown).
+  std::uint64_t seq = 0;
+  std::string_view host_id;
+  std::string_view boot_id;
   std::uint32_t cpu = 0;
   Task task;
 

@@ -16,6 +16,9 @@ namespace procsentry {
 ClockMapping boot_clock_mapping();
 // Linux: this boot's id (/proc/sys/kernel/random/boot_id), empty if unreadable. Windows: empty.
 std::string boot_id();
+// Linux: /etc/machine-id (systemd's, or D-Bus's copy), empty if there is none. Windows: the
+// installation's MachineGuid. What says which machine an event's seq belongs to.
+std::string host_id();
 // Linux: the boot id and USER_HZ ticks (10 ms). Windows: no boot id the client can read
 // without privileges it lacks; create times are FILETIME (100 ns) and never repeat for one
 // pid, so they make the identity.

@@ -69,7 +69,12 @@ TEST(Replay, LiveCaptureReplaysToTheSameEventsAndIsPrivate) {
   EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.err;
   EXPECT_EQ(r.out.find("hunter2"), std::string::npos);
   std::size_t execs = 0;
+  std::uint64_t seq = 0;
   for (const auto& e : lines(r.out)) {
+    // Replayed events are numbered afresh, with the capture's boot and no machine.
+    EXPECT_EQ(e.at("seq").get<std::uint64_t>(), ++seq);
+    EXPECT_EQ(e.at("boot_id"), live_exec.at("boot_id"));
+    EXPECT_FALSE(e.contains("host_id"));
     if (e.at("event") == "exec" && e.at("pid") == pid) {
       ++execs;
       EXPECT_EQ(exact_argv(e), exact_argv(live_exec));

@@ -34,6 +34,9 @@ struct FullEvent {
     Event& e = event;
     e.kind = kind;
     e.time_ns = kTime;
+    e.seq = 12;  // every event the pipeline writes is numbered
+    e.host_id = "4c4c4544004d3510804cb2c04f4a4d33";
+    e.boot_id = "b44953de-1bdc-4a3f-8f2b-3b4e9f0c7a11";
     if (kind == EventKind::lost) {
       e.lost_count = 3;
       e.lost_cause = 1;

@@ -10,3 +10,7 @@ target_compile_definitions(json_schema_test PRIVATE PROCSENTRY_JSON_SCHEMA="${PR
 procsentry_unit_test(json_writer_identity_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/json_writer_identity_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/json_reference.cpp LIBS procsentry_sinks)
 target_include_directories(json_writer_identity_test PRIVATE ${PROJECT_SOURCE_DIR}/src)
+if(PROCSENTRY_BUILD_SENSOR)
+  procsentry_unit_test(pipeline_seq_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/pipeline_seq_test.cpp
+    LIBS procsentry_app procsentry_wire)
+endif()

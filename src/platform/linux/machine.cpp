@@ -64,6 +64,16 @@ std::string boot_id() {
   return id;
 }
 
+std::string host_id() {
+  for (const char* path : {"/etc/machine-id", "/var/lib/dbus/machine-id"}) {
+    std::string id;
+    std::ifstream in(path);
+    std::getline(in, id);
+    if (!id.empty()) return id;
+  }
+  return {};
+}
+
 ProcessUidScheme process_uid_scheme() { return ProcessUidScheme(boot_id(), kUserHzTickNs); }
 
 UserDatabase& user_database() {

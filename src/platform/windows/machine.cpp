@@ -1,5 +1,7 @@
 #include "platform/machine.h"
 
+#include <windows.h>
+
 namespace procsentry {
 namespace {
 
@@ -15,6 +17,19 @@ class NoUserDatabase final : public UserDatabase {
 ClockMapping boot_clock_mapping() { return ClockMapping{}; }
 
 std::string boot_id() { return {}; }
+
+// Readable without privileges; set at installation and kept across reboots.
+std::string host_id() {
+  wchar_t guid[64] = {};
+  DWORD size = sizeof(guid);
+  if (RegGetValueW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\Microsoft\\Cryptography", L"MachineGuid",
+                   RRF_RT_REG_SZ | RRF_SUBKEY_WOW6464KEY, nullptr, guid, &size) != ERROR_SUCCESS) {
+    return {};
+  }
+  std::string out;
+  for (const wchar_t* c = guid; *c != 0; ++c) out += static_cast<char>(*c);  // hex digits and dashes
+  return out;
+}
 
 ProcessUidScheme process_uid_scheme() { return ProcessUidScheme(boot_id(), 100); }
 

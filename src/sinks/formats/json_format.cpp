@@ -231,6 +231,9 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
   ObjectWriter o(out);
   o.plain("event", to_string(e.kind));
   o.time("time", time, e.time_ns);
+  if (e.seq != 0) o.number("seq", e.seq);
+  if (!e.host_id.empty()) o.string("host_id", e.host_id);
+  if (!e.boot_id.empty()) o.string("boot_id", e.boot_id);
   if (e.kind == EventKind::lost) {
     o.number("count", e.lost_count);
     o.string("cause", lost_cause_name(e.lost_cause));

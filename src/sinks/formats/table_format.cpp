@@ -177,6 +177,7 @@ void TableFormatter::append_context(std::string& out, const Event& e) {
     if (!first) out += '}';
     return;
   }
+  if (e.seq != 0) number("seq", e.seq);  // host and boot ids are long and the same on every line
   pair("process_uid", e.process_uid.view());
   pair("parent_process_uid", e.parent_uid.view());
   if (e.kind == EventKind::exec) {
