@@ -10,6 +10,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "app/exit_status.h"
 #include "app/least_privilege.h"
@@ -38,6 +41,7 @@
 #include "sources/replay/replay_source.h"
 #include "store/event_query.h"
 #include "store/event_store.h"
+#include "verify/verify_command.h"
 
 namespace {
 
@@ -181,6 +185,11 @@ int replay_capture(const procsentry::AppOptions& options, procsentry::Filter& fi
 
 int main(int argc, char** argv) {
   using namespace procsentry;
+  // Reads a capture, none of the monitor's options: parsed apart (verify/verify_command.h).
+  if (argc >= 2 && std::string_view(argv[1]) == "verify") {
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    return run_verify(args, stdout, stderr);
+  }
   auto parsed = parse_options(argc, argv, ConfigSupport{&read_config_options, kDefaultConfigPath});
   if (!parsed) {
     return report_error(parsed.error());

@@ -14,3 +14,4 @@ if(PROCSENTRY_BUILD_SENSOR)
   procsentry_unit_test(pipeline_seq_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/pipeline_seq_test.cpp
     LIBS procsentry_app procsentry_wire)
 endif()
+procsentry_unit_test(verify_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/verify_test.cpp LIBS procsentry_verify fmt::fmt)
