@@ -22,24 +22,12 @@ namespace {
 using namespace procsentry;
 using procsentry::test::Bytes;
 
-constexpr std::uint64_t kTickNs = 10'000'000;
-
+using test::kTickNs;
 test::TaskSpec task(std::uint32_t pid, std::uint32_t ppid, std::string comm) {
-  test::TaskSpec t;
-  t.pid = t.tid = pid;
-  t.ppid = ppid;
-  t.start_time_ns = (1000 + pid) * kTickNs;
-  t.comm = std::move(comm);
-  return t;
+  return test::task_of(pid, ppid, std::move(comm));
 }
-
 Bytes exec(std::uint32_t pid, std::uint32_t ppid, const std::string& image, std::vector<std::string> argv) {
-  test::ExecSpec spec;
-  spec.task = task(pid, ppid, std::filesystem::path(image).filename().string().substr(0, 15));
-  spec.image = spec.filename = image;
-  spec.argv = std::move(argv);
-  spec.cwd = "/srv/app";
-  return test::exec_record(spec);
+  return test::exec_of(pid, ppid, image, std::move(argv), "/srv/app");
 }
 
 // 100 rules: 70 include, 30 exclude, none matching most events (the common case: every rule

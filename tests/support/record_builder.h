@@ -138,6 +138,28 @@ inline Bytes exec_record(const ExecSpec& spec) {
   return b.finish();
 }
 
+// A process table's worth of records: each pid started (1000 + pid) ticks after boot, so that
+// a parent's start time is known from its pid alone (benches and rule tests).
+constexpr std::uint64_t kTickNs = 10'000'000;
+inline TaskSpec task_of(std::uint32_t pid, std::uint32_t ppid, std::string comm) {
+  TaskSpec t;
+  t.pid = t.tid = pid;
+  t.ppid = ppid;
+  t.start_time_ns = (1000 + pid) * kTickNs;
+  t.comm = std::move(comm);
+  return t;
+}
+// An exec of `image` by pid (comm: argv[0] cut to 15 bytes, as the kernel does).
+inline Bytes exec_of(std::uint32_t pid, std::uint32_t ppid, const std::string& image, std::vector<std::string> argv,
+                     std::string cwd) {
+  ExecSpec spec;
+  spec.task = task_of(pid, ppid, argv.front().substr(0, 15));
+  spec.image = spec.filename = image;
+  spec.argv = std::move(argv);
+  spec.cwd = std::move(cwd);
+  return exec_record(spec);
+}
+
 inline Bytes exec_failed_record(const TaskSpec& task, std::int32_t error, std::string_view filename) {
   RecordBuilder<ps_exec_failed> b(PS_REC_EXEC_FAILED);
   ps_exec_failed body = b.body();

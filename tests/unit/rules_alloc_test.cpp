@@ -36,24 +36,12 @@ std::atomic<std::size_t> g_allocations{0};
 namespace procsentry {
 namespace {
 
-constexpr std::uint64_t kTickNs = 10'000'000;
-
+using test::kTickNs;
 test::TaskSpec task(std::uint32_t pid, std::uint32_t ppid, std::string comm) {
-  test::TaskSpec t;
-  t.pid = t.tid = pid;
-  t.ppid = ppid;
-  t.start_time_ns = (1000 + pid) * kTickNs;
-  t.comm = std::move(comm);
-  return t;
+  return test::task_of(pid, ppid, std::move(comm));
 }
-
 test::Bytes exec(std::uint32_t pid, std::uint32_t ppid, const std::string& image, std::vector<std::string> argv) {
-  test::ExecSpec spec;
-  spec.task = task(pid, ppid, argv.front().substr(0, 15));
-  spec.image = spec.filename = image;
-  spec.argv = std::move(argv);
-  spec.cwd = "/srv";
-  return test::exec_record(spec);
+  return test::exec_of(pid, ppid, image, std::move(argv), "/srv");
 }
 
 constexpr const char* kRules = R"(
