@@ -42,8 +42,13 @@ struct AppOptions {
   std::string rotate = "100M";  // --rotate SIZE (0: never)
   int keep_files = 5;           // --keep-files N
   bool quiet = false;           // no live view on stdout
-  std::string replay;           // read raw wire records from this file instead of the kernel
-  std::string save_raw;         // also append every raw record to this file (mode 0600)
+
+  // --kafka HOST:PORT[,...] --kafka-topic TOPIC, --kafka-option KEY=VALUE (librdkafka's configuration)
+  std::string kafka_brokers, kafka_topic;
+  std::vector<std::string> kafka_options;
+
+  std::string replay;    // read raw wire records from this file instead of the kernel
+  std::string save_raw;  // also append every raw record to this file (mode 0600)
   SensorOptions sensor;
   // An incomplete capability drop after start-up stops the monitor (status 2).
   bool strict_privileges = false;

@@ -64,7 +64,7 @@ Result<Outputs> Outputs::open(const AppOptions& options, std::FILE* diagnostics)
   }
   Outputs outputs;
   std::vector<Output>& all = list.outputs();
-  if (all.empty()) return Error{"--quiet leaves no output: add --output FILE or --syslog URL"};
+  if (all.empty()) return Error{"--quiet leaves no output: add --output FILE, --syslog URL or --kafka BROKERS"};
   if (all.size() == 1 && all.front().writer->fits_event_thread()) {
     auto sink = std::make_unique<InlineSink>(std::move(all.front()));
     outputs.inline_ = sink.get();

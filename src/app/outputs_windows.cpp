@@ -1,4 +1,4 @@
-// The Windows client has only the portable outputs (outputs.cpp): the database and syslog
+// The Windows client has only the portable outputs (outputs.cpp): the database, syslog and Kafka
 // are refused in one line rather than ignored.
 #include "app/outputs.h"
 
@@ -15,7 +15,12 @@ Result<bool> refuse_syslog(const AppOptions& options, OutputList&, std::FILE*) {
   return Error{"--syslog is not available in the Windows client yet (it is on Linux)"};
 }
 
-constexpr AddOutput kWindowsOutputs[] = {refuse_record, refuse_syslog};
+Result<bool> refuse_kafka(const AppOptions& options, OutputList&, std::FILE*) {
+  if (options.kafka_brokers.empty()) return false;
+  return Error{"--kafka is not available in the Windows client yet (it is on Linux)"};
+}
+
+constexpr AddOutput kWindowsOutputs[] = {refuse_record, refuse_syslog, refuse_kafka};
 
 }  // namespace
 

@@ -10,16 +10,17 @@ FanoutSink::FanoutSink(std::vector<Output> outputs, BacklogLimits limits, std::F
     auto same =
         std::find_if(formats_.begin(), formats_.end(), [&](const Format& f) { return f.formatter == output.format; });
     if (same == formats_.end()) {
-      formats_.push_back(Format{output.format, std::make_shared<FormattedBatch>()});
+      formats_.push_back(Format{output.format, std::make_shared<FormattedBatch>(), false});
       same = formats_.end() - 1;
     }
+    same->keyed = same->keyed || output.writer->wants_keys();
     format_of_.push_back(static_cast<std::size_t>(same - formats_.begin()));
     threads_.push_back(std::make_unique<WriterThread>(std::move(output.writer), limits, diagnostics));
   }
 }
 
 void FanoutSink::write(const Event& event) {
-  for (auto& f : formats_) f.batch->add(*f.formatter, event);
+  for (auto& f : formats_) f.batch->add(*f.formatter, event, f.keyed);
   if (++batched_ >= kMaxBatch) flush();
 }
 

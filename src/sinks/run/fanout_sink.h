@@ -33,6 +33,7 @@ class FanoutSink final : public Sink {
   struct Format {
     std::shared_ptr<Formatter> formatter;
     std::shared_ptr<FormattedBatch> batch;  // being filled
+    bool keyed = false;                     // an output of this format wants keys
   };
   std::vector<Format> formats_;  // one per distinct formatter
   std::vector<std::unique_ptr<WriterThread>> threads_;

@@ -22,10 +22,18 @@ class FdOutput;
 struct FormattedBatch {
   std::string bytes;
   std::vector<std::size_t> ends;
+  // Only when an output of this format asks for them (Writer::wants_keys): each event's
+  // process_uid, which Kafka keys its messages by. Event i's is keys[key_ends[i-1], key_ends[i]).
+  std::string keys;
+  std::vector<std::size_t> key_ends;
 
-  void add(Formatter& format, const Event& event) {
+  void add(Formatter& format, const Event& event, bool keyed = false) {
     format.append(bytes, event);
     ends.push_back(bytes.size());
+    if (keyed) {
+      keys += event.process_uid.view();
+      key_ends.push_back(keys.size());
+    }
   }
   std::size_t size() const { return ends.size(); }
   bool empty() const { return ends.empty(); }
@@ -33,10 +41,20 @@ struct FormattedBatch {
     const std::size_t begin = i == 0 ? 0 : ends[i - 1];
     return std::string_view(bytes).substr(begin, ends[i] - begin);
   }
-  std::size_t approximate_bytes() const { return sizeof(*this) + bytes.size() + ends.size() * sizeof(std::size_t); }
+  // "" unless the batch is keyed.
+  std::string_view key(std::size_t i) const {
+    if (i >= key_ends.size()) return {};
+    const std::size_t begin = i == 0 ? 0 : key_ends[i - 1];
+    return std::string_view(keys).substr(begin, key_ends[i] - begin);
+  }
+  std::size_t approximate_bytes() const {
+    return sizeof(*this) + bytes.size() + keys.size() + (ends.size() + key_ends.size()) * sizeof(std::size_t);
+  }
   void clear() {
     bytes.clear();
     ends.clear();
+    keys.clear();
+    key_ends.clear();
   }
 };
 
@@ -65,6 +83,8 @@ class Writer {
   // on the event thread, where a slow reader slows the draining of the kernel's ring buffer
   // and its drops arrive as `lost` events. Any other writer runs on its own thread.
   virtual bool fits_event_thread() const { return false; }
+  // True when it needs each event's key (FormattedBatch::key): Kafka's message key.
+  virtual bool wants_keys() const { return false; }
   // What the end of a run says of it besides losses ("N events recorded to PATH"), or "".
   virtual std::string summary(std::uint64_t /*written*/) const { return {}; }
   // A writer on the event thread whose write() only appends to an FdOutput's buffer may
