@@ -16,6 +16,8 @@
 //   storm_bench outputs  [--execs N] [--pairs P]     procsentry's CPU per 1,000 events streaming JSON to /dev/null
 //                                                   vs recording to SQLite and forwarding to a real rsyslogd over
 //                                                   TCP at once; checks nothing is lost on the way
+//   storm_bench kafka    [--execs N] [--pairs P]     the same, JSON to /dev/null vs --kafka to build/kafka-mock-cluster
+//                                                   (3 brokers); a consumer (kcat) counts what arrived
 // Exec rate on small VMs drifts, so the kernel comparison interleaves attached/detached runs and
 // reports the ratio of each pair, not of two long averages.
 #include <fcntl.h>
@@ -370,6 +372,91 @@ int outputs_cost(const std::string& binary, int execs, int pairs) {
   return all_delivered ? 0 : 1;
 }
 
+// build/kafka-mock-cluster, its commands on `in`; bootstrap: what it printed first.
+struct MockCluster {
+  pid_t pid = -1;
+  int in = -1;
+  std::string bootstrap;
+};
+
+MockCluster start_mock_cluster() {
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) std::exit(1);
+  MockCluster c;
+  c.pid = fork();
+  if (c.pid == 0) {
+    dup2(in[0], STDIN_FILENO);
+    dup2(out[1], STDOUT_FILENO);
+    execl(KAFKA_MOCK_CLUSTER, KAFKA_MOCK_CLUSTER, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  c.in = in[1];
+  char line[4096] = {};
+  FILE* first = fdopen(out[0], "r");
+  if (first == nullptr || std::fgets(line, sizeof(line), first) == nullptr ||
+      std::strncmp(line, "bootstrap=", 10) != 0) {
+    std::fprintf(stderr, "storm_bench: kafka-mock-cluster did not start\n");
+    std::exit(1);
+  }
+  c.bootstrap.assign(line + 10, std::strcspn(line + 10, "\n"));
+  return c;
+}
+
+// Messages on `topic`, as a consumer reads them back.
+long long kafka_messages(const std::string& bootstrap, const std::string& topic) {
+  const std::string command = "kcat -C -b " + bootstrap + " -t " + topic + " -o beginning -e -q -f 'x\\n' | wc -l";
+  FILE* p = popen(command.c_str(), "r");
+  long long n = -1;
+  if (p != nullptr && std::fscanf(p, "%lld", &n) != 1) n = -1;
+  if (p != nullptr) pclose(p);
+  return n;
+}
+
+int kafka_cost(const std::string& binary, int execs, int pairs) {
+  MockCluster cluster = start_mock_cluster();
+  std::vector<double> ratios;
+  bool all_delivered = true;
+  for (int p = 0; p < pairs; ++p) {
+    double per_1000[2] = {0, 0};  // [0] JSON to /dev/null, [1] --kafka
+    for (int k = 0; k < 2; ++k) {
+      const bool kafka = ((p + k) % 2) == 1;
+      const std::string topic = "storm-" + std::to_string(p);
+      const std::string create = "topic " + topic + " 6\n";
+      if (kafka && write(cluster.in, create.data(), create.size()) < 0) std::exit(1);
+      g_monitor_options.clear();
+      if (kafka) g_monitor_options = {"--kafka", cluster.bootstrap, "--kafka-topic", topic};
+      Monitor m = start_monitor(binary, false);
+      usleep(300'000);  // let start-up work (seeding the process table) finish
+      const std::int64_t cpu_before = process_cpu_ns(m.pid);
+      run_storm(execs, 4);
+      usleep(500'000);  // the outputs drain their backlogs
+      const std::int64_t cpu = process_cpu_ns(m.pid) - cpu_before;
+      MonitorUsage u = stop_monitor(m);
+      const long long events = events_in(u.summary);
+      per_1000[kafka ? 1 : 0] = static_cast<double>(cpu) / 1e6 * 1000.0 / static_cast<double>(events);
+      if (!kafka) continue;
+      const long long received = kafka_messages(cluster.bootstrap, topic);
+      const long long lost = lost_in(u.summary);
+      const bool complete = lost == 0 && received == events;
+      all_delivered = all_delivered && complete;
+      std::printf("pair %2d: %lld events, lost %lld, read back from Kafka %lld%s\n", p + 1, events, lost, received,
+                  complete ? "" : "  <- NOT ALL DELIVERED");
+    }
+    ratios.push_back(per_1000[1] / per_1000[0]);
+    std::printf("pair %2d: JSON to /dev/null %.1f ms CPU per 1,000 events, --kafka %.1f ms, ratio %.2f\n", p + 1,
+                per_1000[0], per_1000[1], ratios.back());
+  }
+  kill(cluster.pid, SIGTERM);
+  waitpid(cluster.pid, nullptr, 0);
+  std::sort(ratios.begin(), ratios.end());
+  std::printf("kafka cost: %d pairs of %d execs: median ratio %.2f (min %.2f, max %.2f); %s\n", pairs, execs,
+              ratios[ratios.size() / 2], ratios.front(), ratios.back(),
+              all_delivered ? "every event read back from Kafka, none lost" : "SOME EVENTS WERE NOT DELIVERED");
+  return all_delivered ? 0 : 1;
+}
+
 // The count after "exec " in a monitor's summary line (procsentry: "(exec N, ..."), or the
 // number before " exec" (min_exec_monitor: "N exec, lost M"); -1 if absent.
 long long exec_events_in(const std::string& summary) {
@@ -548,7 +635,7 @@ int main(int argc, char** argv) {
                  "PROCSENTRY_OPTIONS] | "
                  "monitor [--execs N] [--workers W] [-- PROCSENTRY_OPTIONS] | storm [--execs N] [--workers W] | kernel "
                  "[--execs N] "
-                 "[--pairs P] | syscalls [--calls N] [--pairs P] | outputs [--execs N] [--pairs P]\n");
+                 "[--pairs P] | syscalls [--calls N] [--pairs P] | outputs|kafka [--execs N] [--pairs P]\n");
     return 2;
   }
   std::string binary = PROCSENTRY_BINARY;
@@ -573,6 +660,7 @@ int main(int argc, char** argv) {
   if (mode == "syscalls")
     return syscall_cost(binary, arg(argc, argv, "--calls", 5'000'000), arg(argc, argv, "--pairs", 10));
   if (mode == "outputs") return outputs_cost(binary, arg(argc, argv, "--execs", 2000), arg(argc, argv, "--pairs", 3));
+  if (mode == "kafka") return kafka_cost(binary, arg(argc, argv, "--execs", 2000), arg(argc, argv, "--pairs", 3));
   std::fprintf(stderr, "storm_bench: unknown mode '%s'\n", mode.c_str());
   return 2;
 }

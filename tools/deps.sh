@@ -11,9 +11,12 @@ packages=(
   libcap-dev libseccomp-dev libyaml-cpp-dev libre2-dev libevent-dev
   libcpp-httplib-dev  # only the tests' HTTP client (metrics_test, integration_test): procsentry uses libevent
   dpkg-dev  # cpack -G DEB: dpkg-shlibdeps finds the package's dependencies
+  librdkafka-dev  # --kafka: only procsentry-kafka.so and build/kafka-mock-cluster link it
 )
 if [[ ${1:-} == --for-tests ]]; then
   packages+=(clang-format mingw-w64 wine64 rsyslog)
+  # --kafka's tests read the topic back with a real consumer
+  packages+=(kcat)
   # --metrics: promtool checks the exposition (package prometheus)
   packages+=(prometheus)
   # the unit's and the package's checks (systemd-analyze, its man page check, lintian)

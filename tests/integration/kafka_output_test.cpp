@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <fstream>
@@ -222,6 +223,43 @@ TEST_F(KafkaOutput, TheWholeClusterDownHoldsTheBacklogThenDrains) {
   ASSERT_EQ(monitor.stop(), 0) << monitor.stderr_text();
   EXPECT_GT(during, 100);
   expect_delivered_exactly_once_in_order(monitor);
+}
+
+// Bad --kafka input, a librdkafka setting it refuses, a missing module: one line, status 2.
+// --replay of a missing file: the outputs open first, so no sensor is needed to see these.
+TEST(KafkaCli, BadInputIsOneClearLineAndStatus2) {
+  const std::string binary = procsentry_binary();
+  const std::vector<std::string> kafka = {"--replay", "/nonexistent", "--kafka", "127.0.0.1:9", "--kafka-topic", "t"};
+  const auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = kafka;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  const fs::path elsewhere = fs::temp_directory_path() / ("kafka-cli." + std::to_string(getpid()));
+  fs::create_directories(elsewhere);
+  fs::copy_file(binary, elsewhere / "procsentry");  // no module beside it
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--kafka", "127.0.0.1:9"}, "--kafka: needs --kafka-topic TOPIC"},
+      {{"--kafka-topic", "t"}, "--kafka-topic: only applies to --kafka"},
+      {{"--kafka", "127.0.0.1:9", "--kafka-topic", "t", "--seccomp"}, "--seccomp: does not cover --kafka"},
+      {with({"--kafka-option", "acks"}), "--kafka-option acks: expected KEY=VALUE"},
+      {with({"--kafka-option", "no.such.property=1"}), "--kafka-option no.such.property: "},
+      {with({"--kafka-option", "compression.codec=rot13"}), "--kafka-option compression.codec: "},
+  };
+  const auto expect_one_line = [](const Captured& c, const std::string& text) {
+    EXPECT_EQ(WEXITSTATUS(c.status), 2) << c.err;
+    EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
+    EXPECT_NE(c.err.find(text), std::string::npos) << c.err;
+  };
+  for (const auto& [args, text] : cases) {
+    std::vector<std::string> argv{binary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    expect_one_line(capture(binary, argv, {}, 30s), text);
+  }
+  std::vector<std::string> argv{(elsewhere / "procsentry").string()};
+  argv.insert(argv.end(), kafka.begin(), kafka.end());
+  expect_one_line(capture(argv[0], argv, {}, 30s), "--kafka needs the module procsentry-kafka.so");
+  fs::remove_all(elsewhere);
 }
 
 // The module is loaded only for --kafka: procsentry itself does not link librdkafka.

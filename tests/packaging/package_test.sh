@@ -25,16 +25,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cmake --build "$build" --target procsentry procsentry_package_files
+cmake --build "$build" --target procsentry procsentry-kafka procsentry_package_files
 (cd "$build" && cpack -G DEB -B "$out")
 deb=$out/procsentry_${version}_amd64.deb
 [ -f "$deb" ] || fail "cpack made no $deb"
 # Errors and warnings fail (packaging/lintian-overrides lists the one justified tag).
 lintian --fail-on error,warning "$deb" || fail "lintian: see above"
-# Its libraries, as dpkg-shlibdeps found them: libevent (--metrics) and nettle (--hash), and
-# none of what they replaced (OpenSSL, cpp-httplib, libsystemd: RSS for little use; README).
+# Its libraries, as dpkg-shlibdeps found them: libevent (--metrics), nettle (--hash) and librdkafka
+# (--kafka's module), and none of what they replaced (OpenSSL, cpp-httplib, libsystemd: RSS for
+# little use; README).
 depends=$(dpkg-deb -f "$deb" Depends)
-for want in libevent-core-2.1-7 libevent-extra-2.1-7 libnettle8; do
+for want in libevent-core-2.1-7 libevent-extra-2.1-7 libnettle8 librdkafka1; do
   echo "$depends" | grep -q "$want" || fail "Depends lacks $want: $depends"
 done
 for unwanted in libssl libcpp-httplib libsystemd; do
@@ -48,6 +49,11 @@ installed=1
 grep -q '/usr/bin/procsentry tree' "$out/tree" || fail "procsentry tree does not show itself: $(head -5 "$out/tree")"
 [ "$(stat -c %a /var/lib/procsentry)" = 700 ] || fail "/var/lib/procsentry is $(stat -c %a /var/lib/procsentry), not 700"
 [ "$(stat -c %a /usr/bin/procsentry)" = 755 ] || fail "/usr/bin/procsentry mode"
+# librdkafka lives in the module alone (its RSS only for --kafka), which the installed binary finds.
+readelf -d /usr/bin/procsentry | grep -q rdkafka && fail "/usr/bin/procsentry links librdkafka"
+readelf -d /usr/lib/procsentry/procsentry-kafka.so | grep -q 'NEEDED.*librdkafka' || fail "no --kafka module"
+kafka=$(/usr/bin/procsentry --replay /nonexistent --kafka 127.0.0.1:9 --kafka-topic t 2>&1) || true
+case $kafka in *"cannot"*"/nonexistent"*) ;; *) fail "--kafka with the installed module: $kafka" ;; esac
 dpkg-query -W -f='${Conffiles}\n' procsentry | grep -q '^ /etc/procsentry/procsentry.yaml [0-9a-f]\{32\}$' ||
   fail "/etc/procsentry/procsentry.yaml is not a conffile: $(dpkg-query -W -f='${Conffiles}' procsentry)"
 zcat /usr/share/man/man8/procsentry.8.gz | grep -q '^\.TH PROCSENTRY 8 ' || fail "no procsentry(8)"
