@@ -16,8 +16,8 @@
 //   storm_bench outputs  [--execs N] [--pairs P]     procsentry's CPU per 1,000 events streaming JSON to /dev/null
 //                                                   vs recording to SQLite and forwarding to a real rsyslogd over
 //                                                   TCP at once; checks nothing is lost on the way
-//   storm_bench kafka    [--execs N] [--pairs P]     the same, JSON to /dev/null vs --kafka to build/kafka-mock-cluster
-//                                                   (3 brokers); a consumer (kcat) counts what arrived
+//   storm_bench kafka    [--execs N] [--pairs P] [-- OPTIONS]  the same, JSON to /dev/null vs --kafka OPTIONS to
+//                                                   build/kafka-mock-cluster (3 brokers); kcat counts what arrived
 // Exec rate on small VMs drifts, so the kernel comparison interleaves attached/detached runs and
 // reports the ratio of each pair, not of two long averages.
 #include <fcntl.h>
@@ -404,6 +404,13 @@ MockCluster start_mock_cluster() {
   return c;
 }
 
+// The monitor's own count ("procsentry: N events (exec ..."): the Kafka output's line follows it.
+long long monitor_events_in(const std::string& summary) {
+  const auto end = summary.rfind(" events (exec");
+  const auto at = end == std::string::npos ? end : summary.rfind("procsentry: ", end);
+  return at == std::string::npos ? 0 : std::atoll(summary.c_str() + at + 12);
+}
+
 // Messages on `topic`, as a consumer reads them back.
 long long kafka_messages(const std::string& bootstrap, const std::string& topic) {
   const std::string command = "kcat -C -b " + bootstrap + " -t " + topic + " -o beginning -e -q -f 'x\\n' | wc -l";
@@ -416,6 +423,7 @@ long long kafka_messages(const std::string& bootstrap, const std::string& topic)
 
 int kafka_cost(const std::string& binary, int execs, int pairs) {
   MockCluster cluster = start_mock_cluster();
+  const std::vector<std::string> extra = g_monitor_options;  // -- OPTIONS: for the --kafka runs
   std::vector<double> ratios;
   bool all_delivered = true;
   for (int p = 0; p < pairs; ++p) {
@@ -427,6 +435,7 @@ int kafka_cost(const std::string& binary, int execs, int pairs) {
       if (kafka && write(cluster.in, create.data(), create.size()) < 0) std::exit(1);
       g_monitor_options.clear();
       if (kafka) g_monitor_options = {"--kafka", cluster.bootstrap, "--kafka-topic", topic};
+      if (kafka) g_monitor_options.insert(g_monitor_options.end(), extra.begin(), extra.end());
       Monitor m = start_monitor(binary, false);
       usleep(300'000);  // let start-up work (seeding the process table) finish
       const std::int64_t cpu_before = process_cpu_ns(m.pid);
@@ -434,7 +443,7 @@ int kafka_cost(const std::string& binary, int execs, int pairs) {
       usleep(500'000);  // the outputs drain their backlogs
       const std::int64_t cpu = process_cpu_ns(m.pid) - cpu_before;
       MonitorUsage u = stop_monitor(m);
-      const long long events = events_in(u.summary);
+      const long long events = monitor_events_in(u.summary);
       per_1000[kafka ? 1 : 0] = static_cast<double>(cpu) / 1e6 * 1000.0 / static_cast<double>(events);
       if (!kafka) continue;
       const long long received = kafka_messages(cluster.bootstrap, topic);
