@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   signal(SIGPIPE, SIG_IGN);
+  // Started in the background of an interactive shell, reading the terminal would stop us
+  // (SIGTTIN): ignored, the read fails and we serve without commands.
+  signal(SIGTTIN, SIG_IGN);
   std::printf("bootstrap=%s\n", rd_kafka_mock_cluster_bootstraps(cluster));
   std::fflush(stdout);
 
