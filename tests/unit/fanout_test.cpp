@@ -236,5 +236,45 @@ TEST_F(FanoutTest, WaitingWhenFullLosesNothing) {
   EXPECT_EQ(fanout.outputs()[0]->counters().dropped, 0u);
 }
 
+// A writer that wants keys (Kafka) gets each event's process_uid beside its bytes; the other
+// outputs of the same format share the same batch, keys and all.
+TEST_F(FanoutTest, AWriterThatWantsKeysGetsEachEventsProcessUid) {
+  class KeyedWriter final : public Writer {
+   public:
+    std::string name() const override { return "keyed"; }
+    void write(const FormattedBatch& events, std::stop_token) override {
+      for (std::size_t i = 0; i < events.size(); ++i) seen->emplace_back(events[i], events.key(i));
+    }
+    bool wants_keys() const override { return true; }
+    std::shared_ptr<std::vector<std::pair<std::string, std::string>>> seen =
+        std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  };
+  auto keyed = std::make_unique<KeyedWriter>();
+  auto seen = keyed->seen;
+  std::vector<Output> outlets;
+  outlets.push_back(Output{format_, std::move(keyed)});
+  outlets.push_back(Output{format_, std::make_unique<RecordingWriter>("plain")});
+  BacklogLimits limits;
+  limits.wait_when_full = true;
+  FanoutSink fanout(std::move(outlets), limits, diagnostics_);
+  const ProcessUidScheme scheme("0123456789abcdef", 10'000'000);
+  Decoder decoder(ClockMapping{1'700'000'000'000'000'000});
+  const test::Bytes bytes = test::exec_record(test::ExecSpec{});
+  for (std::uint32_t pid = 1; pid <= 300; ++pid) {
+    Event& e = **decoder.decode(bytes);
+    e.task.pid = pid;
+    e.process_uid = pid % 3 == 0 ? ProcessUid() : scheme.make(pid, 1000 + pid);  // some events have none
+    fanout.write(e);
+    if (pid % 7 == 0) fanout.flush();
+  }
+  fanout.stop();
+  ASSERT_EQ(seen->size(), 300u);
+  for (std::uint32_t pid = 1; pid <= 300; ++pid) {
+    const auto& [bytes_seen, key] = (*seen)[pid - 1];
+    EXPECT_EQ(bytes_seen, std::to_string(pid));
+    EXPECT_EQ(key, pid % 3 == 0 ? "" : std::string(scheme.make(pid, 1000 + pid).view())) << pid;
+  }
+}
+
 }  // namespace
 }  // namespace procsentry

@@ -53,6 +53,17 @@ TEST(Options, QuietNeedsSomethingElseToWrite) {
   expect_refused({"record", "-q"}, "--quiet");
   expect_accepted({"-q", "--output", "f"});
   expect_accepted({"--quiet", "--syslog", "udp://127.0.0.1:514"});
+  expect_accepted({"--quiet", "--kafka", "k1:9092", "--kafka-topic", "t"});
+}
+
+TEST(Options, KafkaOptionsNeedEachOther) {
+  expect_refused({"--kafka", "k1:9092"}, "--kafka");
+  expect_refused({"--kafka-topic", "t"}, "--kafka-topic");
+  expect_refused({"--kafka-option", "acks=1"}, "--kafka-option");
+  expect_refused({"--kafka", "k1:9092", "--kafka-topic", "t", "--seccomp"}, "--seccomp");
+  expect_refused({"tree", "--kafka", "k1:9092", "--kafka-topic", "t"}, "--kafka");
+  expect_accepted({"--kafka", "k1:9092,k2:9092", "--kafka-topic", "t", "--kafka-option", "acks=1", "--kafka-option",
+                   "compression.codec=lz4"});
 }
 
 TEST(Options, RotationNeedsOutput) {
