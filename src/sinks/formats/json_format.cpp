@@ -76,6 +76,8 @@ class ObjectWriter {
     bool valid = true;
     out_.commit(put_json_string(p, value, valid));
   }
+  // Members already written as `,"key":value...`, after the first member.
+  void members(std::string_view json) { put_raw(json); }
   // A string already known to need no escaping (digits, fixed names, process uids: hex, digits, dashes).
   template <std::size_t N>
   void plain(Name<N> name, std::string_view value) {
@@ -227,13 +229,36 @@ void write_rules(ObjectWriter& o, const Event& e) {
   if (!e.rules.empty()) o.string_list("rules", e.rules, {});
 }
 
-void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
+}  // namespace
+
+// The ids' members as `o.string` writes them (none for an empty id).
+const std::string& JsonFormatter::id_members(const Event& e) {
+  if (ids_.ready && e.host_id == ids_.host && e.boot_id == ids_.boot) return ids_.json;
+  ids_.ready = true;
+  ids_.host.assign(e.host_id);
+  ids_.boot.assign(e.boot_id);
+  ids_.json.clear();
+  auto add = [&](std::string_view key, std::string_view value) {
+    if (value.empty()) return;
+    const std::size_t at = ids_.json.size();
+    ids_.json.resize(at + key.size() + json_string_bound(value.size()));
+    char* p = put(ids_.json.data() + at, key);
+    bool valid = true;
+    ids_.json.resize(static_cast<std::size_t>(put_json_string(p, value, valid) - ids_.json.data()));
+  };
+  add(",\"host_id\":", e.host_id);
+  add(",\"boot_id\":", e.boot_id);
+  return ids_.json;
+}
+
+namespace {
+
+void write_object(Cursor& out, Rfc3339Formatter& time, const std::string& id_members, const Event& e) {
   ObjectWriter o(out);
   o.plain("event", to_string(e.kind));
   o.time("time", time, e.time_ns);
   if (e.seq != 0) o.number("seq", e.seq);
-  if (!e.host_id.empty()) o.string("host_id", e.host_id);
-  if (!e.boot_id.empty()) o.string("boot_id", e.boot_id);
+  o.members(id_members);
   if (e.kind == EventKind::lost) {
     o.number("count", e.lost_count);
     o.string("cause", lost_cause_name(e.lost_cause));
@@ -333,7 +358,7 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const Event& e) {
 
 void JsonFormatter::append(std::string& out, const Event& event) {
   Cursor cursor(scratch_, scratch_capacity_);
-  write_object(cursor, time_, event);
+  write_object(cursor, time_, id_members(event), event);
   char* p = cursor.room(1);
   *p++ = '\n';
   cursor.commit(p);
@@ -342,7 +367,7 @@ void JsonFormatter::append(std::string& out, const Event& event) {
 
 void JsonFormatter::append_object(std::string& out, const Event& event) {
   Cursor cursor(scratch_, scratch_capacity_);
-  write_object(cursor, time_, event);
+  write_object(cursor, time_, id_members(event), event);
   cursor.append_to(out);
 }
 

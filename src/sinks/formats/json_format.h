@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "core/time_format.h"
 #include "sinks/formats/formatter.h"
@@ -17,7 +18,15 @@ class JsonFormatter final : public Formatter {
   void append_object(std::string& out, const Event& event);
 
  private:
+  const std::string& id_members(const Event& event);
+
   Rfc3339Formatter time_;
+  // `,"host_id":"...","boot_id":"..."`: the same for every event of a run, so escaped once and
+  // rebuilt only when the event's ids differ from those it was made of.
+  struct IdMembers {
+    bool ready = false;
+    std::string host, boot, json;
+  } ids_;
   // Where an event is written before one append to the caller's string (see Cursor).
   std::unique_ptr<char[]> scratch_;
   std::size_t scratch_capacity_ = 0;
