@@ -228,6 +228,37 @@ TEST_F(KafkaOutput, TheWholeClusterDownHoldsTheBacklogThenDrains) {
   expect_delivered_exactly_once_in_order(monitor);
 }
 
+// Stopped while the cluster is down: the stop is bounded (about 1 s for a write waiting for
+// room, 5 s for what is in flight), and every event is either acknowledged or reported as
+// not written.
+TEST_F(KafkaOutput, AStopWhileTheClusterIsDownIsBoundedAndCountsWhatWasNotWritten) {
+  Monitor monitor(kafka_args());
+  const std::string marker = "kafka-stop-" + std::to_string(getpid());
+  storm(marker, 30);
+  ASSERT_TRUE(cluster_->command("down all"));
+  ASSERT_TRUE(monitor.wait_for_stderr("every broker is down", 15s)) << monitor.stderr_text();
+  storm(marker, 30);
+  const auto before = std::chrono::steady_clock::now();
+  monitor.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 10s);
+  std::size_t written = 0;
+  std::ifstream file(dir_ / "events.jsonl");
+  for (std::string line; std::getline(file, line);) ++written;
+  const std::string said = monitor.stderr_text();
+  const auto number_before = [&](const std::string& text) -> std::size_t {
+    const auto at = said.rfind(text);
+    if (at == std::string::npos) return 0;
+    const auto start = said.find_last_not_of("0123456789", at - 1) + 1;
+    return std::stoul(said.substr(start, at - start));
+  };
+  const std::size_t acknowledged = number_before(" events acknowledged");
+  const std::size_t not_written = number_before(" not written");
+  EXPECT_GT(not_written, 0u) << said;
+  EXPECT_EQ(acknowledged + not_written, written) << said;
+  ASSERT_TRUE(cluster_->command("up all"));
+  EXPECT_EQ(consume().size(), acknowledged);  // what was purged at stop never reached the cluster
+}
+
 // Bad --kafka input, a librdkafka setting it refuses, a missing module: one line, status 2.
 // --replay of a missing file: the outputs open first, so no sensor is needed to see these.
 TEST(KafkaCli, BadInputIsOneClearLineAndStatus2) {
