@@ -37,6 +37,7 @@
 #include "procsentry/wire/wire.h"
 #include "redact/reloadable_redaction.h"
 #include "rules/reloadable_rules.h"
+#include "sinks/writers/private_file.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
 #include "sources/replay/replay_source.h"
 #include "store/event_query.h"
@@ -208,7 +209,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<FdOutput> raw;
   if (!options.save_raw.empty()) {
     int fd = open(options.save_raw.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0 || fchmod(fd, 0600) != 0) {  // command lines hold secrets: never world-readable
+    if (fd < 0 || !make_private(fd)) {  // command lines hold secrets: never world-readable
       fmt::print(stderr, "procsentry: cannot write {}: {}\n", options.save_raw, std::strerror(errno));
       return kExitCannotStart;
     }

@@ -2,6 +2,7 @@
 // full disk that costs only the lines that did not fit.
 #include "sinks/writers/rotating_file.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -11,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+
+#include "sinks/writers/private_file.h"
 
 namespace procsentry {
 namespace {
@@ -86,6 +89,25 @@ TEST_F(RotatingFileTest, AnExistingFileIsMadePrivateAndAppendedTo) {
   ASSERT_EQ(stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(st.st_size, 9 + 3 * 101);
+}
+
+// `--output /dev/null` as root once turned /dev/null into mode 0600 (and apt, which writes to it
+// as another user, failed): only a regular file of ours is narrowed. A FIFO stands for any
+// shared special file (the test does not touch /dev/null itself).
+TEST_F(RotatingFileTest, ASpecialFileKeepsItsMode) {
+  const fs::path fifo = dir_ / "shared.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  ASSERT_EQ(chmod(fifo.c_str(), 0644), 0);                       // whatever the umask
+  const int reader = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK);  // so that opening to write does not wait
+  ASSERT_GE(reader, 0);
+  auto opened = open_private_append(fifo.string());
+  ASSERT_TRUE(opened.has_value()) << opened.error().message;
+  EXPECT_TRUE(make_private(opened->fd));
+  close_file(opened->fd);
+  ::close(reader);
+  struct stat st {};
+  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
 // In a child process (EXPECT_EXIT): exits 0 if the counts are right.

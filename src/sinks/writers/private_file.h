@@ -16,6 +16,10 @@ struct OpenedFile {
   std::int64_t size = 0;
 };
 Result<OpenedFile> open_private_append(const std::string& path);
+// Narrows an open file of ours to its owner (POSIX: 0600). Only a regular file: a device, FIFO
+// or socket (`--output /dev/null`) is shared with the rest of the system and left as it is.
+// false with errno set when it cannot. (Windows: the directory's ACL decides; always true.)
+bool make_private(int fd);
 // Bytes written (> 0), or -1 with errno set (EINTR: try again).
 long write_some(int fd, const char* data, std::size_t size);
 bool truncate_file(int fd, std::int64_t size);

@@ -19,12 +19,19 @@ Result<OpenedFile> open_private_append(const std::string& path) {
     return error;
   }
   // Whatever the umask or an older file: never readable by others.
-  if (st.st_uid == geteuid() && (st.st_mode & 0777) != 0600 && fchmod(fd, 0600) != 0) {
+  if (!make_private(fd)) {
     Error error{fmt::format("cannot make {} private (mode 0600): {}", path, std::strerror(errno))};
     ::close(fd);
     return error;
   }
   return OpenedFile{fd, st.st_size};
+}
+
+bool make_private(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return false;
+  if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0777) == 0600) return true;
+  return fchmod(fd, 0600) == 0;
 }
 
 long write_some(int fd, const char* data, std::size_t size) { return ::write(fd, data, size); }
