@@ -250,6 +250,7 @@ int main(int argc, char** argv) {
   Decoder decoder(clock);
   EventPipeline pipeline(decoder, Enrichment{table, users, &cgroups, hasher.get()}, filter, *sink, stderr);
   pipeline.use_origin(host_id(), boot_id());
+  pipeline.use_heartbeat(std::chrono::seconds(options.heartbeat_s), outputs->drops_report());
   pipeline.save_raw_to(raw.get());
   auto rules = open_rules(options, table, pipeline);
   if (!rules) {

@@ -27,12 +27,12 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
   };
   // Options of the live stream (main options); tree and query use none of them.
   constexpr const char* kStreamOptions[] = {
-      "--json",        "--color",          "--pid",    "--ppid",     "--uid",
-      "--comm",        "--image",          "--events", "--argv-cap", "--ring-buffer-size",
-      "--exec-failed", "--no-exec-failed", "--replay", "--save-raw", "--verbose",
-      "--long",        "--ancestry",       "--hash",   "--syslog",   "--output",
-      "--rotate",      "--keep-files",     "--quiet",  "--metrics",  "--kafka",
-      "--kafka-topic", "--kafka-option"};
+      "--json",        "--color",          "--pid",      "--ppid",     "--uid",
+      "--comm",        "--image",          "--events",   "--argv-cap", "--ring-buffer-size",
+      "--exec-failed", "--no-exec-failed", "--replay",   "--save-raw", "--verbose",
+      "--long",        "--ancestry",       "--hash",     "--syslog",   "--output",
+      "--rotate",      "--keep-files",     "--quiet",    "--metrics",  "--kafka",
+      "--kafka-topic", "--kafka-option",   "--heartbeat"};
   if (o.command == Command::tree || o.command == Command::query) {
     const char* command = o.command == Command::tree ? "tree" : "query";
     for (const char* name : kStreamOptions) {
@@ -84,7 +84,7 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
   if (!o.replay.empty()) {
     // A capture is already made: what tunes the sensor or reads this machine cannot apply.
     for (const char* name : {"--argv-cap", "--ring-buffer-size", "--exec-failed", "--no-exec-failed", "--verbose",
-                             "--hash", "--save-raw", "--strict-privileges", "--seccomp", "--metrics"}) {
+                             "--hash", "--save-raw", "--strict-privileges", "--seccomp", "--metrics", "--heartbeat"}) {
       if (given(name)) return refuse(name, "not used with --replay (the records were captured already)");
     }
   }
@@ -180,6 +180,10 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
                "default: one line on stderr, and it runs on)");
   app.add_flag("--seccomp", o.seccomp,
                "once running, allow only the system calls the monitor makes (seccomp): any other kills it (SIGSYS)");
+  app.add_option("--heartbeat", o.heartbeat_s,
+                 "a heartbeat event this often, in seconds, with the counts so far (default 60; 0: none); "
+                 "procsentry verify checks they came on time")
+      ->check(CLI::Range(0u, 86400u));
   app.add_option("--metrics", o.metrics,
                  "serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz, e.g. "
                  "127.0.0.1:9464 (port 0: any free one, printed at start-up)");

@@ -56,6 +56,8 @@ struct AppOptions {
   bool seccomp = false;
   // --metrics HOST:PORT: Prometheus /metrics and /healthz (metrics/metrics_server.h); "" off.
   std::string metrics;
+  // --heartbeat SECONDS: a heartbeat event this often (0: none); README "Proving nothing was lost".
+  std::uint32_t heartbeat_s = 60;
   std::string config_path;  // the configuration file read (empty: none)
   // --redact as the command line gives it (it wins over the file's `redact:`); unset: the
   // file says, and without one the built-in secrets are masked.

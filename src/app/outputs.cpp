@@ -93,6 +93,14 @@ void Outputs::finish(std::FILE* diagnostics) {
   }
 }
 
+std::function<void(std::vector<HeartbeatCounts::OutputDrops>&)> Outputs::drops_report() const {
+  return [this, metrics = std::vector<OutputMetrics>()](std::vector<HeartbeatCounts::OutputDrops>& into) mutable {
+    report(metrics);
+    into.resize(metrics.size());
+    for (std::size_t i = 0; i < metrics.size(); ++i) into[i] = {metrics[i].name, metrics[i].dropped};
+  };
+}
+
 void Outputs::report(std::vector<OutputMetrics>& into) const {
   into.clear();
   if (inline_ != nullptr) {

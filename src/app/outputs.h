@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -50,6 +51,8 @@ class Outputs {
   void finish(std::FILE* diagnostics);
   // Event thread: each output's counters now, for --metrics (replaces `into`'s entries).
   void report(std::vector<OutputMetrics>& into) const;
+  // Event thread: each output's drops so far, for heartbeat events (the outputs outlive it).
+  std::function<void(std::vector<HeartbeatCounts::OutputDrops>&)> drops_report() const;
 
  private:
   std::unique_ptr<Sink> sink_;

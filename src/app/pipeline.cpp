@@ -52,6 +52,7 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
   stats_.by_kind[static_cast<std::size_t>(event.kind)]++;
   if (event.kind == EventKind::lost) {
     stats_.lost_records += event.lost_count;
+    stats_.kernel_lost[event.lost_cause < kLostCauseSlots ? event.lost_cause : 0] += event.lost_count;
     // The lost records may have held exits. Pruning reads /proc for every process, so it
     // runs at most once per kPruneInterval however many lost records an overload brings.
     auto now = std::chrono::steady_clock::now();
@@ -89,10 +90,38 @@ void EventPipeline::use_origin(std::string host_id, std::string boot_id) {
 // Numbered only here, after the filter and the rules kept the event: what they leave out
 // makes no gap, so a gap at the receiver is an event lost after procsentry saw it.
 void EventPipeline::emit(Event& event) {
+  stats_.emitted[static_cast<std::size_t>(event.kind)]++;
   event.seq = ++seq_;
   event.host_id = host_id_;
   event.boot_id = boot_id_;
   sink_.write(event);
+}
+
+void EventPipeline::use_heartbeat(std::chrono::seconds interval, OutputDropsReport drops) {
+  heartbeat_interval_ = interval;
+  output_drops_ = std::move(drops);
+  heartbeat_counts_.interval_s = static_cast<std::uint32_t>(interval.count());
+  next_heartbeat_ = std::chrono::steady_clock::now() + interval;
+}
+
+// Between polls (at most kPollTimeoutMs apart, app/run_loop.cpp): one clock read when not due.
+void EventPipeline::heartbeat_if_due() {
+  if (heartbeat_interval_.count() == 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_heartbeat_) return;
+  next_heartbeat_ = now + heartbeat_interval_;
+  HeartbeatCounts& h = heartbeat_counts_;
+  h.emitted = stats_.emitted;
+  h.kernel_lost = stats_.kernel_lost;
+  if (output_drops_) output_drops_(h.dropped);
+  Event& e = heartbeat_event_;
+  e.reset();
+  e.kind = EventKind::heartbeat;
+  e.time_ns = ClockMapping::now_epoch_ns();
+  e.task.has_uid_and_comm = false;
+  e.heartbeat = &h;  // counted in emitted only: by_kind is what the sources delivered
+  if (filter_.matches(e)) emit(e);
+  sink_.flush();
 }
 
 void EventPipeline::report_decode_error(const std::string& message) {
@@ -103,6 +132,7 @@ void EventPipeline::report_decode_error(const std::string& message) {
 }
 
 void EventPipeline::on_idle() {
+  heartbeat_if_due();
   if (enrich_.hasher == nullptr) return;
   auto finished = enrich_.hasher->take_finished();
   if (finished.empty()) return;

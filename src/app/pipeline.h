@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "core/cgroups.h"
 #include "core/decode.h"
@@ -26,9 +28,11 @@ struct PipelineStats {
   std::array<std::uint64_t, kEventKindSlots> by_kind{};  // index: EventKind
   std::uint64_t lost_records = 0;                        // sum of the counts in lost events
   std::uint64_t decode_errors = 0;
-  std::uint64_t capture_headers = 0;    // records that named the clock and boot of those after them
-  std::uint64_t excluded_by_rules = 0;  // events the configuration's rules left out
-  std::uint64_t redacted = 0;           // events written with a secret masked
+  std::uint64_t capture_headers = 0;                     // records that named the clock and boot of those after them
+  std::uint64_t excluded_by_rules = 0;                   // events the configuration's rules left out
+  std::uint64_t redacted = 0;                            // events written with a secret masked
+  std::array<std::uint64_t, kEventKindSlots> emitted{};  // index: EventKind; what the outputs got
+  std::array<std::uint64_t, kLostCauseSlots> kernel_lost{};  // index: lost cause; the lost events' counts
   std::uint64_t events() const;
 };
 
@@ -61,6 +65,10 @@ class EventPipeline final : public RecordHandler {
   // The machine and boot every event's seq belongs to (platform/machine.h). A replay's boot id
   // comes from the capture's header records instead, as they arrive.
   void use_origin(std::string host_id, std::string boot_id);
+  // A heartbeat event every `interval` (0: none), with the counts so far; `drops` fills in each
+  // output's drops (on the event thread).
+  using OutputDropsReport = std::function<void(std::vector<HeartbeatCounts::OutputDrops>&)>;
+  void use_heartbeat(std::chrono::seconds interval, OutputDropsReport drops);
   // The seq the last event written carried (0: none yet).
   std::uint64_t last_seq() const { return seq_; }
 
@@ -69,6 +77,7 @@ class EventPipeline final : public RecordHandler {
   void report_decode_error(const std::string& message);
   // Numbers the event and hands it to the sink: the one place an event leaves the pipeline.
   void emit(Event& event);
+  void heartbeat_if_due();
 
   Decoder& decoder_;
   Enrichment enrich_;
@@ -85,6 +94,11 @@ class EventPipeline final : public RecordHandler {
   std::uint64_t seq_ = 0;
   std::string host_id_;
   std::string boot_id_;
+  std::chrono::seconds heartbeat_interval_{0};
+  std::chrono::steady_clock::time_point next_heartbeat_{};
+  OutputDropsReport output_drops_;
+  HeartbeatCounts heartbeat_counts_;
+  Event heartbeat_event_;
 };
 
 }  // namespace procsentry

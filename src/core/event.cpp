@@ -15,6 +15,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, kEventKindSlots - 1
     {EventKind::lost, "lost"},
     {EventKind::create, "create"},
     {EventKind::hash, "hash"},
+    {EventKind::heartbeat, "heartbeat"},
 }};
 static_assert(kNames.back().first == kLastEventKind, "every event kind has a name");
 }  // namespace

@@ -3,6 +3,7 @@
 // the record it was decoded from is alive. Sinks copy what they keep.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -15,11 +16,23 @@
 
 namespace procsentry {
 
-// hash is made by procsentry itself (--hash), the others come from a sensor.
-enum class EventKind : std::uint8_t { exec = 1, exec_failed = 2, fork = 3, exit = 4, lost = 5, create = 6, hash = 7 };
+// hash and heartbeat are made by procsentry itself (--hash, --heartbeat), the others come from a sensor.
+enum class EventKind : std::uint8_t {
+  exec = 1,
+  exec_failed = 2,
+  fork = 3,
+  exit = 4,
+  lost = 5,
+  create = 6,
+  hash = 7,
+  heartbeat = 8
+};
 // A new kind goes last and moves this: every table indexed by kind is sized from it.
-inline constexpr EventKind kLastEventKind = EventKind::hash;
+inline constexpr EventKind kLastEventKind = EventKind::heartbeat;
 inline constexpr std::size_t kEventKindSlots = static_cast<std::size_t>(kLastEventKind) + 1;  // index: EventKind
+
+// Lost records' causes (the wire's PS_LOST_*: 1 ringbuf_full, 2 queue_full, 3 alloc_failed; 0 unknown).
+inline constexpr std::size_t kLostCauseSlots = 4;
 
 std::string_view to_string(EventKind kind);
 std::optional<EventKind> event_kind_from_string(std::string_view name);
@@ -49,6 +62,19 @@ struct Task {
   // Linux records carry tid, uid, gid, euid and comm; Windows records (and hash events) have
   // no such fields, and sinks omit them rather than print zeros.
   bool has_uid_and_comm = true;
+};
+
+// A heartbeat's counts since procsentry started (--heartbeat): what a receiver compares with
+// what it got.
+struct HeartbeatCounts {
+  std::uint32_t interval_s = 0;
+  std::array<std::uint64_t, kEventKindSlots> emitted{};      // index: EventKind; written before it
+  std::array<std::uint64_t, kLostCauseSlots> kernel_lost{};  // index: lost cause
+  struct OutputDrops {
+    std::string name;
+    std::uint64_t dropped = 0;  // events its full backlog cost it
+  };
+  std::vector<OutputDrops> dropped;
 };
 
 struct Event {
@@ -119,6 +145,9 @@ struct Event {
   // lost
   std::uint64_t lost_count = 0;
   std::uint32_t lost_cause = 0;
+
+  // heartbeat: the pipeline's counts (owned by it, valid while the event is written)
+  const HeartbeatCounts* heartbeat = nullptr;
 
   // Enrichment filled by the pipeline (not by the decoder).
   std::string_view user;  // name of task.uid, empty if unknown

@@ -12,7 +12,8 @@ bool allowed(const std::vector<T>& allowed_values, const U& value) {
 }  // namespace
 
 bool Filter::matches(const Event& event) const {
-  if (event.kind == EventKind::lost) return true;
+  // Nor that the stream is alive and what it counted (--heartbeat).
+  if (event.kind == EventKind::lost || event.kind == EventKind::heartbeat) return true;
   if (!allowed(options_.events, event.kind) || !allowed(options_.pids, event.task.pid) ||
       !allowed(options_.ppids, event.task.ppid) || !allowed(options_.uids, event.task.uid) ||
       !allowed(options_.comms, event.task.comm)) {

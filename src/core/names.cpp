@@ -1,8 +1,11 @@
 #include "core/names.h"
 
+#include "core/event.h"
 #include "procsentry/wire/wire.h"
 
 namespace procsentry {
+
+static_assert(PS_LOST_CAUSE_MAX + 1 == kLostCauseSlots, "HeartbeatCounts::kernel_lost has a slot per cause");
 
 std::string_view lost_cause_name(std::uint32_t cause) {
   switch (cause) {

@@ -63,7 +63,8 @@ std::string render_prometheus(const MetricsSnapshot& s, std::string_view version
 
   e.family("procsentry_events_total", "counter", "events that came through the pipeline, by kind (before rules)");
   for (std::size_t kind = 1; kind < s.events_by_kind.size(); ++kind) {
-    if (static_cast<EventKind>(kind) == EventKind::lost) continue;  // counted as kernel_lost
+    if (static_cast<EventKind>(kind) == EventKind::lost) continue;       // counted as kernel_lost
+    if (static_cast<EventKind>(kind) == EventKind::heartbeat) continue;  // procsentry's own, not the pipeline's
     e.sample(s.events_by_kind[kind], fmt::format("kind=\"{}\"", to_string(static_cast<EventKind>(kind))));
   }
   e.family("procsentry_kernel_lost_total", "counter", "records the sensor could not deliver, by cause");

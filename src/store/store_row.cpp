@@ -34,7 +34,7 @@ void StoreRowFormatter::append(std::string& out, const Event& e) {
   Packed p{};
   p.time_ns = e.time_ns;
   p.kind = static_cast<std::uint8_t>(e.kind);
-  if (e.kind != EventKind::lost) {
+  if (e.kind != EventKind::lost && e.kind != EventKind::heartbeat) {
     p.pid = e.task.pid;
     p.present |= kPid;
     if (e.task.has_uid_and_comm || e.task.ppid != 0) {

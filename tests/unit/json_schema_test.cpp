@@ -28,6 +28,7 @@ struct FullEvent {
   std::string bad = "/x/\xff";  // not UTF-8
   std::string argv = std::string("a\0\xff\0", 4);
   ProcessUidScheme scheme{"b44953de", 10'000'000};
+  HeartbeatCounts counts{60, {}, {0, 2}, {{"file /var/log/procsentry.jsonl", 3}}};
   Event event;
 
   explicit FullEvent(EventKind kind) {
@@ -37,6 +38,10 @@ struct FullEvent {
     e.seq = 12;  // every event the pipeline writes is numbered
     e.host_id = "4c4c4544004d3510804cb2c04f4a4d33";
     e.boot_id = "b44953de-1bdc-4a3f-8f2b-3b4e9f0c7a11";
+    if (kind == EventKind::heartbeat) {
+      e.heartbeat = &counts;
+      return;
+    }
     if (kind == EventKind::lost) {
       e.lost_count = 3;
       e.lost_cause = 1;
@@ -115,6 +120,7 @@ struct FullEvent {
         break;
       case EventKind::lost:
       case EventKind::hash:
+      case EventKind::heartbeat:
         break;
     }
   }
@@ -179,7 +185,7 @@ std::set<std::string> table_keys(const std::string& doc) {
 }
 
 constexpr EventKind kKinds[] = {EventKind::exec, EventKind::exec_failed, EventKind::fork, EventKind::exit,
-                                EventKind::lost, EventKind::create,      EventKind::hash};
+                                EventKind::lost, EventKind::create,      EventKind::hash, EventKind::heartbeat};
 static_assert(std::size(kKinds) == kEventKindSlots - 1, "a new event kind needs its full event here");
 
 TEST(JsonSchemaDocument, ListsEveryKeyOfEveryEventInTheWritersOrder) {

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "core/names.h"
 #include "core/text_escape.h"
@@ -131,6 +133,23 @@ class ObjectWriter {
     out_.commit(p);
     if (!is_valid_utf8(raw)) base64(std::string_view(name, N - 1), raw);
   }
+  // "name":{"key":count,...}: keys chosen at run time (kinds, causes, output names).
+  template <std::size_t N>
+  void counts(Name<N> name, const std::vector<std::pair<std::string_view, std::uint64_t>>& items) {
+    char* p = key(out_.room(N + 4), name);
+    *p++ = '{';
+    out_.commit(p);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      constexpr std::size_t kDigits = std::numeric_limits<std::uint64_t>::digits10 + 2;
+      p = out_.room(json_string_bound(items[i].first.size()) + 3 + kDigits);
+      if (i != 0) *p++ = ',';
+      bool valid = true;
+      p = put_json_string(p, items[i].first, valid);
+      *p++ = ':';
+      out_.commit(std::to_chars(p, p + kDigits, items[i].second).ptr);
+    }
+    put_raw("}");
+  }
   // "name":[{...},...], each object written by `each(item, i)`.
   template <std::size_t N, typename Each>
   void objects(Name<N> name, std::size_t n, Each each) {
@@ -229,6 +248,25 @@ void write_rules(ObjectWriter& o, const Event& e) {
   if (!e.rules.empty()) o.string_list("rules", e.rules, {});
 }
 
+// The counts so far: a heartbeat is rare (--heartbeat SECONDS), so building the lists here costs nothing.
+void write_heartbeat(ObjectWriter& o, const HeartbeatCounts& h) {
+  o.number("interval_s", h.interval_s);
+  std::vector<std::pair<std::string_view, std::uint64_t>> items;
+  for (std::size_t kind = 1; kind < h.emitted.size(); ++kind) {
+    items.emplace_back(to_string(static_cast<EventKind>(kind)), h.emitted[kind]);
+  }
+  o.counts("emitted", items);
+  items.clear();
+  for (std::uint32_t cause = 1; cause < h.kernel_lost.size(); ++cause) {
+    items.emplace_back(lost_cause_name(cause), h.kernel_lost[cause]);
+  }
+  if (h.kernel_lost[0] != 0) items.emplace_back(lost_cause_name(0), h.kernel_lost[0]);
+  o.counts("kernel_lost", items);
+  items.clear();
+  for (const auto& output : h.dropped) items.emplace_back(output.name, output.dropped);
+  o.counts("dropped", items);
+}
+
 }  // namespace
 
 // The ids' members as `o.string` writes them (none for an empty id).
@@ -262,6 +300,11 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const std::string& id_mem
   if (e.kind == EventKind::lost) {
     o.number("count", e.lost_count);
     o.string("cause", lost_cause_name(e.lost_cause));
+    o.end();
+    return;
+  }
+  if (e.kind == EventKind::heartbeat) {
+    if (e.heartbeat != nullptr) write_heartbeat(o, *e.heartbeat);
     o.end();
     return;
   }
@@ -348,6 +391,7 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const std::string& id_mem
       break;
     case EventKind::lost:
     case EventKind::hash:
+    case EventKind::heartbeat:
       break;
   }
   write_rules(o, e);

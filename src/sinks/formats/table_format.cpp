@@ -27,6 +27,7 @@ std::string_view color_of(EventKind kind) {
     case EventKind::exit:
       return "\x1b[33m";
     case EventKind::hash:
+    case EventKind::heartbeat:
       return "\x1b[35m";
   }
   return "";
@@ -81,6 +82,7 @@ void TableFormatter::append_line(std::string& out, const Event& e) {
     fmt::format_to(std::back_inserter(out), "{} records dropped ({})", e.lost_count, lost_cause_name(e.lost_cause));
     return;
   }
+  if (e.kind == EventKind::heartbeat && e.heartbeat != nullptr) return append_heartbeat(out, e);
   fmt::format_to(std::back_inserter(out), "{:<7} {:<7} ", e.task.pid, e.task.ppid);
   cell_.clear();
   if (!e.task.has_uid_and_comm) {
@@ -154,9 +156,28 @@ void TableFormatter::append_line(std::string& out, const Event& e) {
       append_duration(out, e.duration_ns);
       break;
     case EventKind::lost:
+    case EventKind::heartbeat:
       break;
   }
   if (long_form_ || !e.rules.empty()) append_context(out, e);
+}
+
+// "seq 120: 80 events written (exec=30 ...), kernel lost 0, dropped 0": the counts so far.
+void TableFormatter::append_heartbeat(std::string& out, const Event& e) {
+  const HeartbeatCounts& h = *e.heartbeat;
+  std::uint64_t written = 0, lost = 0, dropped = 0;
+  for (std::uint64_t n : h.emitted) written += n;
+  for (std::uint64_t n : h.kernel_lost) lost += n;
+  for (const auto& output : h.dropped) dropped += output.dropped;
+  fmt::format_to(std::back_inserter(out), "seq {}: {} events written (", e.seq, written);
+  bool first = true;
+  for (std::size_t kind = 1; kind < h.emitted.size(); ++kind) {
+    if (h.emitted[kind] == 0) continue;
+    fmt::format_to(std::back_inserter(out), "{}{}={}", first ? "" : " ", to_string(static_cast<EventKind>(kind)),
+                   h.emitted[kind]);
+    first = false;
+  }
+  fmt::format_to(std::back_inserter(out), "), kernel lost {}, dropped by outputs {}", lost, dropped);
 }
 
 // " {key=value ...}": every value escaped, so the pairs cannot be forged either.

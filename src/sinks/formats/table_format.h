@@ -18,6 +18,7 @@ class TableFormatter final : public Formatter {
 
  private:
   void append_context(std::string& out, const Event& event);
+  void append_heartbeat(std::string& out, const Event& event);
 
   bool color_;
   bool long_form_;

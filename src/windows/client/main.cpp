@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     }
     source = std::move(*device);
     pipeline.use_origin(host_id(), boot_id());
+    pipeline.use_heartbeat(std::chrono::seconds(options.heartbeat_s), outputs->drops_report());
     install_stop_handlers();  // Ctrl-C ends the read pended in the driver
     stop_on_signals(source.get());
     fmt::print(stderr, "procsentry: watching process creation and exit on this machine (Ctrl-C to stop)\n");
