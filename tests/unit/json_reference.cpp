@@ -460,6 +460,7 @@ void append_object(std::string& out, OldRfc3339& time_, const Event& e) {
       break;
     case EventKind::lost:
     case EventKind::hash:
+    case EventKind::heartbeat:  // not compared: the identity test covers the kinds both writers share
       break;
   }
   o.end();
