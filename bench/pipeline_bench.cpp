@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "core/decode.h"
+#include "sinks/formats/ecs_format.h"
 #include "sinks/formats/json_format.h"
+#include "sinks/formats/ocsf_format.h"
 #include "sinks/formats/table_format.h"
 #include "support/record_builder.h"
 
@@ -51,6 +53,14 @@ void BM_DecodeAndJson(benchmark::State& state) {
   procsentry::JsonFormatter format;
   run_pipeline(state, [&](std::string& out, const procsentry::Event& e) { format.append_object(out, e); });
 }
+void BM_DecodeAndEcs(benchmark::State& state) {
+  procsentry::EcsFormatter format(procsentry::EventSource{"web-7", false});
+  run_pipeline(state, [&](std::string& out, const procsentry::Event& e) { format.append_object(out, e); });
+}
+void BM_DecodeAndOcsf(benchmark::State& state) {
+  procsentry::OcsfFormatter format(procsentry::EventSource{"web-7", false});
+  run_pipeline(state, [&](std::string& out, const procsentry::Event& e) { format.append_object(out, e); });
+}
 void BM_DecodeAndTable(benchmark::State& state) {
   procsentry::TableFormatter format(false);
   run_pipeline(state, [&](std::string& out, const procsentry::Event& e) { format.append_line(out, e); });
@@ -58,6 +68,8 @@ void BM_DecodeAndTable(benchmark::State& state) {
 
 BENCHMARK(BM_DecodeOnly);
 BENCHMARK(BM_DecodeAndJson);
+BENCHMARK(BM_DecodeAndEcs);
+BENCHMARK(BM_DecodeAndOcsf);
 BENCHMARK(BM_DecodeAndTable);
 
 }  // namespace

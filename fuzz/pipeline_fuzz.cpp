@@ -1,8 +1,8 @@
 // libFuzzer: arbitrary bytes as a stream of records (split by their declared sizes) through
 // what hostile bytes reach in production: decode, enrichment (process table, lineage, user
-// names, container ids) and every formatter. Asserts what the outputs promise: JSON Lines and
-// the store row's JSON are valid UTF-8 JSON, one line each; RFC 5424 carries that JSON; the
-// store row reads back whole; the table is UTF-8 with no control byte.
+// names, container ids) and every formatter. Asserts what the outputs promise: JSON Lines (native,
+// ECS, OCSF) and the store row's JSON are valid UTF-8 JSON, one line each; RFC 5424 carries that
+// JSON; the store row reads back whole; the table is UTF-8 with no control byte.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -15,7 +15,9 @@
 #include "core/text_escape.h"
 #include "platform/machine.h"
 #include "procsentry/wire/wire.h"
+#include "sinks/formats/ecs_format.h"
 #include "sinks/formats/json_format.h"
+#include "sinks/formats/ocsf_format.h"
 #include "sinks/formats/rfc5424_format.h"
 #include "sinks/formats/table_format.h"
 #include "store/store_row.h"
@@ -54,6 +56,22 @@ class CheckingSink final : public Sink {
     require(!out_.empty() && out_.find('\n') == out_.size() - 1, "JSON Lines is not one line", out_);
     require(is_json_object(out_), "JSON Lines does not parse", out_);
 
+    for (JsonEventFormatter* schema :
+         {static_cast<JsonEventFormatter*>(&ecs_), static_cast<JsonEventFormatter*>(&ocsf_)}) {
+      out_.clear();
+      schema->append(out_, event);
+      require(is_valid_utf8(out_), "ECS/OCSF is not UTF-8", out_);
+      require(!out_.empty() && out_.find('\n') == out_.size() - 1, "ECS/OCSF is not one line", out_);
+      require(is_json_object(out_), "ECS/OCSF does not parse", out_);
+    }
+
+    out_.clear();
+    syslog_ecs_.append(out_, event);
+    require(is_valid_utf8(out_), "RFC 5424 (ECS) is not UTF-8", out_);
+    const std::size_t ecs_at = out_.find(" - {");
+    require(ecs_at != std::string::npos && is_json_object(std::string_view(out_).substr(ecs_at + 3)),
+            "RFC 5424 does not carry the ECS object", out_);
+
     out_.clear();
     table_.append_line(out_, event);
     require(is_valid_utf8(out_), "the table is not UTF-8", out_);
@@ -78,6 +96,9 @@ class CheckingSink final : public Sink {
   JsonFormatter json_;
   TableFormatter table_{false, true};  // the long form shows every field
   Rfc5424Formatter syslog_{"fuzz-host", 1};
+  EcsFormatter ecs_{EventSource{"fuzz-host", false}};
+  OcsfFormatter ocsf_{EventSource{"fuzz-host", false}};
+  Rfc5424Formatter syslog_ecs_{"fuzz-host", 1, std::make_shared<EcsFormatter>(EventSource{"fuzz-host", false})};
   StoreRowFormatter row_;
   std::string out_;
 };

@@ -27,12 +27,12 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
   };
   // Options of the live stream (main options); tree and query use none of them.
   constexpr const char* kStreamOptions[] = {
-      "--json",        "--color",          "--pid",      "--ppid",     "--uid",
-      "--comm",        "--image",          "--events",   "--argv-cap", "--ring-buffer-size",
-      "--exec-failed", "--no-exec-failed", "--replay",   "--save-raw", "--verbose",
-      "--long",        "--ancestry",       "--hash",     "--syslog",   "--output",
-      "--rotate",      "--keep-files",     "--quiet",    "--metrics",  "--kafka",
-      "--kafka-topic", "--kafka-option",   "--heartbeat"};
+      "--json",        "--color",          "--pid",       "--ppid",     "--uid",
+      "--comm",        "--image",          "--events",    "--argv-cap", "--ring-buffer-size",
+      "--exec-failed", "--no-exec-failed", "--replay",    "--save-raw", "--verbose",
+      "--long",        "--ancestry",       "--hash",      "--syslog",   "--output",
+      "--rotate",      "--keep-files",     "--quiet",     "--metrics",  "--kafka",
+      "--kafka-topic", "--kafka-option",   "--heartbeat", "--format"};
   if (o.command == Command::tree || o.command == Command::query) {
     const char* command = o.command == Command::tree ? "tree" : "query";
     for (const char* name : kStreamOptions) {
@@ -64,6 +64,10 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
   }
   if (o.seccomp && !o.kafka_brokers.empty()) {
     return refuse("--seccomp", "does not cover --kafka yet (librdkafka's threads make calls outside the allow-list)");
+  }
+  if (given("--format") && !(table_shown && o.json) && o.output_file.empty() && o.syslog_url.empty() &&
+      o.kafka_brokers.empty()) {
+    return refuse("--format", "only applies to --json, --output, --syslog and --kafka (the table has one format)");
   }
   for (const char* name : {"--rotate", "--keep-files"}) {
     if (given(name) && o.output_file.empty()) return refuse(name, "only applies to --output FILE");
@@ -102,6 +106,7 @@ struct Bound {
   bool no_exec_failed = false;
   std::string hash;
   std::string redact;
+  std::string format = "native";
   bool man = false;         // --man-page
   bool completion = false;  // --bash-completion
   CLI::App* tree = nullptr;
@@ -170,6 +175,11 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
                  "with --kafka: librdkafka configuration KEY=VALUE over procsentry's defaults (TLS, SASL, "
                  "compression.codec...), repeatable")
       ->allow_extra_args(false);
+  app.add_option("--format", b.format,
+                 "the JSON's schema for --json, --output and --syslog: native (docs/json-schema.md), ecs (Elastic "
+                 "Common Schema), ocsf (OCSF Process Activity)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"native", "ecs", "ocsf"}));
   app.add_option("--rotate", o.rotate, "with --output: rotate FILE once it reaches this size, e.g. 100M (0: never)")
       ->capture_default_str();
   app.add_option("--keep-files", o.keep_files, "with --output: rotated files to keep (FILE.1 ... FILE.N)")
@@ -233,6 +243,7 @@ std::optional<Error> finish_options(Bound& b) {
   // Opt-in: the raw syscall-exit hook costs every syscall of the machine (storm_bench syscalls).
   o.sensor.exec_failed = b.exec_failed;
   o.hash = !b.hash.empty();
+  o.format = event_format_from_string(b.format).value_or(EventFormat::native);
   if (!b.redact.empty()) o.redact = b.redact == "on" || b.redact == "true";
   if (b.tree->parsed()) o.command = Command::tree;
   if (b.record->parsed()) o.command = Command::record;

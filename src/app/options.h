@@ -9,6 +9,7 @@
 #include "config/config_option.h"
 #include "core/filter.h"
 #include "core/result.h"
+#include "sinks/formats/event_format.h"
 #include "sources/sensor_options.h"
 
 namespace procsentry {
@@ -20,10 +21,11 @@ enum class Command { stream, tree, record, query };
 struct AppOptions {
   Command command = Command::stream;
   bool json = false;
-  bool long_form = false;      // table: identity and context on every line
-  bool ancestry = false;       // exec events carry the ancestors' uids and images
-  bool hash = false;           // --hash sha256
-  std::uint32_t tree_pid = 0;  // tree: only this subtree (0: the whole tree)
+  EventFormat format = EventFormat::native;  // --format: the schema of --json, --output, --syslog
+  bool long_form = false;                    // table: identity and context on every line
+  bool ancestry = false;                     // exec events carry the ancestors' uids and images
+  bool hash = false;                         // --hash sha256
+  std::uint32_t tree_pid = 0;                // tree: only this subtree (0: the whole tree)
 
   // record and query
   std::string db;  // empty: default_database_path()

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/quantities.h"
+#include "platform/machine.h"
 #include "sinks/formats/json_format.h"
 #include "sinks/formats/table_format.h"
 #include "sinks/writers/fd_writer.h"
@@ -50,13 +51,17 @@ constexpr AddOutput kPortableOutputs[] = {add_output_file, add_live_view};
 
 }  // namespace
 
+OutputList::OutputList(const AppOptions& options) : format_(options.format) {
+  if (format_ != EventFormat::native) source_ = EventSource{host_name(), windows_client()};
+}
+
 std::shared_ptr<Formatter> OutputList::json_lines() {
-  if (!json_lines_) json_lines_ = std::make_shared<JsonFormatter>();
+  if (!json_lines_) json_lines_ = json_object();
   return json_lines_;
 }
 
 Result<Outputs> Outputs::open(const AppOptions& options, std::FILE* diagnostics) {
-  OutputList list;
+  OutputList list(options);
   for (const auto adders : {platform_outputs(), std::span<const AddOutput>(kPortableOutputs)}) {
     for (AddOutput add : adders) {
       if (auto added = add(options, list, diagnostics); !added) return added.error();

@@ -24,14 +24,20 @@ namespace procsentry {
 
 class OutputList {
  public:
+  explicit OutputList(const AppOptions& options);
   void add(std::shared_ptr<Formatter> format, std::unique_ptr<Writer> writer) {
     outputs_.push_back(Output{std::move(format), std::move(writer)});
   }
-  // One JSON Lines formatter for every output that writes JSON Lines: formatted once.
+  // One JSON Lines formatter (in --format's schema) for every output that writes JSON Lines:
+  // formatted once.
   std::shared_ptr<Formatter> json_lines();
+  // A JSON formatter of its own, in --format's schema (for what frames the object: syslog).
+  std::shared_ptr<JsonEventFormatter> json_object() const { return make_json_formatter(format_, source_); }
   std::vector<Output>& outputs() { return outputs_; }
 
  private:
+  EventFormat format_;
+  EventSource source_;
   std::shared_ptr<Formatter> json_lines_;
   std::vector<Output> outputs_;
 };
@@ -40,6 +46,8 @@ class OutputList {
 using AddOutput = Result<bool> (*)(const AppOptions& options, OutputList& list, std::FILE* diagnostics);
 // The outputs only this platform has, in the order they are added (before the portable ones).
 std::span<const AddOutput> platform_outputs();
+// Whether this is the Windows client (the schema formats name the OS).
+bool windows_client();
 
 class Outputs {
  public:

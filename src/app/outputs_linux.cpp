@@ -46,7 +46,8 @@ Result<bool> add_syslog(const AppOptions& options, OutputList& list, std::FILE* 
   if (options.syslog_url.empty()) return false;
   auto target = parse_syslog_url(options.syslog_url);
   if (!target) return target.error();
-  list.add(std::make_shared<Rfc5424Formatter>(Rfc5424Formatter::local_hostname(), static_cast<std::uint32_t>(getpid())),
+  list.add(std::make_shared<Rfc5424Formatter>(Rfc5424Formatter::local_hostname(), static_cast<std::uint32_t>(getpid()),
+                                              list.json_object()),
            std::make_unique<SyslogWriter>(*target, diagnostics));
   return true;
 }
@@ -73,5 +74,7 @@ constexpr AddOutput kLinuxOutputs[] = {add_store, add_syslog, add_kafka};
 }  // namespace
 
 std::span<const AddOutput> platform_outputs() { return kLinuxOutputs; }
+
+bool windows_client() { return false; }
 
 }  // namespace procsentry

@@ -26,4 +26,6 @@ constexpr AddOutput kWindowsOutputs[] = {refuse_record, refuse_syslog, refuse_ka
 
 std::span<const AddOutput> platform_outputs() { return kWindowsOutputs; }
 
+bool windows_client() { return true; }
+
 }  // namespace procsentry

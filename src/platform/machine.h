@@ -19,6 +19,8 @@ std::string boot_id();
 // Linux: /etc/machine-id (systemd's, or D-Bus's copy), empty if there is none. Windows: the
 // installation's MachineGuid. What says which machine an event's seq belongs to.
 std::string host_id();
+// This machine's name (the schema formats' host.name / device.hostname), empty if unknown.
+std::string host_name();
 // Linux: the boot id and USER_HZ ticks (10 ms). Windows: no boot id the client can read
 // without privileges it lacks; create times are FILETIME (100 ns) and never repeat for one
 // pid, so they make the identity.

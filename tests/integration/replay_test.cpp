@@ -160,7 +160,8 @@ TEST(Replay, ABadHeaderIsCountedAsMalformed) {
   EXPECT_NE(r.err.find("skipped a malformed record: capture header"), std::string::npos) << r.err;
 }
 
-TEST(Replay, WindowsRecordsDecodeOnLinux) {
+// A Windows client's capture: cmd.exe created, then its exit (an access violation).
+fs::path windows_capture(const std::string& name) {
   RecordBuilder<ps_create> b(PS_REC_CREATE, 1'795'521'841'000'000'000, PS_CLOCK_UNIX_EPOCH);
   ps_create body = b.body();
   body.task.pid = 4242;
@@ -183,12 +184,17 @@ TEST(Replay, WindowsRecordsDecodeOnLinux) {
   x.set_body(exit_body);
   Bytes exit_record = x.finish();
 
-  fs::path file = temp_file("windows");
+  fs::path file = temp_file(name);
   {
     std::ofstream out(file, std::ios::binary);
     out.write(reinterpret_cast<const char*>(create.data()), static_cast<std::streamsize>(create.size()));
     out.write(reinterpret_cast<const char*>(exit_record.data()), static_cast<std::streamsize>(exit_record.size()));
   }
+  return file;
+}
+
+TEST(Replay, WindowsRecordsDecodeOnLinux) {
+  fs::path file = windows_capture("windows");
   ReplayRun r = run_replay(file.string());
   fs::remove(file);
   ASSERT_EQ(WEXITSTATUS(r.status), 0) << r.err;
@@ -204,6 +210,40 @@ TEST(Replay, WindowsRecordsDecodeOnLinux) {
   EXPECT_EQ(events[1].at("exit_code").get<std::int64_t>(), static_cast<std::int32_t>(0xC0000005));
   EXPECT_EQ(events[1].at("image"), "\\??\\C:\\Windows\\System32\\cmd.exe") << "the table links exit to create";
   EXPECT_EQ(events[1].at("duration_ns"), 1'000'000'000);
+}
+
+// --format: the same Windows records as ECS and as OCSF Process Activity (Launch, Spawn;
+// Terminate), the device a Windows one although the replay runs on Linux.
+TEST(Replay, WindowsRecordsInEcsAndOcsf) {
+  fs::path file = windows_capture("windows-formats");
+  ReplayRun ecs = run_replay(file.string(), {"--format", "ecs"});
+  ReplayRun ocsf = run_replay(file.string(), {"--format", "ocsf"});
+  fs::remove(file);
+  ASSERT_EQ(WEXITSTATUS(ecs.status), 0) << ecs.err;
+  ASSERT_EQ(WEXITSTATUS(ocsf.status), 0) << ocsf.err;
+  auto e = lines(ecs.out);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].at("event").at("action"), "create");
+  EXPECT_EQ(e[0].at("host").at("os").at("type"), "windows");
+  EXPECT_EQ(e[0].at("process").at("pid"), 4242);
+  EXPECT_EQ(e[0].at("process").at("executable"), "\\??\\C:\\Windows\\System32\\cmd.exe");
+  EXPECT_EQ(e[0].at("process").at("command_line"), "cmd.exe /c \"echo J\xc3\xb6rg\"");
+  EXPECT_EQ(e[0].at("process").at("parent").at("pid"), 600);
+  EXPECT_EQ(e[0].at("procsentry").at("session_id"), 1);
+  EXPECT_EQ(e[1].at("event").at("type"), nlohmann::json({"end"}));
+  EXPECT_EQ(e[1].at("process").at("exit_code").get<std::int64_t>(), static_cast<std::int32_t>(0xC0000005));
+  EXPECT_EQ(e[1].at("event").at("duration"), 1'000'000'000);
+  auto o = lines(ocsf.out);
+  ASSERT_EQ(o.size(), 2u);
+  EXPECT_EQ(o[0].at("class_uid"), 1007);
+  EXPECT_EQ(o[0].at("activity_id"), 1);
+  EXPECT_EQ(o[0].at("launch_type_id"), 1) << "Spawn: Windows creates a process in one step";
+  EXPECT_EQ(o[0].at("device").at("os").at("type_id"), 100);
+  EXPECT_EQ(o[0].at("process").at("cmd_line"), "cmd.exe /c \"echo J\xc3\xb6rg\"");
+  EXPECT_EQ(o[0].at("time"), 1'795'521'841'000);
+  EXPECT_EQ(o[1].at("activity_id"), 2);
+  EXPECT_EQ(o[1].at("type_uid"), 100702);
+  EXPECT_EQ(o[1].at("exit_code").get<std::int64_t>(), static_cast<std::int32_t>(0xC0000005));
 }
 
 TEST(Replay, TruncatedTailIsAClearErrorAfterTheWholeRecords) {

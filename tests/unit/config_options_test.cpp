@@ -50,6 +50,17 @@ TEST_F(ConfigOptions, KeysAreOptionsAndTheCommandLineWins) {
   EXPECT_EQ(parsed->options.config_path, path);
 }
 
+TEST_F(ConfigOptions, FormatKeyAndItsBadValue) {
+  auto parsed = parse({"--config", write("format: ocsf\noutput: /var/log/p.json\n"), "-q"});
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->options.format, EventFormat::ocsf);
+  EXPECT_EQ(parse({"--config", write("format: ocsf\n"), "--json", "--format", "ecs"})->options.format,
+            EventFormat::ecs);
+  auto bad = parse({"--config", write("json: true\nformat: cef\n")});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find(":2: format: "), std::string::npos) << bad.error().message;
+}
+
 TEST_F(ConfigOptions, SectionsApplyToTheirSubcommand) {
   const std::string path = write("record:\n  db: /srv/events.db\n  keep: 7d\n");
   auto parsed = parse({"--config", path, "record"});

@@ -66,6 +66,23 @@ TEST(Options, KafkaOptionsNeedEachOther) {
                    "compression.codec=lz4"});
 }
 
+TEST(Options, FormatOnlyWhereJsonIsWritten) {
+  expect_refused({"--format", "ecs"}, "--format");  // the table
+  expect_refused({"--format", "ocsf", "--json", "-q", "--output", "f"}, "--json");
+  expect_refused({"record", "--format", "ecs"}, "--format");
+  expect_refused({"tree", "--format", "ecs"}, "--format");
+  expect_refused({"query", "--format", "ocsf"}, "--format");
+  expect_refused({"--json", "--format", "xml"}, "--format");
+  expect_accepted({"--json", "--format", "ecs"});
+  expect_accepted({"--format", "ocsf", "-q", "--output", "f"});
+  expect_accepted({"--format", "native", "--syslog", "udp://127.0.0.1:514"});
+  expect_accepted({"record", "--print", "--json", "--format", "ocsf"});
+  auto parsed = parse({"--json", "--format", "ocsf"});
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->options.format, EventFormat::ocsf);
+  EXPECT_EQ(parse({"--json"})->options.format, EventFormat::native);
+}
+
 TEST(Options, RotationNeedsOutput) {
   expect_refused({"--rotate", "1M"}, "--rotate");
   expect_refused({"--keep-files", "2"}, "--keep-files");

@@ -15,3 +15,6 @@ if(PROCSENTRY_BUILD_SENSOR)
     LIBS procsentry_app procsentry_wire)
 endif()
 procsentry_unit_test(verify_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/verify_test.cpp LIBS procsentry_verify fmt::fmt)
+procsentry_unit_test(schema_formats_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/schema_formats_test.cpp
+  LIBS procsentry_syslog nlohmann_json::nlohmann_json)
+target_compile_definitions(schema_formats_test PRIVATE PROCSENTRY_SCHEMAS="${PROJECT_SOURCE_DIR}/tests/schemas")

@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <fstream>
@@ -72,6 +73,12 @@ std::string host_id() {
     if (!id.empty()) return id;
   }
   return {};
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return {};
+  return name;
 }
 
 ProcessUidScheme process_uid_scheme() { return ProcessUidScheme(boot_id(), kUserHzTickNs); }

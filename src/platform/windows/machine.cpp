@@ -31,6 +31,13 @@ std::string host_id() {
   return out;
 }
 
+std::string host_name() {
+  char name[256] = {};
+  DWORD size = sizeof(name);
+  if (GetComputerNameExA(ComputerNameDnsHostname, name, &size) == 0) return {};
+  return std::string(name, size);
+}
+
 ProcessUidScheme process_uid_scheme() { return ProcessUidScheme(boot_id(), 100); }
 
 UserDatabase& user_database() {

@@ -10,12 +10,24 @@
 
 namespace procsentry {
 
-class JsonFormatter final : public Formatter {
+// A format whose event is one JSON object (native, ECS, OCSF): the object with its newline
+// for JSON Lines, the object alone for what frames it (RFC 5424's message body, the store).
+class JsonEventFormatter : public Formatter {
+ public:
+  void append(std::string& out, const Event& event) override {
+    append_object(out, event);
+    out += '\n';
+  }
+  virtual void append_object(std::string& out, const Event& event) = 0;
+};
+
+// The native format.
+class JsonFormatter final : public JsonEventFormatter {
  public:
   // The object and its newline.
   void append(std::string& out, const Event& event) override;
   // The object alone (RFC 5424 and the store carry it as it is).
-  void append_object(std::string& out, const Event& event);
+  void append_object(std::string& out, const Event& event) override;
 
  private:
   const std::string& id_members(const Event& event);

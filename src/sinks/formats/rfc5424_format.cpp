@@ -17,8 +17,9 @@ std::string Rfc5424Formatter::local_hostname() {
   return out.empty() ? "-" : out;
 }
 
-Rfc5424Formatter::Rfc5424Formatter(std::string hostname, std::uint32_t procid)
-    : header_tail_(fmt::format(" {} procsentry {} ", hostname, procid)) {}
+Rfc5424Formatter::Rfc5424Formatter(std::string hostname, std::uint32_t procid, std::shared_ptr<JsonEventFormatter> json)
+    : header_tail_(fmt::format(" {} procsentry {} ", hostname, procid)),
+      json_(json ? std::move(json) : std::make_shared<JsonFormatter>()) {}
 
 void Rfc5424Formatter::append(std::string& out, const Event& event) {
   out += "<14>1 ";
@@ -28,7 +29,7 @@ void Rfc5424Formatter::append(std::string& out, const Event& event) {
   out += header_tail_;
   out += to_string(event.kind);
   out += " - ";
-  json_.append_object(out, event);
+  json_->append_object(out, event);
 }
 
 }  // namespace procsentry
