@@ -176,8 +176,8 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
                  "compression.codec...), repeatable")
       ->allow_extra_args(false);
   app.add_option("--format", b.format,
-                 "the JSON's schema for --json, --output and --syslog: native (docs/json-schema.md), ecs (Elastic "
-                 "Common Schema), ocsf (OCSF Process Activity)")
+                 "the JSON's schema for --json, --output, --syslog and --kafka: native (docs/json-schema.md), ecs "
+                 "(Elastic Common Schema), ocsf (OCSF Process Activity)")
       ->capture_default_str()
       ->check(CLI::IsMember({"native", "ecs", "ocsf"}));
   app.add_option("--rotate", o.rotate, "with --output: rotate FILE once it reaches this size, e.g. 100M (0: never)")

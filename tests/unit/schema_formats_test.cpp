@@ -285,7 +285,10 @@ TEST(EcsFormat, EveryFieldIsEcsWithItsType) {
                         "host.name",
                         "container.id",
                         "ecs.version",
-                        "process.title"}) {
+                        "process.title",
+                        "event.sequence",
+                        "host.id",
+                        "host.boot.id"}) {
     EXPECT_TRUE(seen.count(f)) << f << " never written";
   }
 }
@@ -508,10 +511,11 @@ TEST(OcsfFormat, EveryAttributeRequiredAndEnumPerTheSchema) {
       seen.insert(check.seen.begin(), check.seen.end());
     }
   }
-  for (const char* a : {".process.pid", ".process.uid", ".process.file.path", ".process.cmd_line",
-                        ".process.created_time", ".process.working_directory", ".process.user.uid",
-                        ".process.parent_process.pid", ".process.ancestry", ".actor.process.pid", ".device.hostname",
-                        ".metadata.product.version", ".launch_type_id", ".exit_code", ".unmapped"}) {
+  for (const char* a :
+       {".process.pid", ".process.uid", ".process.file.path", ".process.cmd_line", ".process.created_time",
+        ".process.working_directory", ".process.user.uid", ".process.parent_process.pid", ".process.ancestry",
+        ".actor.process.pid", ".device.hostname", ".metadata.product.version", ".launch_type_id", ".exit_code",
+        ".unmapped", ".metadata.sequence", ".device.uid", ".device.boot_uid"}) {
     EXPECT_TRUE(seen.count(a)) << a << " never written";
   }
 }
