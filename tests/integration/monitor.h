@@ -3,8 +3,10 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -98,5 +100,21 @@ std::optional<std::string> group_name(gid_t gid);
 
 std::string procsentry_binary();
 bool running_as_root();
+
+// A test that starts its own monitor (root) and writes its files in a private directory
+// `<tmp>/<prefix>.<pid>`, removed afterwards.
+class SensorTestWithDir : public ::testing::Test {
+ protected:
+  explicit SensorTestWithDir(std::string prefix) : prefix_(std::move(prefix)) {}
+  void SetUp() override {
+    if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
+    dir_ = std::filesystem::temp_directory_path() / (prefix_ + "." + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string prefix_;
+  std::filesystem::path dir_;
+};
 
 }  // namespace procsentry::test

@@ -16,21 +16,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class OutputsCli : public ::testing::Test {
+class OutputsCli : public SensorTestWithDir {
  protected:
-  void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
-    dir_ = fs::temp_directory_path() / ("outputs." + std::to_string(getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  OutputsCli() : SensorTestWithDir("outputs") {}
   static std::vector<std::string> lines_of(const fs::path& file) {
     std::vector<std::string> lines;
     std::ifstream in(file);
     for (std::string line; std::getline(in, line);) lines.push_back(line);
     return lines;
   }
-  fs::path dir_;
 };
 
 TEST_F(OutputsCli, OutputFileRotatesAndKeepsTheNewestEventsAsWholeLines) {

@@ -19,14 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class VerifyCli : public ::testing::Test {
+class VerifyCli : public SensorTestWithDir {
  protected:
-  void SetUp() override {
-    if (!running_as_root()) GTEST_SKIP() << "needs root to load the sensor";
-    dir_ = fs::temp_directory_path() / ("verify." + std::to_string(getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  VerifyCli() : SensorTestWithDir("verify") {}
   static Captured verify(const std::vector<std::string>& args) {
     std::vector<std::string> argv{procsentry_binary(), "verify"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -38,7 +33,6 @@ class VerifyCli : public ::testing::Test {
     for (std::string line; std::getline(in, line);) lines.push_back(line);
     return lines;
   }
-  fs::path dir_;
 };
 
 TEST_F(VerifyCli, ARealRunVerifiesCleanAndDeletedLinesAreNamedExactly) {
