@@ -43,7 +43,8 @@ std::uint64_t ends_hash(std::string_view s) {
 bool LiteralIndex::build(const std::vector<std::pair<std::string_view, int>>& literals) {
   lengths_.clear();
   slots_.clear();
-  for (const auto& [literal, id] : literals) {
+  for (const auto& entry : literals) {
+    const std::string_view literal = entry.first;  // clang 14 cannot capture a structured binding
     auto it =
         std::find_if(lengths_.begin(), lengths_.end(), [&](const Length& l) { return l.length == literal.size(); });
     if (it == lengths_.end()) it = lengths_.insert(lengths_.end(), Length{literal.size(), {}});
