@@ -8,6 +8,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   clang llvm libclang-rt-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev nettle-dev libsqlite3-dev
+  libzstd-dev libxxhash-dev  # the store: zstd bodies with dictionaries, xxhash (header only) for its strings
   libcap-dev libseccomp-dev libyaml-cpp-dev libre2-dev libevent-dev
   libcpp-httplib-dev  # only the tests' HTTP client (metrics_test, integration_test): procsentry uses libevent
   dpkg-dev  # cpack -G DEB: dpkg-shlibdeps finds the package's dependencies

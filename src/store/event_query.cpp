@@ -9,6 +9,7 @@
 
 #include "core/text_escape.h"
 #include "core/time_format.h"
+#include "store/store_functions.h"
 
 namespace procsentry {
 namespace {
@@ -24,6 +25,7 @@ Result<Db> open_read_only(const std::string& path) {
     return Error{fmt::format("cannot open the database {}: {} (record first: procsentry record --db {})", path,
                              raw != nullptr ? sqlite3_errmsg(raw) : "out of memory", path)};
   }
+  register_store_functions(raw);
   sqlite3_busy_timeout(raw, 5000);
   sqlite3_exec(raw, "PRAGMA query_only=1", nullptr, nullptr, nullptr);
   return db;

@@ -6,11 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <vector>
+
+#include "store/store_functions.h"
 
 namespace procsentry {
 namespace {
@@ -46,6 +49,84 @@ CREATE INDEX events_pid ON events(pid) WHERE first_id = id AND pid IS NOT NULL;
 CREATE INDEX events_parent_uid ON events(parent_uid) WHERE parent_uid IS NOT NULL;
 CREATE INDEX events_image ON events(image) WHERE image IS NOT NULL;
 CREATE INDEX events_user ON events(user) WHERE user IS NOT NULL;
+)sql",
+    // 2: each text once (strings, with a trigram index of the plain ones: its content table is
+    // the view strings_plain, so that FTS5's integrity-check compares it with what it indexes),
+    // each JSON line
+    // compressed (dictionaries), the columns in event_rows, and the view `events` with
+    // schema 1's columns. process_uid is kept on first events only (the others name theirs
+    // in first_id). parent_image_id and hash_id are indexed for retention only: it deletes a
+    // string once no event names it, and must find that out without a scan.
+    R"sql(
+CREATE TABLE strings (id INTEGER PRIMARY KEY, hash INTEGER NOT NULL, text TEXT NOT NULL, plain INTEGER NOT NULL);
+CREATE VIEW strings_plain AS SELECT id, text FROM strings WHERE plain = 1;
+CREATE VIRTUAL TABLE strings_fts USING fts5(text, content='strings_plain', content_rowid='id', tokenize='trigram',
+  detail='none');
+CREATE TABLE dictionaries (id INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+CREATE TABLE event_kinds (kind INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE event_rows (
+  id INTEGER PRIMARY KEY,
+  time_ns INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  pid INTEGER,
+  ppid INTEGER,
+  uid INTEGER,
+  user_id INTEGER,
+  process_uid TEXT,
+  parent_uid TEXT,
+  first_id INTEGER NOT NULL,
+  image_id INTEGER,
+  argv_id INTEGER,
+  parent_image_id INTEGER,
+  hash_id INTEGER,
+  error INTEGER,
+  dict_id INTEGER NOT NULL,
+  body BLOB NOT NULL
+);
+INSERT INTO strings (hash, text, plain) SELECT procsentry_hash(t), t, procsentry_plain(t) FROM (
+  SELECT user AS t FROM events UNION SELECT image FROM events UNION SELECT argv FROM events
+  UNION SELECT json_extract(json, '$.parent_image') FROM events WHERE json_valid(json)
+  UNION SELECT json_extract(json, '$.sha256') FROM events WHERE json_valid(json))
+  WHERE typeof(t) = 'text' AND t != '';
+CREATE INDEX strings_hash ON strings(hash);
+INSERT INTO strings_fts (rowid, text) SELECT id, text FROM strings WHERE plain = 1;
+INSERT INTO event_rows SELECT id, time_ns, procsentry_kind(event), pid, ppid, uid,
+  (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(user) AND s.text = user),
+  CASE WHEN first_id = id THEN process_uid END, parent_uid, first_id,
+  (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(image) AND s.text = image),
+  (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(argv) AND s.text = argv),
+  (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(parent_image) AND s.text = parent_image),
+  (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(hash) AND s.text = hash),
+  error, 0, procsentry_compress(json) FROM (SELECT *,
+    CASE WHEN json_valid(json) THEN json_extract(json, '$.parent_image') END AS parent_image,
+    CASE WHEN json_valid(json) THEN json_extract(json, '$.sha256') END AS hash,
+    CASE WHEN event = 'exec_failed' AND json_valid(json) THEN json_extract(json, '$.errno') END AS error
+    FROM events) ORDER BY id;
+DROP TABLE events;
+CREATE INDEX strings_unindexed ON strings(id) WHERE plain = 0;
+CREATE INDEX event_rows_time ON event_rows(time_ns);
+CREATE INDEX event_rows_first_id ON event_rows(first_id);
+CREATE INDEX event_rows_process_uid ON event_rows(process_uid) WHERE first_id = id AND process_uid IS NOT NULL;
+CREATE INDEX event_rows_pid ON event_rows(pid) WHERE first_id = id AND pid IS NOT NULL;
+CREATE INDEX event_rows_parent_uid ON event_rows(parent_uid) WHERE parent_uid IS NOT NULL;
+CREATE INDEX event_rows_image ON event_rows(image_id) WHERE image_id IS NOT NULL;
+CREATE INDEX event_rows_argv ON event_rows(argv_id) WHERE argv_id IS NOT NULL;
+CREATE INDEX event_rows_user ON event_rows(user_id) WHERE user_id IS NOT NULL;
+CREATE INDEX event_rows_parent_image ON event_rows(parent_image_id) WHERE parent_image_id IS NOT NULL;
+CREATE INDEX event_rows_hash ON event_rows(hash_id) WHERE hash_id IS NOT NULL;
+CREATE VIEW events AS SELECT e.id AS id, e.time_ns AS time_ns,
+  (SELECT k.name FROM event_kinds k WHERE k.kind = e.kind) AS event, e.pid AS pid, e.ppid AS ppid, e.uid AS uid,
+  (SELECT s.text FROM strings s WHERE s.id = e.user_id) AS user,
+  CASE WHEN e.first_id = e.id THEN e.process_uid
+    ELSE (SELECT f.process_uid FROM event_rows f WHERE f.id = e.first_id) END AS process_uid,
+  e.parent_uid AS parent_uid, e.first_id AS first_id,
+  (SELECT s.text FROM strings s WHERE s.id = e.image_id) AS image,
+  (SELECT s.text FROM strings s WHERE s.id = e.argv_id) AS argv,
+  procsentry_json(e.dict_id, e.body) AS json,
+  (SELECT s.text FROM strings s WHERE s.id = e.parent_image_id) AS parent_image,
+  (SELECT s.text FROM strings s WHERE s.id = e.hash_id) AS hash,
+  e.error AS error
+  FROM event_rows e;
 )sql",
 };
 static_assert(std::size(kMigrations) == EventStore::kSchemaVersion);
@@ -83,6 +164,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
     sqlite3_close(db);
     return Error{fmt::format("cannot open the database {}: {}", path, why)};
   }
+  register_store_functions(db);
   std::unique_ptr<EventStore> store(new EventStore(db, path));
   sqlite3_busy_timeout(db, 5000);
   // page_size (a new file only; before WAL fixes it): 16 KiB pages make inserts ~35% cheaper
@@ -103,6 +185,17 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
     return Error{fmt::format("database {} has schema version {}, newer than this procsentry ({}): upgrade procsentry",
                              path, version, kSchemaVersion)};
   }
+  if (version == 1) {
+    // Migration 2 rewrites every event: say why a start takes long.
+    sqlite3_stmt* count = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT max(id) FROM events", -1, &count, nullptr) == SQLITE_OK &&
+        sqlite3_step(count) == SQLITE_ROW && sqlite3_column_int64(count, 0) >= 100'000) {
+      fmt::print(stderr,
+                 "procsentry: converting the database {} to schema 2 ({} events, once; about a minute a million)\n",
+                 path, sqlite3_column_int64(count, 0));
+    }
+    sqlite3_finalize(count);
+  }
   for (int next = version + 1; next <= kSchemaVersion; ++next) {
     std::string step = fmt::format("BEGIN IMMEDIATE; {} PRAGMA user_version={}; COMMIT;", kMigrations[next - 1], next);
     if (auto r = store->exec(step.c_str()); !r) {
@@ -110,16 +203,28 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
       return Error{fmt::format("database {}: migrating to schema {} failed: {}", path, next, r.error().message)};
     }
   }
+  // The names the view shows, from this build: a kind added later gets its name here.
+  std::string kinds = "INSERT OR REPLACE INTO event_kinds (kind, name) VALUES ";
+  for (auto kind = static_cast<int>(EventKind::exec); kind <= static_cast<int>(kLastEventKind); ++kind) {
+    kinds += fmt::format("{}({}, '{}')", kind == static_cast<int>(EventKind::exec) ? "" : ",", kind,
+                         to_string(static_cast<EventKind>(kind)));
+  }
+  if (auto r = store->exec(kinds.c_str()); !r) return Error{fmt::format("database {}: {}", path, r.error().message)};
   if (auto r = store->prepare(); !r) return Error{fmt::format("database {}: {}", path, r.error().message)};
+  if (auto r = store->load_dictionary(); !r) return Error{fmt::format("database {}: {}", path, r.error().message)};
   return store;
 }
 
 EventStore::~EventStore() {
   if (in_batch_) (void)commit();
-  sqlite3_finalize(insert_one_);
-  sqlite3_finalize(insert_many_);
-  sqlite3_finalize(max_id_);
+  for (sqlite3_stmt* stmt : {insert_one_, insert_many_, max_id_, find_string_, insert_string_, index_string_}) {
+    sqlite3_finalize(stmt);
+  }
   sqlite3_close(db_);
+}
+
+std::size_t EventStore::TextHash::operator()(std::string_view text) const {
+  return static_cast<std::size_t>(store_string_hash(text));
 }
 
 Result<bool> EventStore::exec(const char* sql) {
@@ -135,18 +240,48 @@ Result<bool> EventStore::exec(const char* sql) {
 Result<bool> EventStore::prepare() {
   // OR ROLLBACK: a failing row ends the whole batch, so SQLite keeps no statement journal
   // for a statement of many rows (it would copy each page the statement touches first).
+  const std::string row = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   std::string one =
-      "INSERT OR ROLLBACK INTO events (id, time_ns, event, pid, ppid, uid, user, process_uid, parent_uid, first_id, "
-      "image, argv, json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      "INSERT OR ROLLBACK INTO event_rows (id, time_ns, kind, pid, ppid, uid, user_id, process_uid, parent_uid, "
+      "first_id, image_id, argv_id, parent_image_id, hash_id, error, dict_id, body) VALUES " +
+      row;
   std::string many = one;
-  for (std::size_t i = 1; i < kRowsPerInsert; ++i) many += ",(?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  if (sqlite3_prepare_v3(db_, one.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_one_, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v3(db_, many.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_many_, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v3(db_, "SELECT max(id) FROM events", -1, SQLITE_PREPARE_PERSISTENT, &max_id_, nullptr) !=
-          SQLITE_OK) {
-    return Error{sqlite3_errmsg(db_)};
+  for (std::size_t i = 1; i < kRowsPerInsert; ++i) many += "," + row;
+  const std::pair<const std::string, sqlite3_stmt**> statements[] = {
+      {one, &insert_one_},
+      {many, &insert_many_},
+      {"SELECT max(id) FROM event_rows", &max_id_},
+      {"SELECT id FROM strings WHERE hash = ?1 AND text = ?2", &find_string_},
+      {"INSERT OR ROLLBACK INTO strings (hash, text, plain) VALUES (?, ?, ?)", &insert_string_},
+      {"INSERT OR ROLLBACK INTO strings_fts (rowid, text) VALUES (?, ?)", &index_string_},
+  };
+  for (const auto& [sql, stmt] : statements) {
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK) {
+      return Error{sqlite3_errmsg(db_)};
+    }
   }
   return true;
+}
+
+Result<bool> EventStore::load_dictionary() {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT id, bytes FROM dictionaries ORDER BY id DESC LIMIT 1", -1, &stmt, nullptr) !=
+      SQLITE_OK) {
+    return Error{sqlite3_errmsg(db_)};
+  }
+  Result<bool> used = true;
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) {
+    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt, 1));
+    used = encoder_.use_dictionary(sqlite3_column_int64(stmt, 0),
+                                   std::string_view(bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt, 1))));
+  } else if (rc == SQLITE_DONE) {
+    used = encoder_.use_dictionary(0, {});
+  } else {
+    used = Error{sqlite3_errmsg(db_)};
+  }
+  sqlite3_finalize(stmt);
+  return used;
 }
 
 Result<bool> EventStore::begin() {
@@ -164,12 +299,74 @@ Result<bool> EventStore::begin() {
   return true;
 }
 
+Result<std::int64_t> EventStore::string_id(std::string_view text) {
+  if (text.empty()) return 0;
+  if (auto it = strings_.find(text); it != strings_.end()) return it->second;
+  const std::int64_t hash = store_string_hash(text);
+  const int length = static_cast<int>(text.size());
+  sqlite3_bind_int64(find_string_, 1, hash);
+  sqlite3_bind_text(find_string_, 2, text.data(), length, SQLITE_STATIC);
+  int rc = sqlite3_step(find_string_);
+  std::int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(find_string_, 0) : 0;
+  sqlite3_reset(find_string_);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+  if (rc == SQLITE_DONE) {
+    const bool plain = store_string_plain(text);
+    sqlite3_bind_int64(insert_string_, 1, hash);
+    sqlite3_bind_text(insert_string_, 2, text.data(), length, SQLITE_STATIC);
+    sqlite3_bind_int(insert_string_, 3, plain ? 1 : 0);
+    rc = sqlite3_step(insert_string_);
+    sqlite3_reset(insert_string_);
+    if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+    id = sqlite3_last_insert_rowid(db_);
+    if (plain) {  // the trigram index, in the same transaction: never out of step
+      sqlite3_bind_int64(index_string_, 1, id);
+      sqlite3_bind_text(index_string_, 2, text.data(), length, SQLITE_STATIC);
+      rc = sqlite3_step(index_string_);
+      sqlite3_reset(index_string_);
+      if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+    }
+  }
+  if (cached_string_bytes_ + text.size() > kMaxCachedStringBytes) {
+    strings_.clear();
+    cached_string_bytes_ = 0;
+  }
+  strings_.emplace(text, id);
+  cached_string_bytes_ += text.size();
+  return id;
+}
+
+Result<bool> EventStore::sample_for_dictionary(std::string_view json) {
+  ++since_dictionary_;
+  const bool sampling = encoder_.dictionary_id() == 0 || since_dictionary_ > kRetrainEvents;
+  if (!sampling || json.size() > 16 * 1024) return true;  // a 40 KiB argv teaches little
+  samples_ += json;
+  sample_sizes_.push_back(json.size());
+  if (sample_sizes_.size() < kDictionarySamples && samples_.size() < kDictionarySampleBytes) return true;
+  auto dictionary = train_dictionary(samples_, sample_sizes_, kDictionaryBytes);
+  samples_.clear();
+  sample_sizes_.clear();
+  since_dictionary_ = 0;
+  if (!dictionary) return true;  // too little to learn from: the next samples may do
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "INSERT OR ROLLBACK INTO dictionaries (bytes) VALUES (?)", -1, &stmt, nullptr) !=
+      SQLITE_OK) {
+    return Error{sqlite3_errmsg(db_)};
+  }
+  sqlite3_bind_blob(stmt, 1, dictionary->data(), static_cast<int>(dictionary->size()), SQLITE_STATIC);
+  const int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+  dictionary_in_batch_ = true;
+  return encoder_.use_dictionary(sqlite3_last_insert_rowid(db_), *dictionary);
+}
+
 Result<bool> EventStore::insert(const StoreRow& e) {
   if (!in_batch_) {
     if (auto r = begin(); !r) return r;
   }
-  Row& row = rows_[pending_++];
-  row.id = next_id_++;
+  Row& row = rows_[pending_];
+  row.id = next_id_;
   row.first_id = row.id;
   if (!e.process_uid.empty()) {
     if (firsts_.size() >= kMaxFirsts) firsts_.clear();
@@ -186,12 +383,35 @@ Result<bool> EventStore::insert(const StoreRow& e) {
   row.pid = e.pid;
   row.ppid = e.ppid;
   row.uid = e.uid;
-  row.user = e.user;
-  row.process_uid = e.process_uid;
+  row.error = e.error;
+  row.process_uid.assign(row.first_id == row.id ? e.process_uid : std::string_view());
   row.parent_uid = e.parent_uid;
-  row.image = e.image;
-  row.argv = e.argv;
-  row.json = e.json;
+  const std::pair<std::string_view, std::int64_t*> texts[] = {{e.user, &row.user_id},
+                                                              {e.image, &row.image_id},
+                                                              {e.argv, &row.argv_id},
+                                                              {e.parent_image, &row.parent_image_id},
+                                                              {e.hash, &row.hash_id}};
+  for (const auto& [text, id] : texts) {
+    auto found = string_id(text);
+    if (!found) {
+      rollback();
+      return found.error();
+    }
+    *id = *found;
+  }
+  auto body = encoder_.encode(e.json);
+  if (!body) {
+    rollback();
+    return body.error();
+  }
+  row.body.assign(*body);
+  row.dict_id = encoder_.dictionary_id();
+  ++next_id_;
+  ++pending_;
+  if (auto r = sample_for_dictionary(e.json); !r) {
+    rollback();
+    return r;
+  }
   if (pending_ == kRowsPerInsert) return flush();
   return true;
 }
@@ -214,20 +434,30 @@ void EventStore::bind(sqlite3_stmt* stmt, int first_parameter, const Row& row) {
       sqlite3_bind_null(stmt, i++);
     }
   };
+  auto id = [&](std::int64_t value) {  // 0: none
+    if (value != 0) {
+      sqlite3_bind_int64(stmt, i++, value);
+    } else {
+      sqlite3_bind_null(stmt, i++);
+    }
+  };
   sqlite3_bind_int64(stmt, i++, row.id);
   sqlite3_bind_int64(stmt, i++, row.time_ns);
-  const std::string_view kind = to_string(row.kind);
-  sqlite3_bind_text(stmt, i++, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+  sqlite3_bind_int(stmt, i++, static_cast<int>(row.kind));
   number(row.pid);
   number(row.ppid);
   number(row.uid);
-  text(row.user);
+  id(row.user_id);
   text(row.process_uid);
   text(row.parent_uid);
   sqlite3_bind_int64(stmt, i++, row.first_id);
-  text(row.image);
-  text(row.argv);
-  text(row.json);
+  id(row.image_id);
+  id(row.argv_id);
+  id(row.parent_image_id);
+  id(row.hash_id);
+  id(row.error);
+  sqlite3_bind_int64(stmt, i++, row.dict_id);
+  sqlite3_bind_blob(stmt, i++, row.body.data(), static_cast<int>(row.body.size()), SQLITE_STATIC);
 }
 
 Result<bool> EventStore::flush() {
@@ -258,9 +488,10 @@ Result<bool> EventStore::commit() {
   in_batch_ = false;
   if (auto r = exec("COMMIT"); !r) {
     (void)exec("ROLLBACK");
-    firsts_.clear();  // it may name events of the lost batch
+    forget_batch();
     return r;
   }
+  dictionary_in_batch_ = false;
   return true;
 }
 
@@ -268,8 +499,18 @@ void EventStore::rollback() {
   if (!in_batch_) return;
   in_batch_ = false;
   pending_ = 0;
-  firsts_.clear();         // it may name events of the abandoned batch
   (void)exec("ROLLBACK");  // fails harmlessly if SQLite already rolled back (e.g. SQLITE_FULL)
+  forget_batch();
+}
+
+void EventStore::forget_batch() {
+  firsts_.clear();   // they may name events of the abandoned batch
+  strings_.clear();  // and strings it added
+  cached_string_bytes_ = 0;
+  if (dictionary_in_batch_) {
+    dictionary_in_batch_ = false;
+    if (!load_dictionary()) (void)encoder_.use_dictionary(0, {});  // the one before is gone too
+  }
 }
 
 std::int64_t EventStore::size_bytes() {
@@ -286,92 +527,161 @@ std::int64_t EventStore::size_bytes() {
   return pages * page_size;
 }
 
-Result<std::int64_t> EventStore::delete_events(const std::string& where) {
-  firsts_.clear();  // it may name deleted events
+std::int64_t EventStore::used_bytes() {
+  // Deleting frees pages for reuse; the file shrinks only by VACUUM, so the bound is on
+  // the pages in use: page_count - freelist_count.
+  sqlite3_stmt* stmt = nullptr;
+  std::int64_t used = 0;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), "
+                         "pragma_freelist_count(), pragma_page_size()",
+                         -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    used = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  return used;
+}
+
+namespace {
+
+// A statement prepared for one retention chunk, finalized with it.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  explicit operator bool() const { return stmt_ != nullptr; }
+  sqlite3_stmt* get() const { return stmt_; }
+  // Steps a statement that returns nothing (its parameters bound first) and resets it.
+  bool run() {
+    const int rc = sqlite3_step(stmt_);
+    sqlite3_reset(stmt_);
+    return rc == SQLITE_DONE;
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+}  // namespace
+
+Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const char* order) {
+  firsts_.clear();   // it may name deleted events
+  strings_.clear();  // and deleted strings
+  cached_string_bytes_ = 0;
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r.error();
   auto fail = [&](const char* what) {
-    Error error{fmt::format("{}: {}", what, sqlite3_errmsg(db_))};
+    Error error{fmt::format("retention ({}): {}", what, sqlite3_errmsg(db_))};
     (void)exec("ROLLBACK");
     return error;
   };
-  std::vector<std::int64_t> firsts;  // first events that go
-  sqlite3_stmt* stmt = nullptr;
-  std::string sql = fmt::format("SELECT id FROM events WHERE ({}) AND first_id = id", where);
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return fail("retention");
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) firsts.push_back(sqlite3_column_int64(stmt, 0));
-  sqlite3_finalize(stmt);
-  if (rc != SQLITE_DONE) return fail("retention");
-  sql = fmt::format("DELETE FROM events WHERE {}", where);
-  if (auto r = exec(sql.c_str()); !r) {
-    (void)exec("ROLLBACK");
-    return r.error();
+  std::vector<std::int64_t> ids;
+  std::vector<std::pair<std::int64_t, std::string>> firsts;  // first events that go, with their process_uid
+  std::vector<std::int64_t> strings;                         // strings the deleted events name
+  {
+    Statement select(db_, fmt::format("SELECT id, first_id, process_uid, user_id, image_id, argv_id, parent_image_id, "
+                                      "hash_id FROM event_rows WHERE {} ORDER BY {} LIMIT {}",
+                                      where, order, kRetentionChunk));
+    if (!select) return fail("select");
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
+      sqlite3_stmt* s = select.get();
+      ids.push_back(sqlite3_column_int64(s, 0));
+      if (sqlite3_column_int64(s, 1) == ids.back()) {
+        const auto* uid = reinterpret_cast<const char*>(sqlite3_column_text(s, 2));
+        firsts.emplace_back(ids.back(), uid != nullptr ? uid : "");
+      }
+      for (int column = 3; column <= 7; ++column) {
+        if (sqlite3_column_type(s, column) != SQLITE_NULL) strings.push_back(sqlite3_column_int64(s, column));
+      }
+    }
+    if (rc != SQLITE_DONE) return fail("select");
   }
-  const std::int64_t deleted = sqlite3_changes64(db_);
-  if (!firsts.empty()) {
-    if (sqlite3_prepare_v2(db_,
-                           "UPDATE events SET first_id = (SELECT min(id) FROM events WHERE first_id = ?1) "
-                           "WHERE first_id = ?1",
-                           -1, &stmt, nullptr) != SQLITE_OK) {
-      return fail("retention");
+  Statement remove(db_, "DELETE FROM event_rows WHERE id = ?");
+  if (!remove) return fail("delete");
+  for (std::int64_t id : ids) {
+    sqlite3_bind_int64(remove.get(), 1, id);
+    if (!remove.run()) return fail("delete");
+  }
+  // The process's oldest remaining event becomes its first: the others name it, and it
+  // carries the process_uid.
+  Statement oldest(db_, "SELECT min(id) FROM event_rows WHERE first_id = ?");
+  Statement rename(db_, "UPDATE event_rows SET first_id = ?2 WHERE first_id = ?1");
+  Statement carry(db_, "UPDATE event_rows SET process_uid = ?2 WHERE id = ?1");
+  if (!oldest || !rename || !carry) return fail("first events");
+  for (const auto& [first, uid] : firsts) {
+    sqlite3_bind_int64(oldest.get(), 1, first);
+    const int rc = sqlite3_step(oldest.get());
+    const bool remains = rc == SQLITE_ROW && sqlite3_column_type(oldest.get(), 0) != SQLITE_NULL;
+    const std::int64_t next = remains ? sqlite3_column_int64(oldest.get(), 0) : 0;
+    sqlite3_reset(oldest.get());
+    if (rc != SQLITE_ROW) return fail("first events");
+    if (!remains) continue;
+    sqlite3_bind_int64(rename.get(), 1, first);
+    sqlite3_bind_int64(rename.get(), 2, next);
+    sqlite3_bind_int64(carry.get(), 1, next);
+    if (uid.empty()) {
+      sqlite3_bind_null(carry.get(), 2);
+    } else {
+      sqlite3_bind_text(carry.get(), 2, uid.data(), static_cast<int>(uid.size()), SQLITE_STATIC);
     }
-    for (std::int64_t first : firsts) {
-      sqlite3_bind_int64(stmt, 1, first);
-      rc = sqlite3_step(stmt);
-      sqlite3_reset(stmt);
-      if (rc != SQLITE_DONE) break;
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE) return fail("retention");
+    if (!rename.run() || !carry.run()) return fail("first events");
+  }
+  // Strings no remaining event names go, with their trigram index entries.
+  std::sort(strings.begin(), strings.end());
+  strings.erase(std::unique(strings.begin(), strings.end()), strings.end());
+  Statement named(
+      db_,
+      "SELECT EXISTS (SELECT 1 FROM event_rows WHERE image_id = ?1) OR EXISTS (SELECT 1 FROM event_rows "
+      "WHERE argv_id = ?1) OR EXISTS (SELECT 1 FROM event_rows WHERE user_id = ?1) OR EXISTS (SELECT 1 "
+      "FROM event_rows WHERE parent_image_id = ?1) OR EXISTS (SELECT 1 FROM event_rows WHERE hash_id = ?1)");
+  Statement unindex(db_,
+                    "INSERT INTO strings_fts (strings_fts, rowid, text) SELECT 'delete', id, text FROM strings "
+                    "WHERE id = ?1 AND plain = 1");
+  Statement drop(db_, "DELETE FROM strings WHERE id = ?1");
+  if (!named || !unindex || !drop) return fail("strings");
+  for (std::int64_t id : strings) {
+    sqlite3_bind_int64(named.get(), 1, id);
+    const int rc = sqlite3_step(named.get());
+    const bool used = rc == SQLITE_ROW && sqlite3_column_int(named.get(), 0) != 0;
+    sqlite3_reset(named.get());
+    if (rc != SQLITE_ROW) return fail("strings");
+    if (used) continue;
+    sqlite3_bind_int64(unindex.get(), 1, id);
+    sqlite3_bind_int64(drop.get(), 1, id);
+    if (!unindex.run() || !drop.run()) return fail("strings");
   }
   if (auto r = exec("COMMIT"); !r) {
     (void)exec("ROLLBACK");
     return r.error();
   }
-  return deleted;
+  return static_cast<std::int64_t>(ids.size());
+}
+
+Result<std::int64_t> EventStore::apply_retention_step(std::int64_t now_ns, std::int64_t keep_ns,
+                                                      std::int64_t max_bytes) {
+  if (auto r = commit(); !r) return r.error();
+  if (keep_ns > 0) {
+    // By time_ns (its index, no sort): the oldest events first.
+    auto n = delete_chunk(fmt::format("time_ns < {}", now_ns - keep_ns), "time_ns");
+    if (!n || *n > 0) return n;
+  }
+  if (max_bytes > 0 && used_bytes() > max_bytes) return delete_chunk("1", "id");
+  return 0;
 }
 
 Result<std::int64_t> EventStore::apply_retention(std::int64_t now_ns, std::int64_t keep_ns, std::int64_t max_bytes) {
-  if (auto r = commit(); !r) return r.error();
   std::int64_t deleted = 0;
-  if (keep_ns > 0) {
-    auto n = delete_events(fmt::format("time_ns < {}", now_ns - keep_ns));
+  for (;;) {
+    auto n = apply_retention_step(now_ns, keep_ns, max_bytes);
     if (!n) return n;
+    if (*n == 0) return deleted;
     deleted += *n;
   }
-  if (max_bytes > 0) {
-    // Deleting frees pages for reuse; the file shrinks only by VACUUM, so the bound is on
-    // the pages in use: page_count - freelist_count.
-    for (int round = 0; round < 64; ++round) {
-      sqlite3_stmt* stmt = nullptr;
-      std::int64_t used = 0;
-      if (sqlite3_prepare_v2(db_,
-                             "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), "
-                             "pragma_freelist_count(), pragma_page_size()",
-                             -1, &stmt, nullptr) == SQLITE_OK &&
-          sqlite3_step(stmt) == SQLITE_ROW) {
-        used = sqlite3_column_int64(stmt, 0);
-      }
-      sqlite3_finalize(stmt);
-      if (used <= max_bytes) break;
-      // The oldest tenth (at least 1,000 rows) per round: those up to the last one's id.
-      if (sqlite3_prepare_v2(db_,
-                             "SELECT id FROM events ORDER BY id LIMIT 1 OFFSET max(1000, (SELECT count(*) FROM events) "
-                             "/ 10) - 1",
-                             -1, &stmt, nullptr) != SQLITE_OK) {
-        return Error{sqlite3_errmsg(db_)};
-      }
-      const int rc = sqlite3_step(stmt);
-      std::string where = rc == SQLITE_ROW ? fmt::format("id <= {}", sqlite3_column_int64(stmt, 0)) : "1";
-      sqlite3_finalize(stmt);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
-      auto n = delete_events(where);
-      if (!n) return n;
-      deleted += *n;
-      if (*n == 0) break;
-    }
-  }
-  return deleted;
 }
 
 }  // namespace procsentry

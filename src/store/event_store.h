@@ -1,6 +1,8 @@
 // The embedded event store: one SQLite database (WAL, batched transactions), the schema
 // versioned with PRAGMA user_version and migrated on open. Files are created 0600: command
-// lines hold secrets.
+// lines hold secrets. Schema 2 stores each text (image, command line, user, hash) once in
+// `strings` (with a trigram index for substring search) and each event's JSON compressed;
+// the `events` view shows them as schema 1's table did (store_functions.h).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/body_codec.h"
 #include "store/store_row.h"
 
 struct sqlite3;
@@ -20,7 +23,16 @@ namespace procsentry {
 
 class EventStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
+  // Events deleted per retention transaction: a day of a busy store goes in many short
+  // transactions, with the recorder's commits in between (StoreWriter).
+  static constexpr std::int64_t kRetentionChunk = 5000;
+  // The body dictionary: trained on the first kDictionarySamples events' JSON, and again on
+  // the kDictionarySamples after each kRetrainEvents events (what runs changes over time).
+  static constexpr std::size_t kDictionarySamples = 4000;
+  static constexpr std::size_t kDictionarySampleBytes = 2u << 20;  // training takes ~0.2 s a MiB
+  static constexpr std::size_t kDictionaryBytes = 32 * 1024;
+  static constexpr std::uint64_t kRetrainEvents = 1'000'000;
 
   // Creates the file (0600) and its schema if needed; migrates an older schema; refuses a
   // newer one. One line of error, saying what to do.
@@ -29,8 +41,9 @@ class EventStore {
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  // Adds one event's row to the open batch (its JSON Lines form is kept whole); the row is
-  // copied, and written by this call or a later one. An error abandons the open batch.
+  // Adds one event's row to the open batch (its texts stored once in `strings`, its JSON
+  // Lines object compressed); written by this call or a later one. An error abandons the
+  // open batch.
   Result<bool> insert(const StoreRow& row);
   // Commits the open batch. An error leaves the batch's events uncommitted (lost).
   Result<bool> commit();
@@ -40,10 +53,17 @@ class EventStore {
   // database is larger than `max_bytes` (0: no size limit), the oldest events. Returns how
   // many events it deleted.
   Result<std::int64_t> apply_retention(std::int64_t now_ns, std::int64_t keep_ns, std::int64_t max_bytes);
+  // The same in one transaction of at most kRetentionChunk events: 0 when there is nothing
+  // left to delete.
+  Result<std::int64_t> apply_retention_step(std::int64_t now_ns, std::int64_t keep_ns, std::int64_t max_bytes);
   std::int64_t size_bytes();
 
   sqlite3* handle() { return db_; }
   const std::string& path() const { return path_; }
+  // The dictionary new bodies are compressed with (0: none yet).
+  std::int64_t dictionary_id() const { return encoder_.dictionary_id(); }
+  // Cached string ids (a test checks that an abandoned batch leaves none behind).
+  std::size_t cached_strings() const { return strings_.size(); }
 
  private:
   EventStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
@@ -51,9 +71,18 @@ class EventStore {
   Result<bool> exec(const char* sql);
   Result<bool> begin();
   Result<bool> flush();  // inserts the buffered rows
-  // Deletes the events matching `where` in one transaction; a process whose first stored
-  // event goes gets its oldest remaining event as its new first.
-  Result<std::int64_t> delete_events(const std::string& where);
+  // Forgets what the abandoned batch may have added: string ids, first events, a dictionary.
+  void forget_batch();
+  Result<bool> load_dictionary();  // the newest one, if any
+  // The id of `text` in `strings` (0 for an empty text: NULL), added if new.
+  Result<std::int64_t> string_id(std::string_view text);
+  // Collects the event's JSON as a training sample; trains when there are enough.
+  Result<bool> sample_for_dictionary(std::string_view json);
+  // Deletes at most kRetentionChunk events matching `where`, in `order`, in one transaction;
+  // a process whose first stored event goes gets its oldest remaining event as its new
+  // first, and strings no event names any more go with their index entries.
+  Result<std::int64_t> delete_chunk(const std::string& where, const char* order);
+  std::int64_t used_bytes();
 
   // A process's first stored event: later events with its process_uid and pid name it in
   // first_id, so only first events need entries in the process_uid and pid indexes.
@@ -62,17 +91,26 @@ class EventStore {
     std::optional<std::uint32_t> pid;
   };
   static constexpr std::size_t kMaxFirsts = 1 << 16;  // forgetting one costs one more first event
+  // Text -> strings.id, so that a repeated text costs no query. Bounded: forgetting costs a lookup.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const;
+  };
+  static constexpr std::size_t kMaxCachedStringBytes = 4u << 20;
 
   // An event waiting for its INSERT, copied: the row's bytes may be gone by then.
   struct Row {
     std::int64_t id = 0, first_id = 0, time_ns = 0;
     EventKind kind = EventKind::exec;
     std::optional<std::uint32_t> pid, ppid, uid;
-    std::string user, process_uid, parent_uid, image, argv, json;
+    std::int64_t user_id = 0, image_id = 0, argv_id = 0, parent_image_id = 0, hash_id = 0;  // 0: NULL
+    std::int32_t error = 0;
+    std::int64_t dict_id = 0;
+    std::string process_uid, parent_uid, body;  // process_uid on a first event only
   };
   // Rows per INSERT statement: one statement's cursors (and allocations) serve them all.
   static constexpr std::size_t kRowsPerInsert = 32;
-  static constexpr int kColumns = 13;  // parameters per row
+  static constexpr int kColumns = 17;  // parameters per row
   static void bind(sqlite3_stmt* stmt, int first_parameter, const Row& row);
 
   sqlite3* db_ = nullptr;
@@ -80,12 +118,23 @@ class EventStore {
   sqlite3_stmt* insert_one_ = nullptr;
   sqlite3_stmt* insert_many_ = nullptr;  // kRowsPerInsert rows
   sqlite3_stmt* max_id_ = nullptr;
+  sqlite3_stmt* find_string_ = nullptr;
+  sqlite3_stmt* insert_string_ = nullptr;
+  sqlite3_stmt* index_string_ = nullptr;
   bool in_batch_ = false;
   std::int64_t next_id_ = 1;
   std::unordered_map<std::string, First> firsts_;  // process_uid -> its first stored event
   std::string key_;
+  std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> strings_;
+  std::size_t cached_string_bytes_ = 0;
   std::vector<Row> rows_ = std::vector<Row>(kRowsPerInsert);
   std::size_t pending_ = 0;  // rows_ not inserted yet
+
+  BodyEncoder encoder_;
+  bool dictionary_in_batch_ = false;    // the open batch added the encoder's dictionary
+  std::uint64_t since_dictionary_ = 0;  // events compressed since the last training
+  std::string samples_;
+  std::vector<std::size_t> sample_sizes_;
 };
 
 // The default database: /var/lib/procsentry/events.db as root, else

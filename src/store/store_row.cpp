@@ -14,7 +14,8 @@ struct Packed {
   std::uint32_t pid, ppid, uid;
   std::uint8_t kind, present;
   std::uint16_t padding;
-  std::array<std::uint32_t, 5> lengths;  // user, process_uid, parent_uid, image, argv
+  std::int32_t error;
+  std::array<std::uint32_t, 7> lengths;  // user, process_uid, parent_uid, image, parent_image, hash, argv
 };
 
 void append_argv(std::string& out, const Event& e) {
@@ -48,14 +49,17 @@ void StoreRowFormatter::append(std::string& out, const Event& e) {
   }
   const std::size_t at = out.size();
   out.append(sizeof(p), '\0');
-  const std::array<std::string_view, 4> texts = {e.user, e.process_uid.view(), e.parent_uid.view(), image_of(e)};
+  if (e.kind == EventKind::exec_failed) p.error = e.error;
+  const std::string_view hash = e.kind == EventKind::exec || e.kind == EventKind::hash ? e.sha256 : std::string_view();
+  const std::array<std::string_view, 6> texts = {e.user,      e.process_uid.view(), e.parent_uid.view(),
+                                                 image_of(e), e.parent_image.bytes, hash};
   for (std::size_t i = 0; i < texts.size(); ++i) {
     out += texts[i];
     p.lengths[i] = static_cast<std::uint32_t>(texts[i].size());
   }
   const std::size_t argv_at = out.size();
   append_argv(out, e);
-  p.lengths[4] = static_cast<std::uint32_t>(out.size() - argv_at);
+  p.lengths[6] = static_cast<std::uint32_t>(out.size() - argv_at);
   json_.append_object(out, e);
   std::memcpy(out.data() + at, &p, sizeof(p));
 }
@@ -72,7 +76,9 @@ std::optional<StoreRow> StoreRow::parse(std::string_view bytes) {
   if (p.present & kPid) row.pid = p.pid;
   if (p.present & kPpid) row.ppid = p.ppid;
   if (p.present & kUid) row.uid = p.uid;
-  std::array<std::string_view*, 5> texts = {&row.user, &row.process_uid, &row.parent_uid, &row.image, &row.argv};
+  row.error = p.error;
+  std::array<std::string_view*, 7> texts = {&row.user,         &row.process_uid, &row.parent_uid, &row.image,
+                                            &row.parent_image, &row.hash,        &row.argv};
   for (std::size_t i = 0; i < texts.size(); ++i) {
     if (p.lengths[i] > bytes.size()) return std::nullopt;
     *texts[i] = bytes.substr(0, p.lengths[i]);

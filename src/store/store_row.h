@@ -18,9 +18,12 @@ struct StoreRow {
   std::int64_t time_ns = 0;
   std::optional<std::uint32_t> pid, ppid, uid;  // absent: the event has none (lost, Windows)
   std::string_view user, process_uid, parent_uid;
-  std::string_view image;  // exec: the image; exec_failed: the filename tried; fork/exit: the known image
-  std::string_view argv;   // the arguments joined by spaces (Windows: the command line), for queries
-  std::string_view json;   // the JSON Lines object, without its newline
+  std::string_view image;         // exec: the image; exec_failed: the filename tried; fork/exit: the known image
+  std::string_view argv;          // the arguments joined by spaces (Windows: the command line), for queries
+  std::string_view parent_image;  // exec, create: what the parent runs
+  std::string_view hash;          // exec with --hash, hash: the image's SHA-256 (hex); empty if none
+  std::int32_t error = 0;         // exec_failed: the positive errno; 0 otherwise
+  std::string_view json;          // the JSON Lines object, without its newline
 
   // The row packed in `bytes`, or nothing if they are not one.
   static std::optional<StoreRow> parse(std::string_view bytes);

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include "store/store_functions.h"
 #include "verify/seq_check.h"
 
 namespace procsentry {
@@ -38,6 +39,7 @@ Result<Ok> read_store(const std::string& path, SeqCheck& check) {
     return Error{
         fmt::format("cannot open the database {}: {}", path, raw != nullptr ? sqlite3_errmsg(raw) : "no memory")};
   }
+  register_store_functions(raw);
   sqlite3_busy_timeout(raw, 5000);
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(raw, "SELECT id, json FROM events ORDER BY id", -1, &stmt, nullptr) != SQLITE_OK) {

@@ -12,6 +12,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -100,7 +101,7 @@ TEST_F(EventStoreTest, CreatedPrivateInWalModeWithTheCurrentSchema) {
   out.clear();
   q.sql = "SELECT user_version FROM pragma_user_version()";
   ASSERT_TRUE(run_query(path_, q, out).has_value());
-  EXPECT_EQ(out, "{\"user_version\":1}\n");
+  EXPECT_EQ(out, "{\"user_version\":2}\n");
 }
 
 TEST_F(EventStoreTest, ANewerSchemaIsRefused) {
@@ -179,7 +180,7 @@ TEST_F(EventStoreTest, SqlIsReadOnly) {
   q.sql = "SELECT count(*) AS n, max(pid) AS top FROM events";
   ASSERT_TRUE(run_query(path_, q, out).has_value());
   EXPECT_EQ(out, "{\"n\":3,\"top\":1002}\n");
-  q.sql = "DELETE FROM events";
+  q.sql = "DELETE FROM event_rows";
   auto refused = run_query(path_, q, out);
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message.find("read-only"), std::string::npos) << refused.error().message;
@@ -272,17 +273,23 @@ TEST_F(EventStoreTest, AFullDiskIsReportedOnceCountedAndRecordingResumes) {
   {
     StoreWriter sink(**store, {}, diagnostics);
     Decoder decoder(ClockMapping{kBoot});
-    test::ExecSpec spec;
-    spec.argv = {"x", std::string(3000, 'x')};
-    test::Bytes bytes = test::exec_record(spec);
+    std::mt19937 random(7);
+    // 3000 bytes that do not compress: every event needs pages of its own.
+    auto write_incompressible = [&] {
+      test::ExecSpec spec;
+      std::string argument(3000, ' ');
+      for (char& c : argument) c = static_cast<char>('a' + random() % 26);
+      spec.argv = {"x", argument};
+      write_event(sink, **decoder.decode(test::exec_record(spec)));
+    };
     for (int batch = 0; batch < 3; ++batch) {
-      for (int i = 0; i < 50; ++i) write_event(sink, **decoder.decode(bytes));
+      for (int i = 0; i < 50; ++i) write_incompressible();
       std::this_thread::sleep_for(StoreWriter::kCommitInterval);
       sink.tick({});
     }
     EXPECT_EQ(sink.dropped(), 150u);
     sqlite3_exec((*store)->handle(), "PRAGMA max_page_count=1000000", nullptr, nullptr, nullptr);  // space is back
-    for (int i = 0; i < 5; ++i) write_event(sink, **decoder.decode(bytes));
+    for (int i = 0; i < 5; ++i) write_incompressible();
     sink.finish();
     EXPECT_EQ(sink.stored(), 5u);
   }
