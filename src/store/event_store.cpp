@@ -96,10 +96,10 @@ INSERT INTO event_rows SELECT id, time_ns, procsentry_kind(event), pid, ppid, ui
   (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(image) AND s.text = image),
   (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(argv) AND s.text = argv),
   (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(parent_image) AND s.text = parent_image),
-  (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(hash) AND s.text = hash),
+  (SELECT s.id FROM strings s WHERE s.hash = procsentry_hash(sha256) AND s.text = sha256),
   error, 0, procsentry_compress(json) FROM (SELECT *,
     CASE WHEN json_valid(json) THEN json_extract(json, '$.parent_image') END AS parent_image,
-    CASE WHEN json_valid(json) THEN json_extract(json, '$.sha256') END AS hash,
+    CASE WHEN json_valid(json) THEN json_extract(json, '$.sha256') END AS sha256,
     CASE WHEN event = 'exec_failed' AND json_valid(json) THEN json_extract(json, '$.errno') END AS error
     FROM events) ORDER BY id;
 DROP TABLE events;

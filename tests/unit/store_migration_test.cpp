@@ -1,0 +1,218 @@
+// A schema 1 store (made with migration 1's own SQL, rows as schema 1's writer wrote them)
+// opened by this procsentry: converted to schema 2 in one transaction, every column and every
+// JSON line read back through the `events` view exactly as before.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "full_event.h"
+#include "hostile_events.h"
+#include "store/event_store.h"
+#include "store/store_functions.h"
+#include "store/store_row.h"
+
+namespace procsentry {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Schema 1, as migration 1 made it (never edited since it shipped).
+constexpr const char* kSchema1 = R"sql(
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  time_ns INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  pid INTEGER,
+  ppid INTEGER,
+  uid INTEGER,
+  user TEXT,
+  process_uid TEXT,
+  parent_uid TEXT,
+  first_id INTEGER NOT NULL,
+  image TEXT,
+  argv TEXT,
+  json TEXT NOT NULL
+);
+CREATE INDEX events_time ON events(time_ns);
+CREATE INDEX events_first_id ON events(first_id);
+CREATE INDEX events_process_uid ON events(process_uid) WHERE first_id = id AND process_uid IS NOT NULL;
+CREATE INDEX events_pid ON events(pid) WHERE first_id = id AND pid IS NOT NULL;
+CREATE INDEX events_parent_uid ON events(parent_uid) WHERE parent_uid IS NOT NULL;
+CREATE INDEX events_image ON events(image) WHERE image IS NOT NULL;
+CREATE INDEX events_user ON events(user) WHERE user IS NOT NULL;
+PRAGMA user_version=1;
+)sql";
+
+// Every schema 1 column of every event, in id order, each value exact (hex of the texts).
+constexpr const char* kDump =
+    "SELECT id, time_ns, event, pid, ppid, uid, hex(user), process_uid, parent_uid, first_id, hex(image), "
+    "hex(argv), hex(json), typeof(user), typeof(image), typeof(argv) FROM events ORDER BY id";
+
+class StoreMigration : public ::testing::Test {
+ protected:
+  StoreMigration() : dir_(fs::temp_directory_path() / ("store_migration." + std::to_string(getpid()))) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "events.db").string();
+  }
+  ~StoreMigration() override { fs::remove_all(dir_); }
+
+  // A schema 1 store with `events`, written as schema 1's writer did: the row's columns, the
+  // JSON whole, first_id naming the process's first event, NULL for an empty text.
+  void make_schema1(const std::vector<const Event*>& events, const char* kind_override = nullptr) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, kSchema1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "INSERT INTO events (id, time_ns, event, pid, ppid, uid, user, process_uid, "
+                                 "parent_uid, first_id, image, argv, json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                 -1, &insert, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    StoreRowFormatter format;
+    std::map<std::string, std::int64_t, std::less<>> firsts;
+    std::int64_t id = 0;
+    for (const Event* e : events) {
+      std::string bytes;
+      format.append(bytes, *e);
+      const StoreRow row = *StoreRow::parse(bytes);
+      ++id;
+      std::int64_t first = id;
+      if (!row.process_uid.empty()) first = firsts.try_emplace(std::string(row.process_uid), id).first->second;
+      int i = 1;
+      auto text = [&](std::string_view value) {
+        if (value.empty()) {
+          sqlite3_bind_null(insert, i++);
+        } else {
+          sqlite3_bind_text(insert, i++, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+        }
+      };
+      auto number = [&](std::optional<std::uint32_t> value) {
+        if (value) {
+          sqlite3_bind_int64(insert, i++, *value);
+        } else {
+          sqlite3_bind_null(insert, i++);
+        }
+      };
+      sqlite3_bind_int64(insert, i++, id);
+      sqlite3_bind_int64(insert, i++, row.time_ns);
+      text(kind_override != nullptr && id == 2 ? kind_override : to_string(row.kind));
+      number(row.pid);
+      number(row.ppid);
+      number(row.uid);
+      text(row.user);
+      text(row.process_uid);
+      text(row.parent_uid);
+      sqlite3_bind_int64(insert, i++, first);
+      text(row.image);
+      text(row.argv);
+      text(row.json);
+      ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE) << sqlite3_errmsg(db);
+      sqlite3_reset(insert);
+    }
+    sqlite3_finalize(insert);
+    ASSERT_EQ(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+
+  std::vector<std::string> query(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    register_store_functions(db);
+    sqlite3_stmt* stmt = nullptr;
+    std::vector<std::string> rows;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    int rc = SQLITE_ROW;
+    while (stmt != nullptr && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      std::string row;
+      for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+        row += text == nullptr ? "NULL" : std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, c)));
+        row += '|';
+      }
+      rows.push_back(row);
+    }
+    EXPECT_EQ(rc, SQLITE_DONE) << sqlite3_errmsg(db);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return rows;
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+// Every kind with every field, hostile texts, and random hostile events; processes with
+// several events (first_id), and events without any process_uid.
+struct Corpus {
+  std::deque<FullEvent> fulls;
+  std::deque<std::vector<std::string>> keep;  // what the random events' views point into
+  std::deque<Event> randoms;
+  std::vector<const Event*> events;
+  Corpus() {
+    for (EventKind kind : test::kKinds) {
+      for (int again = 0; again < 2; ++again) events.push_back(&fulls.emplace_back(kind).event);  // first_id
+    }
+    test::Generator g(7);
+    for (int i = 0; i < 300; ++i) {
+      randoms.push_back(test::random_event(g, test::kKinds[g.pick(std::size(test::kKinds))], keep.emplace_back()));
+      events.push_back(&randoms.back());
+    }
+  }
+};
+
+TEST_F(StoreMigration, ASchema1StoreKeepsEveryColumnAndEveryJsonLine) {
+  Corpus corpus;
+  make_schema1(corpus.events);
+  const std::vector<std::string> before = query(kDump);
+  ASSERT_EQ(before.size(), 2 * std::size(test::kKinds) + 300);
+  {
+    auto store = EventStore::open(path_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+  }
+  EXPECT_EQ(query("SELECT user_version FROM pragma_user_version()"), std::vector<std::string>{"2|"});
+  EXPECT_EQ(query("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'events'"),
+            std::vector<std::string>{"0|"});
+  const std::vector<std::string> after = query(kDump);
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], before[i]) << "event " << i + 1;
+  // The new columns, from the JSON where schema 1 kept them: the exec's hash and parent, the
+  // failed exec's errno.
+  EXPECT_EQ(query("SELECT hash, parent_image IS NOT NULL FROM events WHERE id = 1"),
+            std::vector<std::string>{"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad|1|"});
+  EXPECT_EQ(query("SELECT DISTINCT error FROM events WHERE event = 'exec_failed' AND id <= 4"),
+            std::vector<std::string>{"2|"});
+  // Texts once, and the trigram index in step.
+  EXPECT_EQ(query("SELECT count(*) = count(DISTINCT text) FROM strings"), std::vector<std::string>{"1|"});
+  {
+    auto store = EventStore::open(path_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    EXPECT_EQ(
+        sqlite3_exec((*store)->handle(), "INSERT INTO strings_fts (strings_fts, rank) VALUES ('integrity-check', 1)",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
+  }
+}
+
+TEST_F(StoreMigration, AFailedMigrationLeavesTheSchema1StoreAsItWas) {
+  Corpus corpus;
+  make_schema1(corpus.events, "not-a-kind");  // event 2 names a kind no procsentry wrote
+  const std::vector<std::string> before = query(kDump);
+  auto store = EventStore::open(path_);
+  ASSERT_FALSE(store.has_value());
+  EXPECT_NE(store.error().message.find("migrating to schema 2 failed"), std::string::npos) << store.error().message;
+  EXPECT_EQ(query("SELECT user_version FROM pragma_user_version()"), std::vector<std::string>{"1|"});
+  EXPECT_EQ(query(kDump), before);
+  EXPECT_EQ(query("SELECT count(*) FROM sqlite_schema WHERE name IN ('strings', 'event_rows')"),
+            std::vector<std::string>{"0|"});
+}
+
+}  // namespace
+}  // namespace procsentry
