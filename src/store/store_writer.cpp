@@ -35,11 +35,24 @@ std::string StoreWriter::summary(std::uint64_t written) const {
 void StoreWriter::tick(std::stop_token stop) {
   auto now = std::chrono::steady_clock::now();
   if (batch_ > 0 && (stop.stop_requested() || now - last_commit_ >= kCommitInterval)) commit();
-  if ((retention_.keep_ns > 0 || retention_.max_bytes > 0) && now - last_retention_ >= kRetentionInterval &&
-      !failing_) {
-    last_retention_ = now;
-    if (auto r = store_->apply_retention(ClockMapping::now_epoch_ns(), retention_.keep_ns, retention_.max_bytes); !r) {
+  const bool retaining = retention_.keep_ns > 0 || retention_.max_bytes > 0;
+  if (!retaining || failing_ || (!retention_left_ && now - last_retention_ < kRetentionInterval)) return;
+  if (!retention_left_) last_retention_ = now;
+  if (batch_ > 0) commit();  // retention's transactions come after the open batch's
+  // Chunks of kRetentionChunk events, for at most kRetentionSlice: a day's deletion from a
+  // big store goes on at the next ticks, with the events' commits in between.
+  retention_left_ = false;
+  const std::int64_t now_ns = ClockMapping::now_epoch_ns();
+  for (;;) {
+    auto r = store_->apply_retention_step(now_ns, retention_.keep_ns, retention_.max_bytes);
+    if (!r) {
       fail(r.error().message);
+      return;
+    }
+    if (*r == 0) return;
+    if (std::chrono::steady_clock::now() - now >= kRetentionSlice) {
+      retention_left_ = true;
+      return;
     }
   }
 }

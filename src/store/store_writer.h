@@ -27,6 +27,9 @@ class StoreWriter final : public Writer {
   static constexpr std::chrono::milliseconds kCommitInterval{250};
   static constexpr std::size_t kCommitEvents = 5000;
   static constexpr std::chrono::seconds kRetentionInterval{10};
+  // Retention's time per tick while it has more to delete (EventStore::kRetentionChunk events
+  // per transaction): the longest pause it adds to recording.
+  static constexpr std::chrono::milliseconds kRetentionSlice{50};
 
   StoreWriter(EventStore& store, RetentionOptions retention, std::FILE* diagnostics)
       : store_(&store), retention_(retention), diagnostics_(diagnostics) {}
@@ -62,6 +65,7 @@ class StoreWriter final : public Writer {
   std::size_t batch_ = 0;
   bool batch_failed_ = false;
   bool failing_ = false;
+  bool retention_left_ = false;  // the last tick's retention did not finish
   std::uint64_t stored_ = 0;
   std::uint64_t dropped_ = 0;
   std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();

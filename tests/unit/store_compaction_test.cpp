@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "full_event.h"
 #include "hostile_events.h"
 #include "store/body_codec.h"
@@ -241,6 +242,26 @@ TEST_F(StoreCompaction, RetentionDeletesTextsNoEventNamesWithTheirIndexEntries) 
   EXPECT_GT(scalar("SELECT count(*) FROM strings_fts WHERE strings_fts MATCH '\"uni\" AND \"que\"'"), 0);
   // The kept events read back as they were written.
   expected_.erase(expected_.begin(), expected_.begin() + (total - keep));
+  expect_all_read_back();
+}
+
+// The recorder's retention (--keep) goes in chunks over several ticks when there is much to
+// delete, and leaves exactly the recent events.
+TEST_F(StoreCompaction, TheRecordersRetentionDeletesTheOldEventsAndKeepsTheRecentOnes) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  const std::int64_t recent = ClockMapping::now_epoch_ns();
+  StoreWriter sink(**store, RetentionOptions{3600'000'000'000, 0}, stderr);
+  for (int i = 0; i < 2 * static_cast<int>(EventStore::kRetentionChunk) + 10; ++i) {
+    FullEvent full(EventKind::exec);
+    full.event.time_ns = i < 10 ? recent : recent - 7200'000'000'000;  // two hours ago
+    write(sink, full.event);
+  }
+  for (int tick = 0; tick < 1000 && scalar("SELECT count(*) FROM event_rows") > 10; ++tick) sink.tick({});
+  EXPECT_EQ(scalar("SELECT count(*) FROM event_rows WHERE time_ns = " + std::to_string(recent)), 10);
+  EXPECT_EQ(scalar("SELECT count(*) FROM event_rows"), 10);
+  EXPECT_EQ(sink.stored(), expected_.size());
+  expected_.erase(expected_.begin() + 10, expected_.end());
   expect_all_read_back();
 }
 
