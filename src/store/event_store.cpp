@@ -639,21 +639,34 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
       "SELECT EXISTS (SELECT 1 FROM event_rows WHERE image_id = ?1) OR EXISTS (SELECT 1 FROM event_rows "
       "WHERE argv_id = ?1) OR EXISTS (SELECT 1 FROM event_rows WHERE user_id = ?1) OR EXISTS (SELECT 1 "
       "FROM event_rows WHERE parent_image_id = ?1) OR EXISTS (SELECT 1 FROM event_rows WHERE hash_id = ?1)");
-  Statement unindex(db_,
-                    "INSERT INTO strings_fts (strings_fts, rowid, text) SELECT 'delete', id, text FROM strings "
-                    "WHERE id = ?1 AND plain = 1");
+  // The text from `strings`, then a one-row 'delete' (OR ROLLBACK): an INSERT ... SELECT into
+  // strings_fts would open a statement savepoint, and FTS5 writes out its pending changes at
+  // each one (150 us a string instead of a few).
+  Statement text(db_, "SELECT text FROM strings WHERE id = ?1 AND plain = 1");
+  Statement unindex(db_, "INSERT OR ROLLBACK INTO strings_fts (strings_fts, rowid, text) VALUES ('delete', ?1, ?2)");
   Statement drop(db_, "DELETE FROM strings WHERE id = ?1");
-  if (!named || !unindex || !drop) return fail("strings");
+  if (!named || !text || !unindex || !drop) return fail("strings");
   for (std::int64_t id : strings) {
     sqlite3_bind_int64(named.get(), 1, id);
-    const int rc = sqlite3_step(named.get());
+    int rc = sqlite3_step(named.get());
     const bool used = rc == SQLITE_ROW && sqlite3_column_int(named.get(), 0) != 0;
     sqlite3_reset(named.get());
     if (rc != SQLITE_ROW) return fail("strings");
     if (used) continue;
-    sqlite3_bind_int64(unindex.get(), 1, id);
+    sqlite3_bind_int64(text.get(), 1, id);
+    rc = sqlite3_step(text.get());
+    if (rc == SQLITE_ROW) {  // indexed: its trigrams go first
+      sqlite3_bind_int64(unindex.get(), 1, id);
+      sqlite3_bind_value(unindex.get(), 2, sqlite3_column_value(text.get(), 0));
+      const bool unindexed = unindex.run();
+      sqlite3_reset(text.get());
+      if (!unindexed) return fail("strings");
+    } else {
+      sqlite3_reset(text.get());
+      if (rc != SQLITE_DONE) return fail("strings");
+    }
     sqlite3_bind_int64(drop.get(), 1, id);
-    if (!unindex.run() || !drop.run()) return fail("strings");
+    if (!drop.run()) return fail("strings");
   }
   if (auto r = exec("COMMIT"); !r) {
     (void)exec("ROLLBACK");
