@@ -32,7 +32,7 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
       "--exec-failed", "--no-exec-failed", "--replay",    "--save-raw", "--verbose",
       "--long",        "--ancestry",       "--hash",      "--syslog",   "--output",
       "--rotate",      "--keep-files",     "--quiet",     "--metrics",  "--kafka",
-      "--kafka-topic", "--kafka-option",   "--heartbeat", "--format"};
+      "--kafka-topic", "--kafka-option",   "--heartbeat", "--format",   "--output-backlog"};
   if (o.command == Command::tree || o.command == Command::query) {
     const char* command = o.command == Command::tree ? "tree" : "query";
     for (const char* name : kStreamOptions) {
@@ -71,6 +71,10 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
   }
   for (const char* name : {"--rotate", "--keep-files"}) {
     if (given(name) && o.output_file.empty()) return refuse(name, "only applies to --output FILE");
+  }
+  if (given("--output-backlog") && !recording && o.output_file.empty() && o.syslog_url.empty() &&
+      o.kafka_brokers.empty()) {
+    return refuse("--output-backlog", "only applies to --output, --syslog, --kafka and record's database");
   }
   if (!table_shown) {
     const char* why = recording ? "record shows nothing on standard output unless --print"
@@ -194,6 +198,11 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
                  "a heartbeat event this often, in seconds, with the counts so far (default 60; 0: none); "
                  "procsentry verify checks they came on time")
       ->check(CLI::Range(0u, 86400u));
+  app.add_option("--output-backlog", o.output_backlog,
+                 "events each output (--output, --syslog, --kafka, record's database) may queue while it is slow "
+                 "or away; beyond it that output's events are dropped, counted in heartbeats and metrics")
+      ->capture_default_str()
+      ->check(CLI::Range(16u, 16'777'216u));
   app.add_option("--metrics", o.metrics,
                  "serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz, e.g. "
                  "127.0.0.1:9464 (port 0: any free one, printed at start-up)");

@@ -60,6 +60,9 @@ struct AppOptions {
   std::string metrics;
   // --heartbeat SECONDS: a heartbeat event this often (0: none); README "Proving nothing was lost".
   std::uint32_t heartbeat_s = 60;
+  // --output-backlog EVENTS: what each threaded output (file, syslog, Kafka, store) may queue
+  // while it is slow or away; beyond it, that output's events are dropped and counted.
+  std::uint32_t output_backlog = 65'536;
   std::string config_path;  // the configuration file read (empty: none)
   // --redact as the command line gives it (it wins over the file's `redact:`); unset: the
   // file says, and without one the built-in secrets are masked.

@@ -77,6 +77,7 @@ Result<Outputs> Outputs::open(const AppOptions& options, std::FILE* diagnostics)
     return outputs;
   }
   BacklogLimits limits;
+  limits.events = options.output_backlog;
   limits.wait_when_full = !options.replay.empty();  // replay has no kernel to keep up with
   auto fanout = std::make_unique<FanoutSink>(std::move(all), limits, diagnostics);
   outputs.fanout_ = fanout.get();

@@ -3,7 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "integration/monitor.h"
@@ -15,6 +19,27 @@ namespace {
 // An upper bound only (the monitor returns as soon as the sensor says it is attached): the
 // bounded-loop exec program takes 17-38 s to verify on 5.10 under QEMU without KVM.
 constexpr auto kStartTimeout = std::chrono::seconds(120);
+// A clean stop takes well under a second (outputs give up on a dead server within ~1 s); a
+// monitor still running after this is a hang, reported with where each thread waits.
+constexpr auto kStopTimeout = std::chrono::seconds(60);
+
+// Each thread's name and kernel wait channel, to tell which part held on.
+std::string threads_of(pid_t pid) {
+  std::string out;
+  std::error_code ec;
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& entry : std::filesystem::directory_iterator(task, ec)) {
+    auto first_line = [&](const char* file) {
+      std::ifstream in(entry.path() / file);
+      std::string line;
+      std::getline(in, line);
+      return line;
+    };
+    out +=
+        "  thread " + entry.path().filename().string() + " " + first_line("comm") + ": " + first_line("wchan") + "\n";
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -59,6 +84,18 @@ int MonitorProcess::terminate() {
     return *status_;
   }
   kill(pid_, SIGTERM);
+  bool stopped = false;
+  {
+    std::unique_lock lock(mutex_);
+    stopped = changed_.wait_for(lock, kStopTimeout, [&] { return eof_; });
+  }
+  if (!stopped) {
+    ADD_FAILURE() << "procsentry (pid " << pid_ << ") still running " << kStopTimeout.count()
+                  << " s after SIGTERM; killed. Its threads:\n"
+                  << threads_of(pid_) << "its stderr:\n"
+                  << stderr_text();
+    kill(pid_, SIGKILL);
+  }
   reader_.join();
   close(out_);
   close(err_);

@@ -1,7 +1,9 @@
 // procsentry verify on what a real run wrote: a clean --output file and store verify; lines
 // deleted from the file are named exactly; heartbeats arrive with --heartbeat 1; garbage is one
 // line and status 2.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "integration/monitor.h"
 #include "support/spawn.h"
@@ -92,6 +95,66 @@ TEST_F(VerifyCli, ARealRunVerifiesCleanAndDeletedLinesAreNamedExactly) {
       "/bin/sh", {"sh", "-c", "exec \"$0\" verify - < \"$1\"", procsentry_binary(), (dir_ / "cut.jsonl").string()});
   EXPECT_EQ(WEXITSTATUS(piped.status), 1) << piped.err;
   EXPECT_NE(piped.out.find(expected), std::string::npos) << piped.out;
+}
+
+// A stalled output: nobody reads the FIFO behind --output, so its backlog (--output-backlog)
+// fills and its events are dropped. The heartbeats that reach it count the drops, and verify
+// finds exactly that many seqs missing.
+TEST_F(VerifyCli, AStalledOutputsDropsAreExactlyTheSeqsVerifyFindsMissing) {
+  const fs::path fifo = dir_ / "stalled.fifo";
+  const fs::path drained = dir_ / "drained.jsonl";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // Our read end first, so that procsentry's open for writing does not wait; nothing reads it
+  // until the storm is over.
+  const int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  Monitor monitor({"--output", fifo.string(), "--output-backlog", "64", "--heartbeat", "1"});
+  // 300 execs (900 events) cannot fit the pipe (64 KiB) and a backlog of 64.
+  for (int i = 0; i < 300; ++i) run("/bin/true", {"true"});
+
+  ASSERT_EQ(fcntl(reader, F_SETFL, 0), 0);  // blocking reads from now on
+  std::thread drain([&] {
+    std::ofstream out(drained, std::ios::binary);
+    char buffer[65536];
+    for (ssize_t n; (n = read(reader, buffer, sizeof buffer)) > 0;) out.write(buffer, n).flush();
+  });
+  // A marker after the storm, then a heartbeat after the marker: every drop is counted by then.
+  const auto [marker, marker_status] = run("/bin/echo", {"echo", "stalled-output-done"});
+  ASSERT_EQ(marker_status, 0);
+  nlohmann::json last_beat;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (std::uint64_t marker_seq = 0; last_beat.is_null() && std::chrono::steady_clock::now() < deadline;) {
+    std::ifstream in(drained);
+    for (std::string line; std::getline(in, line);) {
+      const auto e = nlohmann::json::parse(line, nullptr, false);
+      if (e.is_discarded()) break;  // a line still being written
+      if (e["event"] == "exec" && e["pid"] == marker) marker_seq = e["seq"];
+      if (e["event"] == "heartbeat" && marker_seq != 0 && e["seq"] > marker_seq) last_beat = e;
+    }
+    if (last_beat.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling the file
+  }
+  EXPECT_EQ(monitor.stop(), 0);
+  drain.join();
+  close(reader);
+  ASSERT_FALSE(last_beat.is_null()) << "no heartbeat after the marker reached the drained output";
+
+  std::uint64_t dropped = 0;
+  for (const auto& [output, count] : last_beat["dropped"].items()) {
+    if (output.find(fifo.string()) != std::string::npos) dropped = count.get<std::uint64_t>();
+  }
+  ASSERT_GT(dropped, 0u) << last_beat;
+  const Captured result = verify({drained.string()});
+  EXPECT_EQ(WEXITSTATUS(result.status), 1) << result.out << result.err;
+  // "boot B: seq FIRST..LAST missing", one line per gap.
+  std::uint64_t missing = 0;
+  std::istringstream lines(result.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto seq = line.find(": seq ");
+    const auto dots = line.find("..", seq);
+    if (seq == std::string::npos || dots == std::string::npos || !line.ends_with(" missing")) continue;
+    missing += std::stoull(line.substr(dots + 2)) - std::stoull(line.substr(seq + 6)) + 1;
+  }
+  EXPECT_EQ(missing, dropped) << result.out << last_beat;
 }
 
 TEST_F(VerifyCli, GarbageIsOneLineAndStatus2) {

@@ -89,6 +89,15 @@ TEST(Options, RotationNeedsOutput) {
   expect_accepted({"--output", "f", "--rotate", "1M", "--keep-files", "2"});
 }
 
+TEST(Options, OutputBacklogNeedsAThreadedOutput) {
+  expect_refused({"--output-backlog", "100"}, "--output-backlog");
+  expect_refused({"tree", "--output-backlog", "100"}, "--output-backlog");
+  expect_accepted({"--output", "f", "--output-backlog", "100"});
+  expect_accepted({"record", "--output-backlog", "100"});
+  EXPECT_EQ(parse({"--syslog", "tcp://h:1", "--output-backlog", "100"})->options.output_backlog, 100u);
+  EXPECT_FALSE(parse({"--output", "f", "--output-backlog", "8"}));  // below the minimum
+}
+
 TEST(Options, TableOptionsNeedTheTable) {
   expect_refused({"--json", "--color", "always"}, "--color");
   expect_refused({"--json", "--long"}, "--long");
