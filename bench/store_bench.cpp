@@ -185,7 +185,28 @@ void BM_ReplayToStore(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 3);
 }
 
+// One retention transaction (EventStore::kRetentionChunk oldest events, by --max-size) on a
+// store of 150,000 typical events: the pause retention adds to recording, per chunk.
+void BM_RetentionChunk(benchmark::State& state) {
+  EmptyStore store;
+  if (store.get() == nullptr) return state.SkipWithError(store.error().c_str());
+  FormattedBatch events;
+  varied_events(50'000, events);
+  {
+    StoreWriter outlet(*store.get(), {}, stderr);
+    for (std::size_t i = 0; i < events.size(); ++i) outlet.write(*StoreRow::parse(events[i]));
+  }
+  std::int64_t deleted = 0;
+  for (auto _ : state) {
+    auto n = store.get()->apply_retention_step(0, 0, 1);
+    if (!n || *n == 0) return state.SkipWithError("nothing left to delete");
+    deleted += *n;
+  }
+  state.SetItemsProcessed(deleted);
+}
+
 BENCHMARK(BM_StoreThread)->MinTime(3.0);
+BENCHMARK(BM_RetentionChunk)->Iterations(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_StoreThreadVaried)->MinTime(3.0);
 BENCHMARK(BM_ReplayToStore)->MinTime(3.0);
 

@@ -252,11 +252,12 @@ TEST_F(StoreCompaction, TheRecordersRetentionDeletesTheOldEventsAndKeepsTheRecen
   ASSERT_TRUE(store.has_value());
   const std::int64_t recent = ClockMapping::now_epoch_ns();
   StoreWriter sink(**store, RetentionOptions{3600'000'000'000, 0}, stderr);
-  for (int i = 0; i < 2 * static_cast<int>(EventStore::kRetentionChunk) + 10; ++i) {
+  for (int i = 0; i < 5 * static_cast<int>(EventStore::kRetentionChunk) + 10; ++i) {
     FullEvent full(EventKind::exec);
     full.event.time_ns = i < 10 ? recent : recent - 7200'000'000'000;  // two hours ago
     write(sink, full.event);
   }
+  sink.finish();
   for (int tick = 0; tick < 1000 && scalar("SELECT count(*) FROM event_rows") > 10; ++tick) sink.tick({});
   EXPECT_EQ(scalar("SELECT count(*) FROM event_rows WHERE time_ns = " + std::to_string(recent)), 10);
   EXPECT_EQ(scalar("SELECT count(*) FROM event_rows"), 10);
