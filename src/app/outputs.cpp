@@ -111,14 +111,15 @@ void Outputs::report(std::vector<OutputMetrics>& into) const {
   into.clear();
   if (inline_ != nullptr) {
     const Writer& writer = inline_->writer();
-    into.push_back(OutputMetrics{writer.name(), inline_->written(), 0, 0, writer.dead(), writer.reachable()});
+    into.push_back(OutputMetrics{writer.name(), inline_->written(), 0, writer.not_written(), 0, writer.dead(),
+                                 writer.reachable()});
     return;
   }
   if (fanout_ == nullptr) return;
   for (const auto& output : fanout_->outputs()) {
     const WriterCounters c = output->counters();
-    into.push_back(
-        OutputMetrics{output->name(), c.delivered, c.dropped, c.backlog, output->dead(), output->reachable()});
+    into.push_back(OutputMetrics{output->name(), c.delivered, c.dropped, c.not_written, c.backlog, output->dead(),
+                                 output->reachable()});
   }
 }
 

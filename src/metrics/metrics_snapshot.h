@@ -18,6 +18,7 @@ struct OutputMetrics {
   std::string name;           // "syslog tcp://127.0.0.1:514", "stdout", ...
   std::uint64_t written = 0;  // handed to its writer (those it then failed are counted at stop)
   std::uint64_t dropped = 0;  // never handed to it: its backlog was full
+  std::uint64_t failed = 0;   // handed to it, but not written (full disk, refused, Kafka delivery failed)
   std::uint64_t backlog = 0;  // events queued for it now
   bool dead = false;          // can never write again (its reader went away)
   bool reachable = true;      // false while its server is away (syslog over TCP)

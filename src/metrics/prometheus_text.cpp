@@ -78,6 +78,10 @@ std::string render_prometheus(const MetricsSnapshot& s, std::string_view version
   for (const auto& o : s.outputs) e.sample(o.written, fmt::format("output=\"{}\"", label(o.name)));
   e.family("procsentry_output_dropped_total", "counter", "events an output never got: its backlog was full");
   for (const auto& o : s.outputs) e.sample(o.dropped, fmt::format("output=\"{}\"", label(o.name)));
+  e.family("procsentry_output_failed_total", "counter",
+           "events an output got but could not write (a full disk, a refused message, a Kafka delivery that "
+           "finally failed)");
+  for (const auto& o : s.outputs) e.sample(o.failed, fmt::format("output=\"{}\"", label(o.name)));
   e.family("procsentry_output_backlog_events", "gauge", "events waiting for each output");
   for (const auto& o : s.outputs) e.sample(o.backlog, fmt::format("output=\"{}\"", label(o.name)));
   e.family("procsentry_output_up", "gauge", "1 while an output can write (its server connected, its reader there)");

@@ -30,7 +30,7 @@ MetricsSnapshot example() {
   s.sensor_attached = true;
   s.events_by_kind[static_cast<std::size_t>(EventKind::exec)] = 7;
   s.kernel_lost_by_cause[1] = 2;
-  s.outputs.push_back(OutputMetrics{"syslog tcp://127.0.0.1:514", 5, 1, 3, false, true});
+  s.outputs.push_back(OutputMetrics{"syslog tcp://127.0.0.1:514", 5, 1, 2, 3, false, true});
   s.rules.push_back(RuleMetrics{"odd \"name\" \\ here\n", true, 4});
   s.start_time_seconds = 1700000000.5;
   return s;
@@ -58,6 +58,8 @@ TEST(PrometheusText, EveryFamilyHasHelpAndTypeAndCountersEndInTotal) {
   EXPECT_GE(families, 18u);
   EXPECT_EQ(sample(text, "procsentry_events_total{kind=\"exec\"}"), 7u);
   EXPECT_EQ(sample(text, "procsentry_kernel_lost_total{cause=\"ringbuf_full\"}"), 2u);
+  EXPECT_EQ(sample(text, "procsentry_output_dropped_total{output=\"syslog tcp://127.0.0.1:514\"}"), 1u);
+  EXPECT_EQ(sample(text, "procsentry_output_failed_total{output=\"syslog tcp://127.0.0.1:514\"}"), 2u);
   EXPECT_EQ(sample(text, "procsentry_output_backlog_events{output=\"syslog tcp://127.0.0.1:514\"}"), 3u);
   EXPECT_EQ(sample(text, "procsentry_build_info{version=\"0.1.0\"}"), 1u);
   EXPECT_EQ(sample(text, "procsentry_redacted_events_total"), 9u);
@@ -123,7 +125,7 @@ TEST(MetricsBoard, ScrapesWhileTheEventThreadPublishes) {
     for (std::uint64_t i = 1; !done; ++i) {
       next.sensor_attached = true;
       next.events_by_kind[static_cast<std::size_t>(EventKind::exec)] = i;
-      next.outputs.assign(i % 3, OutputMetrics{"out", i, 0, i % 7, false, i % 5 != 0});
+      next.outputs.assign(i % 3, OutputMetrics{"out", i, 0, 0, i % 7, false, i % 5 != 0});
       board.publish(next);
       published = i;
     }
@@ -161,7 +163,7 @@ TEST(MetricsServer, ServesWhileTheEventThreadPublishes) {
     for (std::uint64_t i = 1; !done; ++i) {
       next.sensor_attached = true;
       next.events_by_kind[static_cast<std::size_t>(EventKind::exec)] = i;
-      next.outputs.assign(1, OutputMetrics{"out", i, 0, 0, false, i % 2 == 0});
+      next.outputs.assign(1, OutputMetrics{"out", i, 0, 0, 0, false, i % 2 == 0});
       board.publish(next);
       std::this_thread::yield();
     }

@@ -79,6 +79,10 @@ void WriterThread::run(std::stop_token stop) {
     }
     if (!next.batch) {
       writer_->tick(stop);
+      {
+        std::lock_guard lock(mutex_);
+        not_written_ = writer_->not_written() + skipped_;  // live, for metrics
+      }
       if (stop.stop_requested()) break;
       continue;
     }
@@ -94,6 +98,7 @@ void WriterThread::run(std::stop_token stop) {
       backlog_events_ -= batch.size();
       backlog_bytes_ -= next.bytes;
       (was_dead ? skipped_ : delivered_) += batch.size();
+      not_written_ = writer_->not_written() + skipped_;
     }
     space_.notify_one();
   }

@@ -28,7 +28,7 @@ struct BacklogLimits {
 struct WriterCounters {
   std::uint64_t delivered = 0;    // handed to the writer
   std::uint64_t dropped = 0;      // never handed to it: the backlog was full
-  std::uint64_t not_written = 0;  // handed to it, but it could not write them
+  std::uint64_t not_written = 0;  // handed to it, but it could not write them (so far; final at stop)
   std::uint64_t backlog = 0;      // queued for it, or being delivered, now
 };
 
