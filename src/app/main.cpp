@@ -20,6 +20,7 @@
 #include "app/options.h"
 #include "app/outputs.h"
 #include "app/pipeline.h"
+#include "app/report_command.h"
 #include "app/run_loop.h"
 #include "app/service_status.h"
 #include "app/tree_view.h"
@@ -199,6 +200,7 @@ int main(int argc, char** argv) {
   const AppOptions& options = parsed->options;
   if (options.command == Command::tree) return print_tree(options);
   if (options.command == Command::query) return query_store(options);
+  if (options.command == Command::report) return run_report_command(options);
 
   install_stop_handlers();
   Filter filter(options.filter);

@@ -33,15 +33,15 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
       "--long",        "--ancestry",       "--hash",      "--syslog",   "--output",
       "--rotate",      "--keep-files",     "--quiet",     "--metrics",  "--kafka",
       "--kafka-topic", "--kafka-option",   "--heartbeat", "--format",   "--output-backlog"};
-  if (o.command == Command::tree || o.command == Command::query) {
-    const char* command = o.command == Command::tree ? "tree" : "query";
+  if (o.command == Command::tree || o.command == Command::query || o.command == Command::report) {
+    const char* command = o.command == Command::tree ? "tree" : o.command == Command::query ? "query" : "report";
     for (const char* name : kStreamOptions) {
       // --json is also the subcommand's own option: either place means the same.
       if (given(name) && std::string_view(name) != "--json") {
         return refuse(name, fmt::format("a live-stream option, which procsentry {} does not use", command));
       }
     }
-    if (o.command == Command::query && given("--redact")) {
+    if (o.command != Command::tree && given("--redact")) {
       return refuse("--redact",
                     "the store holds events as they were recorded (masked, unless recorded with --redact off)");
     }
@@ -116,6 +116,7 @@ struct Bound {
   CLI::App* tree = nullptr;
   CLI::App* record = nullptr;
   CLI::App* query = nullptr;
+  CLI::App* report = nullptr;
 };
 
 std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
@@ -238,6 +239,16 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
   query->add_option("--sql", o.sql, "run this read-only SQL and print rows as JSON (table: events)");
   query->add_flag("--json", o.json, "JSON Lines, as recorded");
 
+  CLI::App* report = b.report = app.add_subcommand(
+      "report", "summaries of the event store: top images, users, parent -> child, failures, first seen");
+  report->add_option("--db", o.db, "database file (default /var/lib/procsentry/events.db as root)");
+  report->add_option("--since", o.since, "from this time: 2026-11-24T03:00:00Z, '2026-11-24 03:00' (local), or 3h ago");
+  report->add_option("--until", o.until, "before this time (same forms)");
+  report->add_option("--top", o.report_top, "rows per list (each list says how many there are in all)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000u));
+  report->add_flag("--json", o.json, "one JSON object");
+
   // For packaging only (hidden: group ""): the man page and the bash completion from this table.
   app.add_flag("--man-page", b.man, "print the man page procsentry(8)")->group("");
   app.add_flag("--bash-completion", b.completion, "print the bash completion")->group("");
@@ -257,6 +268,7 @@ std::optional<Error> finish_options(Bound& b) {
   if (b.tree->parsed()) o.command = Command::tree;
   if (b.record->parsed()) o.command = Command::record;
   if (b.query->parsed()) o.command = Command::query;
+  if (b.report->parsed()) o.command = Command::report;
   if (o.query_tree && o.process_uid.empty()) return Error{"--tree needs --process-uid (see procsentry query --help)"};
   o.filter.events.clear();
   for (const auto& name : b.events) o.filter.events.push_back(*event_kind_from_string(name));
@@ -297,8 +309,9 @@ std::optional<Error> check_config_keys(CLI::App& app, const std::string& path, c
       try {
         scope = scope->get_subcommand(section);
       } catch (const CLI::OptionNotFound&) {
-        return Error{fmt::format("{}:{}: {}: not a section (the sections are record, query, tree, rules, redact)", path,
-                                 item.line, full)};
+        return Error{
+            fmt::format("{}:{}: {}: not a section (the sections are record, query, report, tree, rules, redact)", path,
+                        item.line, full)};
       }
       full += ".";
     }
@@ -307,7 +320,7 @@ std::optional<Error> check_config_keys(CLI::App& app, const std::string& path, c
     if (reserved || scope->get_option_no_throw("--" + item.key) == nullptr) {
       return Error{
           fmt::format("{}:{}: {}: {} (every key is a command-line option without its dashes, or a section: "
-                      "record, query, tree, rules, redact; see procsentry --help)",
+                      "record, query, report, tree, rules, redact; see procsentry --help)",
                       path, item.line, full, reserved ? "not a key of the file" : "unknown key")};
     }
   }

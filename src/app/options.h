@@ -16,7 +16,7 @@ namespace procsentry {
 
 enum class ColorMode { automatic, always, never };
 
-enum class Command { stream, tree, record, query };
+enum class Command { stream, tree, record, query, report };
 
 struct AppOptions {
   Command command = Command::stream;
@@ -36,6 +36,7 @@ struct AppOptions {
   std::vector<std::string> query_users;
   std::vector<std::string> query_rules;
   bool query_tree = false;
+  std::uint32_t report_top = 10;  // report: rows per list
   ColorMode color = ColorMode::automatic;
   FilterOptions filter;
   // outputs besides the live view, each on its own thread

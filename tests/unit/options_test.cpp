@@ -48,6 +48,22 @@ TEST(Options, QueryRefusesLiveStreamOptions) {
   expect_accepted({"query", "--pid", "1", "--json", "--image", "/usr/bin/*"});
 }
 
+TEST(Options, ReportTakesItsOwnOptionsOnly) {
+  expect_refused({"report", "--comm", "bash"}, "--comm");
+  expect_refused({"report", "--output", "f"}, "--output");
+  expect_refused({"report", "--redact", "off"}, "--redact");
+  expect_refused({"report", "--top", "0"}, "--top");
+  expect_refused({"report", "--top", "many"}, "--top");
+  expect_refused({"report", "--argv", "x"}, "--argv");  // query's, not report's
+  expect_refused({"report", "--since"}, "--since");
+  expect_accepted(
+      {"report", "--since", "1h", "--until", "2026-11-24T03:00:00Z", "--json", "--db", "x.db", "--top", "5"});
+  auto parsed = parse({"report", "--top", "3"});
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->options.command, Command::report);
+  EXPECT_EQ(parsed->options.report_top, 3u);
+}
+
 TEST(Options, QuietNeedsSomethingElseToWrite) {
   expect_refused({"-q"}, "--quiet");
   expect_refused({"record", "-q"}, "--quiet");

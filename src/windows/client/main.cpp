@@ -27,6 +27,7 @@ std::string linux_only_request(const procsentry::AppOptions& o) {
   if (o.command == Command::tree) return "tree";
   if (o.command == Command::record) return "record";
   if (o.command == Command::query) return "query";
+  if (o.command == Command::report) return "report";
   if (!o.syslog_url.empty()) return "--syslog";
   if (!o.output_file.empty()) return "--output";
   if (o.hash) return "--hash";
