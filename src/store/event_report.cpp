@@ -154,18 +154,25 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
                     }
                   });
   if (!r) return r.error();
-  // Who ran it first, and its hash (on the exec, or in the hash event that followed it).
+  // Who ran it first, and its hash (on the exec, or in the hash event that followed it). Both
+  // walk the image's rows in id (= recording) order and stop at the first match: a first-seen
+  // image has no exec before the window.
   for (Report::FirstSeen& seen : report.first_seen) {
+    std::int64_t first_id = 0;
     r = reader.each(
-        fmt::format("SELECT (SELECT f.process_uid FROM events f WHERE f.id = e.first_id) FROM events e WHERE "
-                    "e.image = ?1 AND e.{} AND e.time_ns = {} ORDER BY e.id LIMIT 1",
+        fmt::format("SELECT e.id, (SELECT f.process_uid FROM events f WHERE f.id = e.first_id) FROM events "
+                    "e WHERE e.image = ?1 AND e.{} AND e.time_ns = {} ORDER BY e.id LIMIT 1",
                     kExecuted, seen.first_ns),
-        [&](sqlite3_stmt* s) { seen.process_uid = optional_text(s, 0).value_or(""); }, &seen.image);
+        [&](sqlite3_stmt* s) {
+          first_id = sqlite3_column_int64(s, 0);
+          seen.process_uid = optional_text(s, 1).value_or("");
+        },
+        &seen.image);
     if (!r) return r.error();
     r = reader.each(
         fmt::format("SELECT {0} FROM events WHERE image = ?1 AND event IN ('exec', 'create', 'hash') AND "
-                    "{1} AND {0} IS NOT NULL ORDER BY time_ns, id LIMIT 1",
-                    kHash, window),
+                    "id >= {1} AND {2} AND {0} IS NOT NULL ORDER BY id LIMIT 1",
+                    kHash, first_id, window),
         [&](sqlite3_stmt* s) { seen.sha256 = optional_text(s, 0).value_or(""); }, &seen.image);
     if (!r) return r.error();
   }
