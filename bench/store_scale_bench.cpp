@@ -1,0 +1,354 @@
+// History at scale (issue 13): builds a store of N synthetic events (default 10 M) through the
+// StoreWriter exactly as `procsentry record` writes them, reports its bytes per event, insert
+// rate and the size of each table and index (strings and FTS included), then runs the real
+// `procsentry query` / `procsentry report` per query kind, cold (the db's page cache dropped)
+// and warm: wall time, time to the first byte on the pipe, peak RSS. Last, the retention pause:
+// the longest stall of a concurrent writer while the oldest day is deleted. Markdown tables.
+//   build/release/bench/store_scale_bench [--events N] [--db PATH] [--reuse] [--procsentry PATH]
+#include <fmt/core.h>
+#include <sqlite3.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "store/store_row.h"
+#include "store/store_writer.h"
+#include "store_scale/synthetic_events.h"
+#include "store_scale/timed_run.h"
+
+namespace {
+
+using namespace procsentry;
+using namespace procsentry::bench;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::int64_t kDay = 86'400'000'000'000;
+
+struct Options {
+  std::uint64_t events = 10'000'000;
+  std::string db = "/var/tmp/store_scale_bench/events.db";
+  std::string procsentry = PROCSENTRY_BINARY;
+  bool reuse = false;  // the store is already built: only measure
+  bool hash = true;
+  bool retention = true;
+};
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Events into the store as `record` does: formatted into a store row on the event thread,
+// parsed and written by the store's thread (here one thread does both, timed apart).
+bool build_store(const Options& o) {
+  fs::create_directories(fs::path(o.db).parent_path());
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(o.db + suffix);
+  auto store = EventStore::open(o.db);
+  if (!store) {
+    fmt::print(stderr, "store_scale_bench: {}\n", store.error().message);
+    return false;
+  }
+  SyntheticOptions so;
+  so.events = o.events;
+  so.end_ns = ClockMapping::now_epoch_ns();
+  so.hash = o.hash;
+  SyntheticEvents events(so);
+  StoreWriter writer(**store, {}, stderr);
+  StoreRowFormatter format;
+  std::string bytes;
+  double store_s = 0, store_cpu_s = 0;
+  const auto start = Clock::now();
+  const double cpu_start = thread_cpu_s();
+  for (std::uint64_t i = 0; i < o.events; ++i) {
+    bytes.clear();
+    format.append(bytes, events.next());
+    const auto row = StoreRow::parse(bytes);
+    const auto t = Clock::now();
+    const double c = thread_cpu_s();
+    writer.write(*row);
+    store_cpu_s += thread_cpu_s() - c;
+    store_s += std::chrono::duration<double>(Clock::now() - t).count();
+    if ((i + 1) % 1'000'000 == 0) {
+      fmt::print(stderr, "store_scale_bench: {} M events in {:.0f} s\n", (i + 1) / 1'000'000, seconds_since(start));
+    }
+  }
+  const auto t = Clock::now();
+  const double c = thread_cpu_s();
+  writer.finish();
+  store_cpu_s += thread_cpu_s() - c;
+  store_s += std::chrono::duration<double>(Clock::now() - t).count();
+  const double wall = seconds_since(start);
+  const double cpu = thread_cpu_s() - cpu_start;
+  store->reset();  // closes: the WAL is checkpointed into the file
+  fmt::print("## Insert ({} events, {})\n\n", o.events, o.hash ? "execs with sha256 (--hash)" : "no sha256");
+  fmt::print("| what | figure |\n|---|---|\n");
+  fmt::print("| build, one thread (synthesis + store row + insert) | {:.1f} s wall, {:.1f} s CPU |\n", wall, cpu);
+  // Per CPU second and per wall second: on a shared machine (or under nice) the wall clock
+  // also counts the time the thread waited for a core.
+  fmt::print(
+      "| insert rate, the store thread's share (StoreWriter::write, commits included) | {:.0f} events per CPU "
+      "second, {:.0f} per wall second |\n",
+      static_cast<double>(o.events) / store_cpu_s, static_cast<double>(o.events) / store_s);
+  fmt::print("| insert rate, end to end on one thread | {:.0f} events per CPU second, {:.0f} per wall second |\n",
+             static_cast<double>(o.events) / cpu, static_cast<double>(o.events) / wall);
+  fmt::print("| stored / dropped | {} / {} |\n\n", writer.stored(), writer.dropped());
+  return writer.dropped() == 0;
+}
+
+struct Db {
+  sqlite3* db = nullptr;
+  explicit Db(const std::string& path) { sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr); }
+  ~Db() { sqlite3_close(db); }
+  // The first column of the first row, as text ("" if none or on error).
+  std::string one(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    std::string value;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW &&
+        sqlite3_column_text(stmt, 0) != nullptr) {
+      value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    } else if (stmt == nullptr || sqlite3_errcode(db) != SQLITE_OK) {
+      fmt::print(stderr, "store_scale_bench: {}: {}\n", sql, sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(stmt);
+    return value;
+  }
+};
+
+std::int64_t to_int(const std::string& s) {
+  std::int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+void print_sizes(const std::string& path) {
+  Db db(path);
+  const std::int64_t events = to_int(db.one("SELECT count(*) FROM events"));
+  const std::int64_t bytes =
+      to_int(db.one("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"));
+  fmt::print("## Size\n\n| what | figure |\n|---|---|\n");
+  fmt::print("| events | {} |\n| database (page_count * page_size) | {:.1f} MiB |\n", events,
+             static_cast<double>(bytes) / 1048576.0);
+  fmt::print("| bytes per event | {:.0f} |\n",
+             events > 0 ? static_cast<double>(bytes) / static_cast<double>(events) : 0.0);
+  // Per table and index (dbstat reads every page: a few seconds per GiB).
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db.db, "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC", -1, &stmt,
+                         nullptr) == SQLITE_OK) {
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const double b = static_cast<double>(sqlite3_column_int64(stmt, 1));
+      fmt::print("| {} | {:.1f} MiB ({:.0f} bytes/event) |\n",
+                 reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), b / 1048576.0,
+                 events > 0 ? b / static_cast<double>(events) : 0.0);
+    }
+  } else {
+    fmt::print("| per table | dbstat unavailable: {} |\n", sqlite3_errmsg(db.db));
+  }
+  sqlite3_finalize(stmt);
+  fmt::print("\n");
+}
+
+std::string cell(const TimedRun& r) {
+  if (r.status != 0) return fmt::format("status {}: {}", r.status, r.error);
+  return fmt::format("{:.0f} ms | {} | {:.1f} MiB", r.wall_ms,
+                     r.first_byte_ms < 0 ? std::string("-") : fmt::format("{:.0f} ms", r.first_byte_ms),
+                     static_cast<double>(r.peak_rss_kib) / 1024.0);
+}
+
+std::string rows_of(const TimedRun& r, bool json_rows) {
+  if (r.status != 0) return "-";
+  if (json_rows) return std::to_string(r.lines);
+  std::string head = r.head.substr(0, r.head.find('\n'));
+  return head.size() > 40 ? head.substr(0, 40) + "..." : head;
+}
+
+void run_queries(const Options& o) {
+  Db db(o.db);
+  // A process with a few recorded children, from the newest events (cheap to find).
+  const std::string uid = db.one(
+      "SELECT parent_uid FROM events WHERE event = 'fork' AND id > (SELECT max(id) FROM events) - 200000 AND "
+      "parent_uid IS NOT NULL GROUP BY parent_uid HAVING count(*) BETWEEN 2 AND 50 ORDER BY count(*) DESC LIMIT 1");
+  const std::string top_image = db.one(
+      "SELECT image FROM events WHERE event = 'exec' AND id > (SELECT max(id) FROM events) - 200000 GROUP BY image "
+      "ORDER BY count(*) DESC LIMIT 1");
+  struct Query {
+    std::string label;
+    std::vector<std::string> args;
+    bool json_rows = true;  // rows = lines of JSON
+  };
+  const std::vector<Query> queries = {
+      {fmt::format("`--argv {}` (rare)", SyntheticEvents::kRareNeedle),
+       {"query", "--json", "--argv", SyntheticEvents::kRareNeedle}},
+      {fmt::format("`--argv {}` (common)", SyntheticEvents::kCommonNeedle),
+       {"query", "--json", "--argv", SyntheticEvents::kCommonNeedle}},
+      {"`--argv nothing-matches-this`", {"query", "--json", "--argv", "nothing-matches-this"}},
+      {fmt::format("`--image {}`", top_image), {"query", "--json", "--image", top_image}},
+      {"`--since 1h`", {"query", "--json", "--since", "1h"}},
+      {"`--process-uid U --tree`", {"query", "--json", "--process-uid", uid, "--tree"}},
+      {"`--count`", {"query", "--count"}, false},
+      {fmt::format("`--count --argv {}`", SyntheticEvents::kCommonNeedle),
+       {"query", "--count", "--argv", SyntheticEvents::kCommonNeedle},
+       false},
+      {"`--limit 100`", {"query", "--json", "--limit", "100"}},
+      {"`--limit 100 --reverse`", {"query", "--json", "--limit", "100", "--reverse"}},
+      {"`report --since 1d`", {"report", "--since", "1d"}, false},
+      {"`report` (the whole store)", {"report"}, false},
+  };
+  fmt::print("## Queries (`procsentry` {}; cold: the db's page cache dropped)\n\n", o.procsentry);
+  fmt::print(
+      "| query | rows (or first line) | cold wall | cold first byte | cold peak RSS | warm wall | warm first byte | "
+      "warm peak RSS |\n|---|---|---|---|---|---|---|---|\n");
+  for (const Query& q : queries) {
+    std::vector<std::string> argv{o.procsentry};
+    argv.insert(argv.end(), q.args.begin(), q.args.end());
+    argv.push_back("--db");
+    argv.push_back(o.db);
+    drop_page_cache(o.db);
+    const TimedRun cold = run_timed(argv);
+    const TimedRun warm = run_timed(argv);
+    fmt::print("| {} | {} | {} | {} |\n", q.label, rows_of(warm, q.json_rows), cell(cold), cell(warm));
+    std::fflush(stdout);
+  }
+  fmt::print("\n");
+}
+
+// The oldest day deleted through a second connection while a writer records 20,000 events/s
+// (batches every 10 ms, as the ring buffer's polls deliver them) through its StoreWriter.
+void measure_retention(const Options& o) {
+  std::int64_t oldest = 0;
+  {
+    Db db(o.db);
+    oldest = to_int(db.one("SELECT min(time_ns) FROM events"));
+  }
+  auto writing = EventStore::open(o.db);
+  auto deleting = EventStore::open(o.db);
+  if (!writing || !deleting) {
+    fmt::print(stderr, "store_scale_bench: cannot open {} twice\n", o.db);
+    return;
+  }
+  std::atomic<bool> done{false};
+  std::int64_t deleted = 0;
+  double retention_s = 0;
+  std::string retention_error;
+  std::thread retention([&] {
+    const std::int64_t now = ClockMapping::now_epoch_ns();
+    const auto start = Clock::now();
+    auto n = (*deleting)->apply_retention(now, now - (oldest + kDay), 0);
+    retention_s = seconds_since(start);
+    if (n) {
+      deleted = *n;
+    } else {
+      retention_error = n.error().message;
+    }
+    done = true;
+  });
+  SyntheticOptions so;
+  so.events = 100'000'000;
+  so.span_ns = 3'600'000'000'000;
+  so.end_ns = ClockMapping::now_epoch_ns() + so.span_ns;
+  so.seed = 7;
+  SyntheticEvents events(so);
+  StoreRowFormatter format;
+  std::string bytes;
+  std::vector<double> stalls_ms;
+  {
+    StoreWriter writer(**writing, {}, stderr);
+    const auto start = Clock::now();
+    auto next_batch = start;
+    std::stop_source never;
+    // Until the deletion ends, and one second more.
+    for (auto end = Clock::time_point::max(); Clock::now() < end;) {
+      if (done && end == Clock::time_point::max()) end = Clock::now() + std::chrono::seconds(1);
+      std::this_thread::sleep_until(next_batch);
+      next_batch += std::chrono::milliseconds(10);
+      const auto t = Clock::now();
+      for (int i = 0; i < 200; ++i) {
+        bytes.clear();
+        format.append(bytes, events.next());
+        writer.write(*StoreRow::parse(bytes));
+      }
+      writer.tick(never.get_token());
+      stalls_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    }
+    writer.finish();
+    retention.join();
+    std::sort(stalls_ms.begin(), stalls_ms.end());
+    fmt::print("## Retention: the oldest day deleted while recording\n\n| what | figure |\n|---|---|\n");
+    if (retention_error.empty()) {
+      fmt::print("| deletion (apply_retention on a second connection) | {} events in {:.1f} s |\n", deleted,
+                 retention_s);
+    } else {
+      fmt::print("| deletion | failed after {:.1f} s: {} |\n", retention_s, retention_error);
+    }
+    fmt::print("| writer at 20,000 events/s: batches of 200 written + tick | {} |\n", stalls_ms.size());
+    fmt::print("| longest batch (the recording's longest pause) | {:.0f} ms |\n",
+               stalls_ms.empty() ? 0.0 : stalls_ms.back());
+    fmt::print("| 99th percentile batch | {:.1f} ms |\n",
+               stalls_ms.empty() ? 0.0 : stalls_ms[stalls_ms.size() * 99 / 100]);
+    fmt::print("| events recorded / dropped (failed batches) | {} / {} |\n\n", writer.stored(), writer.dropped());
+  }
+}
+
+bool parse(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (arg == "--events") {
+      const char* v = value();
+      const char* end = v == nullptr ? nullptr : v + std::char_traits<char>::length(v);
+      if (v == nullptr || std::from_chars(v, end, o.events).ptr != end || o.events == 0) {
+        fmt::print(stderr, "store_scale_bench: --events needs a positive number\n");
+        return false;
+      }
+    } else if (arg == "--db" || arg == "--procsentry") {
+      const char* v = value();
+      if (v == nullptr) {
+        fmt::print(stderr, "store_scale_bench: {} needs a path\n", arg);
+        return false;
+      }
+      (arg == "--db" ? o.db : o.procsentry) = v;
+    } else if (arg == "--reuse") {
+      o.reuse = true;
+    } else if (arg == "--no-hash") {
+      o.hash = false;
+    } else if (arg == "--no-retention") {
+      o.retention = false;
+    } else {
+      fmt::print(stderr,
+                 "store_scale_bench: unknown option {} (options: --events N, --db PATH, --reuse, --procsentry PATH, "
+                 "--no-hash, --no-retention)\n",
+                 arg);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parse(argc, argv, o)) return 2;
+  const auto start = Clock::now();
+  fmt::print("# store_scale_bench: {} (schema of this build: {})\n\n", o.db, EventStore::kSchemaVersion);
+  if (!o.reuse && !build_store(o)) return 1;
+  print_sizes(o.db);
+  std::fflush(stdout);
+  run_queries(o);
+  if (o.retention) measure_retention(o);
+  fmt::print("Whole run: {:.0f} s\n", seconds_since(start));
+  return 0;
+}
