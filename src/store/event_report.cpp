@@ -3,20 +3,60 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <initializer_list>
 #include <memory>
+#include <vector>
+
+#include "core/event.h"
 
 namespace procsentry {
 namespace {
 
 using Db = std::unique_ptr<sqlite3, decltype(&sqlite3_close)>;
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
+using Value = std::unique_ptr<sqlite3_value, decltype(&sqlite3_value_free)>;
 
-// Columns of the `events` view that schema 1 keeps only in the JSON.
-constexpr const char* kParentImage = "json_extract(json, '$.parent_image')";
-constexpr const char* kError = "json_extract(json, '$.errno')";
-constexpr const char* kHash = "json_extract(json, '$.sha256')";
+// The names the report reads, per schema. Schema 1 (a store recorded by an older procsentry
+// and not migrated yet: report opens it read-only) keeps texts in the rows and the parent
+// image, errno and hash only in the JSON; schema 2 names rows of `strings` and keeps them in
+// columns: grouping by ids, then reading the texts of the rows shown, is what makes it fast.
+struct Schema {
+  std::string table, executed, failed, hashed;  // the table, and the kinds of the three
+  std::string image, user, parent_image, error, hash;
+  bool ids = false;  // image, user, parent_image and hash name rows of `strings`
+};
+
+std::string kinds(std::initializer_list<EventKind> list) {
+  std::string sql = "kind IN (";
+  for (EventKind k : list) sql += fmt::format("{}{}", sql.back() == '(' ? "" : ", ", static_cast<int>(k));
+  return sql + ")";
+}
+
 // What counts as executing an image: Linux's exec, Windows' create.
-constexpr const char* kExecuted = "event IN ('exec', 'create')";
+Schema schema_of(int version) {
+  if (version < 2) {
+    return {"events",
+            "event IN ('exec', 'create')",
+            "event = 'exec_failed'",
+            "event IN ('exec', 'create', 'hash')",
+            "image",
+            "user",
+            "json_extract(json, '$.parent_image')",
+            "json_extract(json, '$.errno')",
+            "json_extract(json, '$.sha256')",
+            false};
+  }
+  return {"event_rows",
+          kinds({EventKind::exec, EventKind::create}),
+          kinds({EventKind::exec_failed}),
+          kinds({EventKind::exec, EventKind::create, EventKind::hash}),
+          "image_id",
+          "user_id",
+          "parent_image_id",
+          "error",
+          "hash_id",
+          true};
+}
 
 Result<Db> open_read_only(const std::string& path) {
   sqlite3* raw = nullptr;
@@ -48,13 +88,11 @@ class Reader {
 
   // Steps `sql` (with `text` bound to ?1 when given), calling `row` for each row.
   template <typename OnRow>
-  Result<Ok> each(const std::string& sql, OnRow&& row, const std::string* text = nullptr) {
+  Result<Ok> each(const std::string& sql, OnRow&& row, sqlite3_value* key = nullptr) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) return failed();
     Statement stmt(raw, sqlite3_finalize);
-    if (text != nullptr) {
-      sqlite3_bind_text(raw, 1, text->data(), static_cast<int>(text->size()), SQLITE_STATIC);
-    }
+    if (key != nullptr) sqlite3_bind_value(raw, 1, key);
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(raw)) == SQLITE_ROW) row(raw);
     if (rc != SQLITE_DONE) return failed();
@@ -71,6 +109,18 @@ class Reader {
 Result<Report> build_report(const std::string& db_path, const ReportOptions& o) {
   auto db = open_read_only(db_path);
   if (!db) return db.error();
+  sqlite3_stmt* version_stmt = nullptr;
+  int version = 0;
+  if (sqlite3_prepare_v2(db->get(), "PRAGMA user_version", -1, &version_stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(version_stmt) == SQLITE_ROW) {
+    version = sqlite3_column_int(version_stmt, 0);
+  }
+  sqlite3_finalize(version_stmt);
+  if (version == 0) {
+    return Error{
+        fmt::format("{} is not a procsentry event store (record first: procsentry record --db {})", db_path, db_path)};
+  }
+  const Schema q = schema_of(version);
   Reader reader(db->get());
   Report report;
   report.since_ns = o.since_ns;
@@ -80,100 +130,115 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
   if (o.until_ns) window += fmt::format(" AND time_ns < {}", *o.until_ns);
   // Each list comes sorted from SQLite: the first `top` rows are kept, the others only counted.
   const std::size_t top = o.top;
+  // The text of a key column: itself, or (schema 2) the row of `strings` it names.
+  sqlite3_stmt* text_raw = nullptr;
+  if (q.ids &&
+      sqlite3_prepare_v2(db->get(), "SELECT text FROM strings WHERE id = ?1", -1, &text_raw, nullptr) != SQLITE_OK) {
+    return Error{fmt::format("report failed: {}", sqlite3_errmsg(db->get()))};
+  }
+  Statement text_stmt(text_raw, sqlite3_finalize);
+  auto text_of = [&](sqlite3_stmt* s, int i) -> std::optional<std::string> {
+    if (!q.ids || sqlite3_column_type(s, i) == SQLITE_NULL) return optional_text(s, i);
+    sqlite3_bind_int64(text_raw, 1, sqlite3_column_int64(s, i));
+    std::optional<std::string> text;
+    if (sqlite3_step(text_raw) == SQLITE_ROW) text = optional_text(text_raw, 0);
+    sqlite3_reset(text_raw);
+    return text;
+  };
+  auto count_of = [](sqlite3_stmt* s, int i) { return static_cast<std::uint64_t>(sqlite3_column_int64(s, i)); };
 
   auto r = reader.each(
-      fmt::format("SELECT count(*), total({}), total(event = 'exec_failed') FROM events WHERE {}", kExecuted, window),
+      fmt::format("SELECT count(*), total({}), total({}) FROM {} WHERE {}", q.executed, q.failed, q.table, window),
       [&](sqlite3_stmt* s) {
-        report.events = static_cast<std::uint64_t>(sqlite3_column_int64(s, 0));
-        report.execs = static_cast<std::uint64_t>(sqlite3_column_int64(s, 1));
-        report.failed_execs = static_cast<std::uint64_t>(sqlite3_column_int64(s, 2));
+        report.events = count_of(s, 0);
+        report.execs = count_of(s, 1);
+        report.failed_execs = count_of(s, 2);
       });
   if (!r) return r.error();
 
-  r = reader.each(
-      fmt::format("SELECT image, count(*) AS n FROM events WHERE {} AND {} AND image IS NOT NULL "
-                  "GROUP BY image ORDER BY n DESC, image",
-                  kExecuted, window),
-      [&](sqlite3_stmt* s) {
-        if (report.images_total++ < top) {
-          report.images.push_back({*optional_text(s, 0), static_cast<std::uint64_t>(sqlite3_column_int64(s, 1))});
-        }
-      });
+  r = reader.each(fmt::format("SELECT {0}, count(*) AS n FROM {1} WHERE {2} AND {3} AND {0} IS NOT NULL GROUP BY {0} "
+                              "ORDER BY n DESC, {0}",
+                              q.image, q.table, q.executed, window),
+                  [&](sqlite3_stmt* s) {
+                    if (report.images_total++ < top)
+                      report.images.push_back({text_of(s, 0).value_or(""), count_of(s, 1)});
+                  });
   if (!r) return r.error();
 
-  r = reader.each(fmt::format("SELECT user, uid, count(*) AS n FROM events WHERE {} AND {} GROUP BY user, uid "
-                              "ORDER BY n DESC, user, uid",
-                              kExecuted, window),
+  r = reader.each(fmt::format("SELECT {0}, uid, count(*) AS n FROM {1} WHERE {2} AND {3} GROUP BY {0}, uid "
+                              "ORDER BY n DESC, {0}, uid",
+                              q.user, q.table, q.executed, window),
                   [&](sqlite3_stmt* s) {
                     if (report.users_total++ < top) {
-                      report.users.push_back({optional_text(s, 0), optional_int(s, 1),
-                                              static_cast<std::uint64_t>(sqlite3_column_int64(s, 2))});
+                      report.users.push_back({text_of(s, 0), optional_int(s, 1), count_of(s, 2)});
                     }
                   });
   if (!r) return r.error();
 
-  r = reader.each(fmt::format("SELECT {} AS parent, image, count(*) AS n FROM events WHERE {} AND {} AND image IS NOT "
-                              "NULL GROUP BY parent, image ORDER BY n DESC, parent, image",
-                              kParentImage, kExecuted, window),
+  r = reader.each(fmt::format("SELECT {0} AS parent, {1}, count(*) AS n FROM {2} WHERE {3} AND {4} AND {1} IS NOT NULL "
+                              "GROUP BY parent, {1} ORDER BY n DESC, parent, {1}",
+                              q.parent_image, q.image, q.table, q.executed, window),
                   [&](sqlite3_stmt* s) {
                     if (report.pairs_total++ < top) {
-                      report.pairs.push_back({optional_text(s, 0), *optional_text(s, 1),
-                                              static_cast<std::uint64_t>(sqlite3_column_int64(s, 2))});
+                      report.pairs.push_back({text_of(s, 0), text_of(s, 1).value_or(""), count_of(s, 2)});
                     }
                   });
   if (!r) return r.error();
 
-  r = reader.each(
-      fmt::format("SELECT {} AS error, count(*) AS n FROM events WHERE event = 'exec_failed' AND {} "
-                  "GROUP BY error ORDER BY n DESC, error",
-                  kError, window),
-      [&](sqlite3_stmt* s) {
-        report.failures.push_back({optional_int(s, 0), static_cast<std::uint64_t>(sqlite3_column_int64(s, 1))});
-      });
+  r = reader.each(fmt::format("SELECT {} AS error, count(*) AS n FROM {} WHERE {} AND {} GROUP BY error "
+                              "ORDER BY n DESC, error",
+                              q.error, q.table, q.failed, window),
+                  [&](sqlite3_stmt* s) {
+                    report.failures.push_back({optional_int(s, 0), count_of(s, 1)});
+                  });
   if (!r) return r.error();
 
-  // First seen: no exec of the image before the window. Without --since the window starts
-  // with the store, so every image executed in it is first seen.
+  // First seen: no exec of the image before the window (+time_ns: the image's index finds
+  // its rows, not the time index all rows before the window). Without --since the window
+  // starts with the store, so every image executed in it is first seen.
   std::string never_before;
   if (o.since_ns) {
     never_before = fmt::format(
-        " HAVING NOT EXISTS (SELECT 1 FROM events p WHERE p.image = w.image AND p.{} AND "
-        "p.time_ns < {})",
-        kExecuted, *o.since_ns);
+        " HAVING NOT EXISTS (SELECT 1 FROM {0} p WHERE p.{1} = w.{1} AND p.{2} AND "
+        "+p.time_ns < {3})",
+        q.table, q.image, q.executed, *o.since_ns);
   }
-  r = reader.each(fmt::format("SELECT w.image, min(w.time_ns) AS first_ns, count(*) FROM events w WHERE w.{} AND "
-                              "w.image IS NOT NULL AND {} GROUP BY w.image{} ORDER BY first_ns, w.image",
-                              kExecuted, window, never_before),
+  std::vector<Value> keys;  // the shown images' key (text or id), for the lookups below
+  r = reader.each(fmt::format("SELECT w.{0}, min(w.time_ns) AS first_ns, count(*) FROM {1} w WHERE w.{2} AND "
+                              "w.{0} IS NOT NULL AND {3} GROUP BY w.{0}{4} ORDER BY first_ns, w.{0}",
+                              q.image, q.table, q.executed, window, never_before),
                   [&](sqlite3_stmt* s) {
                     if (report.first_seen_total++ < top) {
                       Report::FirstSeen seen;
-                      seen.image = *optional_text(s, 0);
+                      seen.image = text_of(s, 0).value_or("");
                       seen.first_ns = sqlite3_column_int64(s, 1);
-                      seen.execs = static_cast<std::uint64_t>(sqlite3_column_int64(s, 2));
+                      seen.execs = count_of(s, 2);
                       report.first_seen.push_back(std::move(seen));
+                      keys.emplace_back(sqlite3_value_dup(sqlite3_column_value(s, 0)), sqlite3_value_free);
                     }
                   });
   if (!r) return r.error();
   // Who ran it first, and its hash (on the exec, or in the hash event that followed it). Both
   // walk the image's rows in id (= recording) order and stop at the first match: a first-seen
   // image has no exec before the window.
-  for (Report::FirstSeen& seen : report.first_seen) {
+  for (std::size_t i = 0; i < report.first_seen.size(); ++i) {
+    Report::FirstSeen& seen = report.first_seen[i];
     std::int64_t first_id = 0;
     r = reader.each(
-        fmt::format("SELECT e.id, (SELECT f.process_uid FROM events f WHERE f.id = e.first_id) FROM events "
-                    "e WHERE e.image = ?1 AND e.{} AND e.time_ns = {} ORDER BY e.id LIMIT 1",
-                    kExecuted, seen.first_ns),
+        fmt::format("SELECT e.id, (SELECT f.process_uid FROM {0} f WHERE f.id = e.first_id) FROM {0} e "
+                    "WHERE e.{1} = ?1 AND e.{2} AND e.time_ns = {3} ORDER BY e.id LIMIT 1",
+                    q.table, q.image, q.executed, seen.first_ns),
         [&](sqlite3_stmt* s) {
           first_id = sqlite3_column_int64(s, 0);
           seen.process_uid = optional_text(s, 1).value_or("");
         },
-        &seen.image);
+        keys[i].get());
     if (!r) return r.error();
     r = reader.each(
-        fmt::format("SELECT {0} FROM events WHERE image = ?1 AND event IN ('exec', 'create', 'hash') AND "
-                    "id >= {1} AND {2} AND {0} IS NOT NULL ORDER BY id LIMIT 1",
-                    kHash, first_id, window),
-        [&](sqlite3_stmt* s) { seen.sha256 = optional_text(s, 0).value_or(""); }, &seen.image);
+        fmt::format("SELECT {0} FROM {1} WHERE {2} = ?1 AND {3} AND id >= {4} AND {5} AND {0} IS NOT NULL "
+                    "ORDER BY id LIMIT 1",
+                    q.hash, q.table, q.image, q.hashed, first_id, window),
+        [&](sqlite3_stmt* s) { seen.sha256 = text_of(s, 0).value_or(""); }, keys[i].get());
     if (!r) return r.error();
   }
   return report;
