@@ -17,10 +17,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "core/clock.h"
+// Schema 2's SQL functions (procsentry_json for the events view), once the store has them.
+#if __has_include("store/store_functions.h")
+#include "store/store_functions.h"
+#define PROCSENTRY_HAS_STORE_FUNCTIONS 1
+#endif
 #include "store/store_row.h"
 #include "store/store_writer.h"
 #include "store_scale/synthetic_events.h"
@@ -111,7 +117,12 @@ bool build_store(const Options& o) {
 
 struct Db {
   sqlite3* db = nullptr;
-  explicit Db(const std::string& path) { sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr); }
+  explicit Db(const std::string& path) {
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+#if PROCSENTRY_HAS_STORE_FUNCTIONS
+    register_store_functions(db);
+#endif
+  }
   ~Db() { sqlite3_close(db); }
   // The first column of the first row, as text ("" if none or on error).
   std::string one(const std::string& sql) {
@@ -146,10 +157,14 @@ void print_sizes(const std::string& path) {
              events > 0 ? static_cast<double>(bytes) / static_cast<double>(events) : 0.0);
   // Per table and index (dbstat reads every page: a few seconds per GiB).
   sqlite3_stmt* stmt = nullptr;
+  double strings = 0;  // schema 2: strings, its indexes and its FTS index
   if (sqlite3_prepare_v2(db.db, "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC", -1, &stmt,
                          nullptr) == SQLITE_OK) {
     while (sqlite3_step(stmt) == SQLITE_ROW) {
       const double b = static_cast<double>(sqlite3_column_int64(stmt, 1));
+      if (std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))).starts_with("strings")) {
+        strings += b;
+      }
       fmt::print("| {} | {:.1f} MiB ({:.0f} bytes/event) |\n",
                  reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), b / 1048576.0,
                  events > 0 ? b / static_cast<double>(events) : 0.0);
@@ -158,7 +173,8 @@ void print_sizes(const std::string& path) {
     fmt::print("| per table | dbstat unavailable: {} |\n", sqlite3_errmsg(db.db));
   }
   sqlite3_finalize(stmt);
-  fmt::print("\n");
+  fmt::print("| strings + FTS (all `strings*` above) | {:.1f} MiB ({:.1f} bytes/event) |\n\n", strings / 1048576.0,
+             events > 0 ? strings / static_cast<double>(events) : 0.0);
 }
 
 std::string cell(const TimedRun& r) {

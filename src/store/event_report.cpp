@@ -8,6 +8,11 @@
 #include <vector>
 
 #include "core/event.h"
+// Schema 2's SQL functions (procsentry_json for the events view), once the store has them.
+#if __has_include("store/store_functions.h")
+#include "store/store_functions.h"
+#define PROCSENTRY_HAS_STORE_FUNCTIONS 1
+#endif
 
 namespace procsentry {
 namespace {
@@ -67,6 +72,9 @@ Result<Db> open_read_only(const std::string& path) {
                              raw != nullptr ? sqlite3_errmsg(raw) : "out of memory", path)};
   }
   sqlite3_busy_timeout(raw, 5000);
+#if PROCSENTRY_HAS_STORE_FUNCTIONS
+  register_store_functions(raw);
+#endif
   sqlite3_exec(raw, "PRAGMA query_only=1", nullptr, nullptr, nullptr);
   return db;
 }
@@ -129,6 +137,8 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
   if (o.since_ns) window += fmt::format(" AND time_ns >= {}", *o.since_ns);
   if (o.until_ns) window += fmt::format(" AND time_ns < {}", *o.until_ns);
   // Each list comes sorted from SQLite: the first `top` rows are kept, the others only counted.
+  // Unary + keeps SQLite off the image and user indexes for grouping: one pass over the
+  // window's rows and a sort beats a lookup of every row in index order (random reads).
   const std::size_t top = o.top;
   // The text of a key column: itself, or (schema 2) the row of `strings` it names.
   sqlite3_stmt* text_raw = nullptr;
@@ -156,7 +166,7 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
       });
   if (!r) return r.error();
 
-  r = reader.each(fmt::format("SELECT {0}, count(*) AS n FROM {1} WHERE {2} AND {3} AND {0} IS NOT NULL GROUP BY {0} "
+  r = reader.each(fmt::format("SELECT {0}, count(*) AS n FROM {1} WHERE {2} AND {3} AND +{0} IS NOT NULL GROUP BY +{0} "
                               "ORDER BY n DESC, {0}",
                               q.image, q.table, q.executed, window),
                   [&](sqlite3_stmt* s) {
@@ -165,7 +175,7 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
                   });
   if (!r) return r.error();
 
-  r = reader.each(fmt::format("SELECT {0}, uid, count(*) AS n FROM {1} WHERE {2} AND {3} GROUP BY {0}, uid "
+  r = reader.each(fmt::format("SELECT {0}, uid, count(*) AS n FROM {1} WHERE {2} AND {3} GROUP BY +{0}, uid "
                               "ORDER BY n DESC, {0}, uid",
                               q.user, q.table, q.executed, window),
                   [&](sqlite3_stmt* s) {
@@ -175,14 +185,15 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
                   });
   if (!r) return r.error();
 
-  r = reader.each(fmt::format("SELECT {0} AS parent, {1}, count(*) AS n FROM {2} WHERE {3} AND {4} AND {1} IS NOT NULL "
-                              "GROUP BY parent, {1} ORDER BY n DESC, parent, {1}",
-                              q.parent_image, q.image, q.table, q.executed, window),
-                  [&](sqlite3_stmt* s) {
-                    if (report.pairs_total++ < top) {
-                      report.pairs.push_back({text_of(s, 0), text_of(s, 1).value_or(""), count_of(s, 2)});
-                    }
-                  });
+  r = reader.each(
+      fmt::format("SELECT {0} AS parent, {1}, count(*) AS n FROM {2} WHERE {3} AND {4} AND +{1} IS NOT NULL "
+                  "GROUP BY +{0}, +{1} ORDER BY n DESC, parent, {1}",
+                  q.parent_image, q.image, q.table, q.executed, window),
+      [&](sqlite3_stmt* s) {
+        if (report.pairs_total++ < top) {
+          report.pairs.push_back({text_of(s, 0), text_of(s, 1).value_or(""), count_of(s, 2)});
+        }
+      });
   if (!r) return r.error();
 
   r = reader.each(fmt::format("SELECT {} AS error, count(*) AS n FROM {} WHERE {} AND {} GROUP BY error "
@@ -205,7 +216,7 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
   }
   std::vector<Value> keys;  // the shown images' key (text or id), for the lookups below
   r = reader.each(fmt::format("SELECT w.{0}, min(w.time_ns) AS first_ns, count(*) FROM {1} w WHERE w.{2} AND "
-                              "w.{0} IS NOT NULL AND {3} GROUP BY w.{0}{4} ORDER BY first_ns, w.{0}",
+                              "+w.{0} IS NOT NULL AND {3} GROUP BY +w.{0}{4} ORDER BY first_ns, w.{0}",
                               q.image, q.table, q.executed, window, never_before),
                   [&](sqlite3_stmt* s) {
                     if (report.first_seen_total++ < top) {
