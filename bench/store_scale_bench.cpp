@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -22,11 +21,7 @@
 #include <vector>
 
 #include "core/clock.h"
-// Schema 2's SQL functions (procsentry_json for the events view), once the store has them.
-#if __has_include("store/store_functions.h")
 #include "store/store_functions.h"
-#define PROCSENTRY_HAS_STORE_FUNCTIONS 1
-#endif
 #include "store/store_row.h"
 #include "store/store_writer.h"
 #include "store_scale/synthetic_events.h"
@@ -119,9 +114,7 @@ struct Db {
   sqlite3* db = nullptr;
   explicit Db(const std::string& path) {
     sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-#if PROCSENTRY_HAS_STORE_FUNCTIONS
     register_store_functions(db);
-#endif
   }
   ~Db() { sqlite3_close(db); }
   // The first column of the first row, as text ("" if none or on error).
@@ -241,36 +234,20 @@ void run_queries(const Options& o) {
   fmt::print("\n");
 }
 
-// The oldest day deleted through a second connection while a writer records 20,000 events/s
-// (batches every 10 ms, as the ring buffer's polls deliver them) through its StoreWriter.
+// The oldest day deleted as `record --keep` deletes it: by the recording StoreWriter itself,
+// in bounded slices between its commits, while it records 20,000 events/s (batches every
+// 10 ms, as the ring buffer's polls deliver them). The longest batch is the recording's
+// longest pause.
 void measure_retention(const Options& o) {
-  std::int64_t oldest = 0;
-  {
-    Db db(o.db);
-    oldest = to_int(db.one("SELECT min(time_ns) FROM events"));
-  }
-  auto writing = EventStore::open(o.db);
-  auto deleting = EventStore::open(o.db);
-  if (!writing || !deleting) {
-    fmt::print(stderr, "store_scale_bench: cannot open {} twice\n", o.db);
+  Db db(o.db);
+  const std::int64_t cutoff = to_int(db.one("SELECT min(time_ns) FROM events")) + kDay;
+  const std::string older = fmt::format("SELECT count(*) FROM events WHERE time_ns < {}", cutoff);
+  const std::int64_t to_delete = to_int(db.one(older));
+  auto store = EventStore::open(o.db);
+  if (!store) {
+    fmt::print(stderr, "store_scale_bench: {}\n", store.error().message);
     return;
   }
-  std::atomic<bool> done{false};
-  std::int64_t deleted = 0;
-  double retention_s = 0;
-  std::string retention_error;
-  std::thread retention([&] {
-    const std::int64_t now = ClockMapping::now_epoch_ns();
-    const auto start = Clock::now();
-    auto n = (*deleting)->apply_retention(now, now - (oldest + kDay), 0);
-    retention_s = seconds_since(start);
-    if (n) {
-      deleted = *n;
-    } else {
-      retention_error = n.error().message;
-    }
-    done = true;
-  });
   SyntheticOptions so;
   so.events = 100'000'000;
   so.span_ns = 3'600'000'000'000;
@@ -280,42 +257,44 @@ void measure_retention(const Options& o) {
   StoreRowFormatter format;
   std::string bytes;
   std::vector<double> stalls_ms;
-  {
-    StoreWriter writer(**writing, {}, stderr);
-    const auto start = Clock::now();
-    auto next_batch = start;
-    std::stop_source never;
-    // Until the deletion ends, and one second more.
-    for (auto end = Clock::time_point::max(); Clock::now() < end;) {
-      if (done && end == Clock::time_point::max()) end = Clock::now() + std::chrono::seconds(1);
-      std::this_thread::sleep_until(next_batch);
-      next_batch += std::chrono::milliseconds(10);
-      const auto t = Clock::now();
-      for (int i = 0; i < 200; ++i) {
-        bytes.clear();
-        format.append(bytes, events.next());
-        writer.write(*StoreRow::parse(bytes));
-      }
-      writer.tick(never.get_token());
-      stalls_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+  RetentionOptions retention;
+  retention.keep_ns = ClockMapping::now_epoch_ns() - cutoff;
+  StoreWriter writer(**store, retention, stderr);
+  const auto start = Clock::now();
+  auto next_batch = start;
+  double deleted_after_s = -1;
+  std::stop_source never;
+  // Until the day is gone (or 10 minutes), and one second more.
+  for (auto end = start + std::chrono::minutes(10); Clock::now() < end;) {
+    std::this_thread::sleep_until(next_batch);
+    next_batch += std::chrono::milliseconds(10);
+    const auto t = Clock::now();
+    for (int i = 0; i < 200; ++i) {
+      bytes.clear();
+      format.append(bytes, events.next());
+      writer.write(*StoreRow::parse(bytes));
     }
-    writer.finish();
-    retention.join();
-    std::sort(stalls_ms.begin(), stalls_ms.end());
-    fmt::print("## Retention: the oldest day deleted while recording\n\n| what | figure |\n|---|---|\n");
-    if (retention_error.empty()) {
-      fmt::print("| deletion (apply_retention on a second connection) | {} events in {:.1f} s |\n", deleted,
-                 retention_s);
-    } else {
-      fmt::print("| deletion | failed after {:.1f} s: {} |\n", retention_s, retention_error);
+    writer.tick(never.get_token());
+    stalls_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    if (deleted_after_s < 0 && stalls_ms.size() % 10 == 0 && to_int(db.one(older)) == 0) {
+      deleted_after_s = seconds_since(start);
+      end = Clock::now() + std::chrono::seconds(1);
     }
-    fmt::print("| writer at 20,000 events/s: batches of 200 written + tick | {} |\n", stalls_ms.size());
-    fmt::print("| longest batch (the recording's longest pause) | {:.0f} ms |\n",
-               stalls_ms.empty() ? 0.0 : stalls_ms.back());
-    fmt::print("| 99th percentile batch | {:.1f} ms |\n",
-               stalls_ms.empty() ? 0.0 : stalls_ms[stalls_ms.size() * 99 / 100]);
-    fmt::print("| events recorded / dropped (failed batches) | {} / {} |\n\n", writer.stored(), writer.dropped());
   }
+  writer.finish();
+  std::sort(stalls_ms.begin(), stalls_ms.end());
+  fmt::print("## Retention: the oldest day deleted while recording (record --keep)\n\n| what | figure |\n|---|---|\n");
+  fmt::print("| the oldest day | {} events, {} |\n", to_delete,
+             deleted_after_s < 0 ? std::string("not all deleted after 10 minutes")
+                                 : fmt::format("all deleted {:.1f} s after recording started", deleted_after_s));
+  fmt::print("| writer at 20,000 events/s: batches of 200 written + tick (retention slices included) | {} |\n",
+             stalls_ms.size());
+  fmt::print("| longest batch (the recording's longest pause) | {:.0f} ms |\n",
+             stalls_ms.empty() ? 0.0 : stalls_ms.back());
+  fmt::print("| 99th percentile / median batch | {:.1f} ms / {:.1f} ms |\n",
+             stalls_ms.empty() ? 0.0 : stalls_ms[stalls_ms.size() * 99 / 100],
+             stalls_ms.empty() ? 0.0 : stalls_ms[stalls_ms.size() / 2]);
+  fmt::print("| events recorded / dropped (failed batches) | {} / {} |\n\n", writer.stored(), writer.dropped());
 }
 
 bool parse(int argc, char** argv, Options& o) {

@@ -8,11 +8,7 @@
 #include <vector>
 
 #include "core/event.h"
-// Schema 2's SQL functions (procsentry_json for the events view), once the store has them.
-#if __has_include("store/store_functions.h")
 #include "store/store_functions.h"
-#define PROCSENTRY_HAS_STORE_FUNCTIONS 1
-#endif
 
 namespace procsentry {
 namespace {
@@ -72,9 +68,7 @@ Result<Db> open_read_only(const std::string& path) {
                              raw != nullptr ? sqlite3_errmsg(raw) : "out of memory", path)};
   }
   sqlite3_busy_timeout(raw, 5000);
-#if PROCSENTRY_HAS_STORE_FUNCTIONS
   register_store_functions(raw);
-#endif
   sqlite3_exec(raw, "PRAGMA query_only=1", nullptr, nullptr, nullptr);
   return db;
 }
