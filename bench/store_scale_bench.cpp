@@ -4,7 +4,9 @@
 // `procsentry query` / `procsentry report` per query kind, cold (the db's page cache dropped)
 // and warm: wall time, time to the first byte on the pipe, peak RSS. Last, the retention pause:
 // the longest stall of a concurrent writer while the oldest day is deleted. Markdown tables.
-//   build/release/bench/store_scale_bench [--events N] [--db PATH] [--reuse] [--procsentry PATH]
+//   build/bench/store_scale_bench [--events N] [--db PATH] [--reuse] [--procsentry PATH]
+//     [--no-hash] [--no-queries] [--no-retention]
+// --reuse measures a store built before (retention, last, deletes its oldest day).
 #include <fmt/core.h>
 #include <sqlite3.h>
 #include <time.h>
@@ -43,6 +45,7 @@ struct Options {
   bool reuse = false;  // the store is already built: only measure
   bool hash = true;
   bool retention = true;
+  bool queries = true;
 };
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -321,10 +324,12 @@ bool parse(int argc, char** argv, Options& o) {
       o.hash = false;
     } else if (arg == "--no-retention") {
       o.retention = false;
+    } else if (arg == "--no-queries") {
+      o.queries = false;
     } else {
       fmt::print(stderr,
                  "store_scale_bench: unknown option {} (options: --events N, --db PATH, --reuse, --procsentry PATH, "
-                 "--no-hash, --no-retention)\n",
+                 "--no-hash, --no-queries, --no-retention)\n",
                  arg);
       return false;
     }
@@ -342,7 +347,7 @@ int main(int argc, char** argv) {
   if (!o.reuse && !build_store(o)) return 1;
   print_sizes(o.db);
   std::fflush(stdout);
-  run_queries(o);
+  if (o.queries) run_queries(o);
   if (o.retention) measure_retention(o);
   fmt::print("Whole run: {:.0f} s\n", seconds_since(start));
   return 0;
