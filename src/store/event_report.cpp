@@ -131,6 +131,7 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
   if (o.since_ns) window += fmt::format(" AND time_ns >= {}", *o.since_ns);
   if (o.until_ns) window += fmt::format(" AND time_ns < {}", *o.until_ns);
   // Each list comes sorted from SQLite: the first `top` rows are kept, the others only counted.
+  // Ties: the one recorded first first (the same order whatever the schema).
   // Unary + keeps SQLite off the image and user indexes for grouping: one pass over the
   // window's rows and a sort beats a lookup of every row in index order (random reads).
   const std::size_t top = o.top;
@@ -161,7 +162,7 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
   if (!r) return r.error();
 
   r = reader.each(fmt::format("SELECT {0}, count(*) AS n FROM {1} WHERE {2} AND {3} AND +{0} IS NOT NULL GROUP BY +{0} "
-                              "ORDER BY n DESC, {0}",
+                              "ORDER BY n DESC, min(id)",
                               q.image, q.table, q.executed, window),
                   [&](sqlite3_stmt* s) {
                     if (report.images_total++ < top)
@@ -170,7 +171,7 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
   if (!r) return r.error();
 
   r = reader.each(fmt::format("SELECT {0}, uid, count(*) AS n FROM {1} WHERE {2} AND {3} GROUP BY +{0}, uid "
-                              "ORDER BY n DESC, {0}, uid",
+                              "ORDER BY n DESC, min(id)",
                               q.user, q.table, q.executed, window),
                   [&](sqlite3_stmt* s) {
                     if (report.users_total++ < top) {
@@ -181,7 +182,7 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
 
   r = reader.each(
       fmt::format("SELECT {0} AS parent, {1}, count(*) AS n FROM {2} WHERE {3} AND {4} AND +{1} IS NOT NULL "
-                  "GROUP BY +{0}, +{1} ORDER BY n DESC, parent, {1}",
+                  "GROUP BY +{0}, +{1} ORDER BY n DESC, min(id)",
                   q.parent_image, q.image, q.table, q.executed, window),
       [&](sqlite3_stmt* s) {
         if (report.pairs_total++ < top) {
@@ -210,7 +211,7 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
   }
   std::vector<Value> keys;  // the shown images' key (text or id), for the lookups below
   r = reader.each(fmt::format("SELECT w.{0}, min(w.time_ns) AS first_ns, count(*) FROM {1} w WHERE w.{2} AND "
-                              "+w.{0} IS NOT NULL AND {3} GROUP BY +w.{0}{4} ORDER BY first_ns, w.{0}",
+                              "+w.{0} IS NOT NULL AND {3} GROUP BY +w.{0}{4} ORDER BY first_ns, min(w.id)",
                               q.image, q.table, q.executed, window, never_before),
                   [&](sqlite3_stmt* s) {
                     if (report.first_seen_total++ < top) {

@@ -4,12 +4,14 @@
 #include "store/event_report.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "store/report_format.h"
+#include "store/store_functions.h"
 #include "store/store_row.h"
 #include "store/store_writer.h"
 
@@ -224,6 +226,49 @@ TEST_F(EventReportTest, RecordedTextIsEscapedInTheTableAndLosslessInTheJson) {
   append_report_json(json, r);
   auto parsed = nlohmann::json::parse(json);  // valid UTF-8 despite the \xff
   EXPECT_EQ(parsed["top_images"][0]["image_b64"], "L3RtcC8bWzJK/yBldmls");
+}
+
+// A store recorded by a procsentry before schema 2 and not migrated yet (report opens it
+// read-only): the same report from its `events` table and JSON.
+TEST_F(EventReportTest, SchemaOneStoreGivesTheSameReport) {
+  exec(kStart, "/usr/bin/ls", "root", 0, "/usr/bin/bash");
+  exec(kStart + kDay, "/usr/bin/ls", "root", 0, "/usr/bin/bash");
+  exec(kStart + kDay + 1, "/usr/bin/cat", "alice", 1000, "/usr/sbin/cron", std::string(64, 'b'));
+  exec(kStart + kDay + 2, "/tmp/x", "alice", 1000, "/usr/bin/bash");
+  exec_failed(kStart + kDay + 3, "/nope", 2);
+  ReportOptions o;
+  o.since_ns = kStart + kDay;
+  const Report now = report(o);
+  ASSERT_EQ(now.first_seen_total, 2u);
+
+  // Schema 1 as migration 1 made it, filled from schema 2's view (which keeps its columns).
+  const std::string old_path = (dir_ / "schema1.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  register_store_functions(db);
+  const std::string sql = "ATTACH '" + old_path + R"(' AS old;
+CREATE TABLE old.events (id INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, event TEXT NOT NULL, pid INTEGER,
+  ppid INTEGER, uid INTEGER, user TEXT, process_uid TEXT, parent_uid TEXT, first_id INTEGER NOT NULL, image TEXT,
+  argv TEXT, json TEXT NOT NULL);
+CREATE INDEX old.events_time ON events(time_ns);
+CREATE INDEX old.events_image ON events(image) WHERE image IS NOT NULL;
+INSERT INTO old.events SELECT id, time_ns, event, pid, ppid, uid, user, process_uid, parent_uid, first_id, image,
+  argv, json FROM main.events;
+PRAGMA old.user_version = 1;)";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto old = build_report(old_path, o);
+  ASSERT_TRUE(old) << old.error().message;
+  std::string a, b;
+  append_report_json(a, now);
+  append_report_json(b, *old);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a.find(std::string(64, 'b')), std::string::npos) << a;
+  a.clear();
+  b.clear();
+  append_report_table(a, now);
+  append_report_table(b, *old);
+  EXPECT_EQ(a, b);
 }
 
 TEST_F(EventReportTest, MissingStoreIsOneLine) {
