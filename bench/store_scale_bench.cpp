@@ -5,7 +5,7 @@
 // and warm: wall time, time to the first byte on the pipe, peak RSS. Last, the retention pause:
 // the longest stall of a concurrent writer while the oldest day is deleted. Markdown tables.
 //   build/bench/store_scale_bench [--events N] [--db PATH] [--reuse] [--procsentry PATH]
-//     [--no-hash] [--no-queries] [--no-retention]
+//     [--no-hash] [--no-queries] [--query-timeout S (300)] [--no-retention]
 // --reuse measures a store built before (retention, last, deletes its oldest day).
 #include <fmt/core.h>
 #include <sqlite3.h>
@@ -16,6 +16,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -46,6 +47,7 @@ struct Options {
   bool hash = true;
   bool retention = true;
   bool queries = true;
+  double query_timeout_s = 300;
 };
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -174,7 +176,8 @@ void print_sizes(const std::string& path) {
 }
 
 std::string cell(const TimedRun& r) {
-  if (r.status != 0) return fmt::format("status {}: {}", r.status, r.error);
+  if (r.timed_out) return fmt::format("killed after {:.0f} s | - | -", r.wall_ms / 1000);
+  if (r.status != 0) return fmt::format("status {}: {} | - | -", r.status, r.error);
   return fmt::format("{:.0f} ms | {} | {:.1f} MiB", r.wall_ms,
                      r.first_byte_ms < 0 ? std::string("-") : fmt::format("{:.0f} ms", r.first_byte_ms),
                      static_cast<double>(r.peak_rss_kib) / 1024.0);
@@ -229,8 +232,8 @@ void run_queries(const Options& o) {
     argv.push_back("--db");
     argv.push_back(o.db);
     drop_page_cache(o.db);
-    const TimedRun cold = run_timed(argv);
-    const TimedRun warm = run_timed(argv);
+    const TimedRun cold = run_timed(argv, o.query_timeout_s);
+    const TimedRun warm = run_timed(argv, o.query_timeout_s);
     fmt::print("| {} | {} | {} | {} |\n", q.label, rows_of(warm, q.json_rows), cell(cold), cell(warm));
     std::fflush(stdout);
   }
@@ -324,12 +327,19 @@ bool parse(int argc, char** argv, Options& o) {
       o.hash = false;
     } else if (arg == "--no-retention") {
       o.retention = false;
+    } else if (arg == "--query-timeout") {
+      const char* v = value();
+      o.query_timeout_s = v == nullptr ? 0 : std::atof(v);
+      if (o.query_timeout_s <= 0) {
+        fmt::print(stderr, "store_scale_bench: --query-timeout needs a number of seconds\n");
+        return false;
+      }
     } else if (arg == "--no-queries") {
       o.queries = false;
     } else {
       fmt::print(stderr,
                  "store_scale_bench: unknown option {} (options: --events N, --db PATH, --reuse, --procsentry PATH, "
-                 "--no-hash, --no-queries, --no-retention)\n",
+                 "--no-hash, --no-queries, --query-timeout S, --no-retention)\n",
                  arg);
       return false;
     }

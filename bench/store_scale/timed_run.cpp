@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +13,7 @@
 
 namespace procsentry::bench {
 
-TimedRun run_timed(const std::vector<std::string>& argv) {
+TimedRun run_timed(const std::vector<std::string>& argv, double timeout_s) {
   TimedRun run;
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
@@ -40,7 +41,12 @@ TimedRun run_timed(const std::vector<std::string>& argv) {
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   int open_fds = 2;
   while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) continue;
+    const double left_ms = timeout_s * 1000 - ms_since_start();
+    if (left_ms <= 0 && !run.timed_out) {
+      run.timed_out = true;
+      kill(pid, SIGKILL);  // its pipes close: the loop ends
+    }
+    if (poll(fds, 2, run.timed_out ? -1 : static_cast<int>(left_ms) + 1) < 0) continue;
     for (pollfd& f : fds) {
       if (f.fd < 0 || f.revents == 0) continue;
       const ssize_t n = read(f.fd, buffer.data(), buffer.size());

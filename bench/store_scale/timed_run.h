@@ -16,9 +16,11 @@ struct TimedRun {
   int status = -1;    // exit status (128 + signal if killed)
   std::string error;  // its stderr's first line
   std::string head;   // the start of its stdout (a count, a report's first line)
+  bool timed_out = false;
 };
 
-TimedRun run_timed(const std::vector<std::string>& argv);
+// Killed (status 128 + SIGKILL, `timed_out`) after `timeout_s` seconds.
+TimedRun run_timed(const std::vector<std::string>& argv, double timeout_s);
 
 // Drops the page cache of a SQLite database and its -wal and -shm files (posix_fadvise
 // DONTNEED after fdatasync), so that the next run reads them from disk.
