@@ -103,12 +103,15 @@ int query_store(const procsentry::AppOptions& options) {
   q.tree = options.query_tree;
   q.json = options.json;
   q.sql = options.sql;
-  std::string out;
+  q.limit = options.query_limit;
+  q.reverse = options.query_reverse;
+  q.count = options.query_count;
+  QueryOutput out(STDOUT_FILENO);
   auto rows = run_query(options.db.empty() ? default_database_path() : options.db, q, out);
   if (!rows) {
     return report_error(rows.error(), kExitRuntimeError);
   }
-  return write_stdout(std::move(out));
+  return 0;
 }
 
 // The configuration's rules and redaction, read again together on SIGHUP; no rules without a

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <charconv>
+#include <cstring>
 #include <ctime>
 #include <memory>
 
@@ -16,6 +17,10 @@ namespace {
 
 using Db = std::unique_ptr<sqlite3, decltype(&sqlite3_close)>;
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
+
+// SQLite's own allocations in a query (page cache, sorter): well under the 32 MiB peak RSS a
+// query may take; past it SQLite frees cache pages rather than grow.
+constexpr std::int64_t kQueryHeapBytes = 16 << 20;
 
 Result<Db> open_read_only(const std::string& path) {
   sqlite3* raw = nullptr;
@@ -117,101 +122,161 @@ Result<std::int64_t> parse_time(const std::string& text, std::int64_t now_ns) {
   return static_cast<std::int64_t>(seconds) * 1'000'000'000;
 }
 
-Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& o, std::string& out) {
+namespace {
+
+// The statement of a search (not --sql), with its text values bound in order as ?1, ?2...
+struct Search {
+  std::string sql;
+  std::vector<std::string> text_params;
+};
+
+Search search_statement(const QueryOptions& o) {
+  Search s;
+  std::string with;   // WITH RECURSIVE ... for --tree
+  std::string where;  // " AND ..." conditions on events
+  auto bind_text = [&](const std::string& value) {
+    s.text_params.push_back(value);
+    return fmt::format("?{}", s.text_params.size());
+  };
+  if (o.since_ns) where += fmt::format(" AND time_ns >= {}", *o.since_ns);
+  if (o.until_ns) where += fmt::format(" AND time_ns < {}", *o.until_ns);
+  auto any_of = [&](std::string_view column, const auto& values) {
+    if (values.empty()) return;
+    where += fmt::format(" AND {} IN (", column);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i != 0) where += ',';
+      if constexpr (std::is_same_v<std::decay_t<decltype(values[0])>, std::string>) {
+        where += bind_text(values[i]);
+      } else {
+        where += std::to_string(values[i]);
+      }
+    }
+    where += ')';
+  };
+  // pid and process_uid are indexed on each process's first event only (event_store.cpp);
+  // first_id leads from there to all of the process's events.
+  if (!o.pids.empty()) {
+    any_of("pid", o.pids);
+    where += " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id";
+    any_of("f.pid", o.pids);
+    where += ')';
+  }
+  any_of("uid", o.uids);
+  any_of("user", o.users);
+  if (!o.image_glob.empty()) where += " AND image GLOB " + bind_text(o.image_glob);
+  if (!o.argv_substring.empty()) where += " AND instr(argv, " + bind_text(o.argv_substring) + ") > 0";
+  if (!o.rules.empty()) {
+    where += " AND EXISTS (SELECT 1 FROM json_each(events.json, '$.rules') r WHERE 1";
+    any_of("r.value", o.rules);
+    where += ')';
+  }
+  if (!o.process_uid.empty()) {
+    std::string uid = bind_text(o.process_uid);
+    if (o.tree) {
+      // The process, its recorded ancestors (through parent_uid) and all its descendants.
+      with = fmt::format(
+          "WITH RECURSIVE down(u) AS (SELECT {0} UNION SELECT e.process_uid FROM events e JOIN down ON "
+          "e.parent_uid = down.u WHERE e.process_uid IS NOT NULL), "
+          "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM up JOIN events f ON f.process_uid = up.u AND "
+          "f.first_id = f.id JOIN events e ON e.first_id = f.id WHERE e.parent_uid IS NOT NULL) ",
+          uid);
+      where +=
+          " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id AND f.process_uid IN "
+          "(SELECT u FROM down UNION SELECT u FROM up))";
+    } else {
+      where += " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id AND f.process_uid = " + uid + ")";
+    }
+  }
+  if (o.count) {
+    s.sql = fmt::format("{}SELECT count(*) FROM events WHERE 1{}", with, where);
+    return s;
+  }
+  // The table does not need the JSON (in schema 2 a decompression per row).
+  s.sql = fmt::format("{}SELECT time_ns, event, pid, ppid, user, uid, image, argv, {} FROM events WHERE 1{}", with,
+                      o.json ? "json" : "NULL", where);
+  // The time_ns index (and its rowid) gives this order without a sort, either way.
+  s.sql += o.reverse ? " ORDER BY time_ns DESC, id DESC" : " ORDER BY time_ns, id";
+  if (o.limit != 0) s.sql += fmt::format(" LIMIT {}", o.limit);
+  return s;
+}
+
+// Called by SQLite every kProgressSteps virtual machine steps: rows found early in a long scan
+// are shown without waiting for the next one.
+constexpr int kProgressSteps = 100'000;
+int flush_late_rows(void* output) {
+  auto* out = static_cast<QueryOutput*>(output);
+  if (out->pending_too_long()) out->flush();
+  return 0;
+}
+
+// What bounds the query's memory: SQLite's page cache, and its sorter (which spills to temporary
+// files past the cache size) for an ORDER BY no index gives, e.g. in --sql.
+void bound_memory(sqlite3* db) {
+  sqlite3_soft_heap_limit64(kQueryHeapBytes);
+  sqlite3_exec(db, "PRAGMA cache_size=-4096; PRAGMA temp_store=FILE", nullptr, nullptr, nullptr);
+}
+
+}  // namespace
+
+Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& o, QueryOutput& out) {
   auto db = open_read_only(db_path);
   if (!db) return db.error();
-  std::string sql;
-  std::vector<std::string> text_params;  // bound in order, as ?1, ?2, ...
-  if (!o.sql.empty()) {
-    sql = o.sql;
+  bound_memory(db->get());
+  Search search;
+  if (o.sql.empty()) {
+    search = search_statement(o);
   } else {
-    sql = "SELECT time_ns, event, pid, ppid, user, uid, image, argv, json FROM events WHERE 1";
-    auto bind_text = [&](const std::string& value) {
-      text_params.push_back(value);
-      return fmt::format("?{}", text_params.size());
-    };
-    if (o.since_ns) sql += fmt::format(" AND time_ns >= {}", *o.since_ns);
-    if (o.until_ns) sql += fmt::format(" AND time_ns < {}", *o.until_ns);
-    auto any_of = [&](std::string_view column, const auto& values) {
-      if (values.empty()) return;
-      sql += fmt::format(" AND {} IN (", column);
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i != 0) sql += ',';
-        if constexpr (std::is_same_v<std::decay_t<decltype(values[0])>, std::string>) {
-          sql += bind_text(values[i]);
-        } else {
-          sql += std::to_string(values[i]);
-        }
-      }
-      sql += ')';
-    };
-    // pid and process_uid are indexed on each process's first event only (event_store.cpp);
-    // first_id leads from there to all of the process's events.
-    if (!o.pids.empty()) {
-      any_of("pid", o.pids);
-      sql += " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id";
-      any_of("f.pid", o.pids);
-      sql += ')';
-    }
-    any_of("uid", o.uids);
-    any_of("user", o.users);
-    if (!o.image_glob.empty()) sql += " AND image GLOB " + bind_text(o.image_glob);
-    if (!o.argv_substring.empty()) sql += " AND instr(argv, " + bind_text(o.argv_substring) + ") > 0";
-    if (!o.rules.empty()) {
-      sql += " AND EXISTS (SELECT 1 FROM json_each(events.json, '$.rules') r WHERE 1";
-      any_of("r.value", o.rules);
-      sql += ')';
-    }
-    if (!o.process_uid.empty()) {
-      std::string uid = bind_text(o.process_uid);
-      if (o.tree) {
-        // The process, its recorded ancestors (through parent_uid) and all its descendants.
-        sql = fmt::format(
-            "WITH RECURSIVE down(u) AS (SELECT {0} UNION SELECT e.process_uid FROM events e JOIN down ON "
-            "e.parent_uid = down.u WHERE e.process_uid IS NOT NULL), "
-            "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM up JOIN events f ON f.process_uid = up.u AND "
-            "f.first_id = f.id JOIN events e ON e.first_id = f.id WHERE e.parent_uid IS NOT NULL) "
-            "{1} AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id AND f.process_uid IN "
-            "(SELECT u FROM down UNION SELECT u FROM up))",
-            uid, sql);
-      } else {
-        sql += " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id AND f.process_uid = " + uid + ")";
-      }
-    }
-    sql += " ORDER BY time_ns, id";
+    search.sql = o.sql;
   }
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db->get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db->get(), search.sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
     return Error{fmt::format("query failed: {}", sqlite3_errmsg(db->get()))};
   }
   Statement stmt(raw, sqlite3_finalize);
   if (!o.sql.empty() && sqlite3_stmt_readonly(raw) == 0) {
     return Error{"--sql runs read-only statements only (SELECT, WITH ... SELECT)"};
   }
-  for (std::size_t i = 0; i < text_params.size(); ++i) {
-    sqlite3_bind_text(raw, static_cast<int>(i + 1), text_params[i].data(), static_cast<int>(text_params[i].size()),
+  const auto& params = search.text_params;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    sqlite3_bind_text(raw, static_cast<int>(i + 1), params[i].data(), static_cast<int>(params[i].size()),
                       SQLITE_STATIC);
   }
+  sqlite3_progress_handler(db->get(), kProgressSteps, flush_late_rows, &out);
   std::uint64_t rows = 0;
   Rfc3339Formatter time;
-  if (o.sql.empty() && !o.json) {
-    out += kTableHeader;
-    out += '\n';
+  std::string& text = out.buffer();
+  if (o.sql.empty() && !o.json && !o.count) {
+    text += kTableHeader;
+    text += '\n';
   }
   int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+  while (!out.failed() && (rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    if (o.count) {
+      rows = static_cast<std::uint64_t>(sqlite3_column_int64(raw, 0));
+      text += o.json ? fmt::format("{{\"count\":{}}}\n", rows) : fmt::format("{}\n", rows);
+      break;
+    }
     ++rows;
     if (!o.sql.empty()) {
-      append_row_json(out, raw);
+      append_row_json(text, raw);
     } else if (o.json) {
-      out += column_text(raw, 8);
-      out += '\n';
+      text += column_text(raw, 8);
+      text += '\n';
     } else {
-      append_row_table(out, raw, time);
+      append_row_table(text, raw, time);
     }
+    out.end_row();
   }
-  if (rc != SQLITE_DONE) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db->get()))};
+  sqlite3_progress_handler(db->get(), 0, nullptr, nullptr);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db->get()))};
+  out.flush();
+  if (out.failed()) return Error{fmt::format("cannot write the result: {}", std::strerror(out.error()))};
   return rows;
+}
+
+Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& options, std::string& out) {
+  QueryOutput output(out);
+  return run_query(db_path, options, output);
 }
 
 }  // namespace procsentry

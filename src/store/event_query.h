@@ -8,6 +8,7 @@
 
 #include "core/quantities.h"
 #include "core/result.h"
+#include "store/query_output.h"
 
 namespace procsentry {
 
@@ -23,10 +24,16 @@ struct QueryOptions {
   std::vector<std::string> rules;  // events tagged by any of these include rules (--config)
   bool tree = false;               // with process_uid: its recorded ancestors and descendants
   bool json = false;
-  std::string sql;  // a read-only statement; rows printed as JSON objects
+  std::uint64_t limit = 0;  // at most this many rows (0: all)
+  bool reverse = false;     // newest first
+  bool count = false;       // only the number of matching events
+  std::string sql;          // a read-only statement; rows printed as JSON objects
 };
 
-// Appends the result to `out`; returns the number of rows.
+// Writes the rows to `out` as SQLite steps through them (flushed at the end); returns the number
+// of rows (with `count`: the number counted). Memory stays bounded whatever the result's size.
+Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& options, QueryOutput& out);
+// The same, appended to `out`: for tests and small results.
 Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& options, std::string& out);
 
 // "2026-11-24T03:00:00Z" (UTC), "2026-11-24 03:00[:00]" (local time), or an age: "90s", "15m",
