@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "app/option_docs.h"
 #include "core/event.h"
@@ -17,6 +18,25 @@ namespace procsentry {
 namespace {
 
 constexpr const char* kVersion = "procsentry 0.1.0";
+
+// query: options that would be silently not done together (judged on the values, so that a
+// configuration file's `query: {limit: N}` is refused with --sql too).
+std::optional<Error> refuse_query_combinations(const AppOptions& o) {
+  auto refuse = [](std::string_view name, std::string_view why) {
+    return Error{fmt::format("{}: {} (see procsentry query --help)", name, why)};
+  };
+  const std::pair<bool, const char*> shaping[] = {
+      {o.query_limit != 0, "--limit"}, {o.query_reverse, "--reverse"}, {o.query_count, "--count"}};
+  for (auto [set, name] : shaping) {
+    if (set && !o.sql.empty()) return refuse(name, "not used with --sql (write LIMIT, ORDER BY or count(*) in it)");
+  }
+  for (auto [set, name] : shaping) {
+    if (set && name != std::string_view("--count") && o.query_count) {
+      return refuse(name, "not used with --count (it counts every matching event, in no order)");
+    }
+  }
+  return std::nullopt;
+}
 
 // What each command does with an option it was given (fallthrough lets any main option follow
 // a subcommand): an option it would ignore is refused, so that nothing is silently not done.
@@ -44,6 +64,9 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
     if (o.command != Command::tree && given("--redact")) {
       return refuse("--redact",
                     "the store holds events as they were recorded (masked, unless recorded with --redact off)");
+    }
+    if (o.command == Command::query) {
+      if (auto refused = refuse_query_combinations(o)) return refused;
     }
     for (const char* name : {"--seccomp", "--strict-privileges"}) {
       if (given(name)) return refuse(name, fmt::format("only the live monitor uses it, not procsentry {}", command));
@@ -237,7 +260,11 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
   query->add_option("--process-uid", o.process_uid, "only this process (with --tree: its lineage and descendants)");
   query->add_flag("--tree", o.query_tree, "with --process-uid: also its recorded ancestors and descendants");
   query->add_option("--sql", o.sql, "run this read-only SQL and print rows as JSON (table: events)");
-  query->add_flag("--json", o.json, "JSON Lines, as recorded");
+  query->add_flag("--json", o.json, "JSON Lines, as recorded (with --count: {\"count\":N})");
+  query->add_option("--limit", o.query_limit, "at most N events (the first N in the order shown)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62));
+  query->add_flag("--reverse", o.query_reverse, "newest first");
+  query->add_flag("--count", o.query_count, "only the number of matching events");
 
   CLI::App* report = b.report = app.add_subcommand(
       "report", "summaries of the event store: top images, users, parent -> child, failures, first seen");

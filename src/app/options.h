@@ -37,6 +37,9 @@ struct AppOptions {
   std::vector<std::string> query_rules;
   bool query_tree = false;
   std::uint32_t report_top = 10;  // report: rows per list
+  std::uint64_t query_limit = 0;  // query --limit N (0: all)
+  bool query_reverse = false;     // query --reverse: newest first
+  bool query_count = false;       // query --count: only the number
   ColorMode color = ColorMode::automatic;
   FilterOptions filter;
   // outputs besides the live view, each on its own thread
