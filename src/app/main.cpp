@@ -99,6 +99,7 @@ int query_store(const procsentry::AppOptions& options) {
   q.rules = options.query_rules;
   q.image_glob = options.image_glob;
   q.argv_substring = options.argv_substring;
+  q.argv_regex = options.argv_regex;
   q.process_uid = options.process_uid;
   q.tree = options.query_tree;
   q.json = options.json;
@@ -106,6 +107,7 @@ int query_store(const procsentry::AppOptions& options) {
   q.limit = options.query_limit;
   q.reverse = options.query_reverse;
   q.count = options.query_count;
+  if (auto bad = check_query(q)) return report_error(*bad);
   QueryOutput out(STDOUT_FILENO);
   auto rows = run_query(options.db.empty() ? default_database_path() : options.db, q, out);
   if (!rows) {

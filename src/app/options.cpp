@@ -256,6 +256,7 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
   query->add_option("--user", o.query_users, "only these user names")->delimiter(',');
   query->add_option("--image", o.image_glob, "only images matching this glob");
   query->add_option("--argv", o.argv_substring, "only command lines containing this text");
+  query->add_option("--argv-regex", o.argv_regex, "only command lines this regular expression (RE2) matches");
   query->add_option("--rule", o.query_rules, "only events tagged by these include rules (of --config)")->delimiter(',');
   query->add_option("--process-uid", o.process_uid, "only this process (with --tree: its lineage and descendants)");
   query->add_flag("--tree", o.query_tree, "with --process-uid: also its recorded ancestors and descendants");

@@ -40,6 +40,7 @@ struct AppOptions {
   std::uint64_t query_limit = 0;  // query --limit N (0: all)
   bool query_reverse = false;     // query --reverse: newest first
   bool query_count = false;       // query --count: only the number
+  std::string argv_regex;         // query --argv-regex RE (RE2)
   ColorMode color = ColorMode::automatic;
   FilterOptions filter;
   // outputs besides the live view, each on its own thread

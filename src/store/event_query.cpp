@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "core/text_escape.h"
 #include "core/time_format.h"
 #include "store/store_functions.h"
+#include "store/text_search.h"
 
 namespace procsentry {
 namespace {
@@ -21,6 +23,8 @@ using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 // SQLite's own allocations in a query (page cache, sorter): well under the 32 MiB peak RSS a
 // query may take; past it SQLite frees cache pages rather than grow.
 constexpr std::int64_t kQueryHeapBytes = 16 << 20;
+// Past one event in this many kept by a text filter, walking the time index beats sorting them.
+constexpr int kDenseFraction = 8;
 
 Result<Db> open_read_only(const std::string& path) {
   sqlite3* raw = nullptr;
@@ -128,9 +132,73 @@ namespace {
 struct Search {
   std::string sql;
   std::vector<std::string> text_params;
+  // Schema 2's text filters, as conditions on event_rows e; the statement names their rows as
+  // "{kDenseMark}id IN (...)", which choose_text_plan settles.
+  std::string text_rows;
 };
+constexpr std::string_view kDenseMark = "\x01";
 
-Search search_statement(const QueryOptions& o) {
+// Text filters on the `events` view (schema 1), or through `strings` and its trigram index to
+// event_rows' ids (schema 2): the same rows either way.
+void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* regex, std::string& where,
+                      std::string& text_rows, const auto& bind_text) {
+  if (schema < 2) {
+    if (!o.image_glob.empty()) where += " AND image GLOB " + bind_text(o.image_glob);
+    if (!o.argv_substring.empty()) where += " AND instr(argv, " + bind_text(o.argv_substring) + ") > 0";
+    if (!o.argv_regex.empty()) where += " AND procsentry_regex(argv)";
+    return;
+  }
+  auto by_string = [&](const char* column, const std::string& strings_sql) {
+    text_rows += fmt::format("{}e.{} IN ({})", text_rows.empty() ? "" : " AND ", column, strings_sql);
+  };
+  auto fts = [&](const std::optional<std::string>& query) -> std::optional<std::string> {
+    if (!query) return std::nullopt;
+    return bind_text(*query);
+  };
+  if (!o.image_glob.empty()) {
+    const auto fts_query = fts(glob_fts_query(o.image_glob));
+    by_string("image_id", matching_strings_sql("s.text GLOB " + bind_text(o.image_glob), fts_query));
+  }
+  if (!o.argv_substring.empty()) {
+    const auto fts_query = fts(substring_fts_query(o.argv_substring));
+    by_string("argv_id", matching_strings_sql("instr(s.text, " + bind_text(o.argv_substring) + ") > 0", fts_query));
+  }
+  if (regex != nullptr) {
+    const auto fts_query = fts(regex->fts_query());
+    by_string("argv_id", matching_strings_sql("procsentry_regex(s.text)", fts_query));
+  }
+  if (!text_rows.empty()) {
+    where += fmt::format(" AND {}id IN (SELECT e.id FROM event_rows e WHERE {})", kDenseMark, text_rows);
+  }
+}
+
+// A text filter that keeps few events: their ids (event_rows' argv_id/image_id indexes), then a
+// sort of those rows. One that keeps many: the time index walked, each id tested ('+id' keeps
+// SQLite from driving the loop by the ids): no sort of a large result, and rows in order at once.
+Result<Ok> choose_text_plan(sqlite3* db, Search& search) {
+  if (search.text_rows.empty()) return Ok{};
+  const std::string sql = fmt::format(
+      "SELECT (SELECT count(*) FROM event_rows e WHERE {}) * {} > "
+      "coalesce((SELECT max(id) FROM event_rows) - (SELECT min(id) FROM event_rows) + 1, 0)",
+      search.text_rows, kDenseFraction);
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
+  }
+  Statement stmt(raw, sqlite3_finalize);
+  const auto& params = search.text_params;
+  for (int i = 1; i <= sqlite3_bind_parameter_count(raw); ++i) {
+    const std::string& value = params[static_cast<std::size_t>(std::atoi(sqlite3_bind_parameter_name(raw, i) + 1) - 1)];
+    sqlite3_bind_text(raw, i, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  }
+  if (sqlite3_step(raw) != SQLITE_ROW) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
+  const bool dense = sqlite3_column_int(raw, 0) != 0;
+  const auto mark = search.sql.find(kDenseMark);
+  search.sql.replace(mark, kDenseMark.size(), dense ? "+" : "");
+  return Ok{};
+}
+
+Search search_statement(const QueryOptions& o, int schema, const RegexSearch* regex) {
   Search s;
   std::string with;   // WITH RECURSIVE ... for --tree
   std::string where;  // " AND ..." conditions on events
@@ -163,8 +231,7 @@ Search search_statement(const QueryOptions& o) {
   }
   any_of("uid", o.uids);
   any_of("user", o.users);
-  if (!o.image_glob.empty()) where += " AND image GLOB " + bind_text(o.image_glob);
-  if (!o.argv_substring.empty()) where += " AND instr(argv, " + bind_text(o.argv_substring) + ") > 0";
+  add_text_filters(o, schema, regex, where, s.text_rows, bind_text);
   if (!o.rules.empty()) {
     where += " AND EXISTS (SELECT 1 FROM json_each(events.json, '$.rules') r WHERE 1";
     any_of("r.value", o.rules);
@@ -191,9 +258,12 @@ Search search_statement(const QueryOptions& o) {
     s.sql = fmt::format("{}SELECT count(*) FROM events WHERE 1{}", with, where);
     return s;
   }
-  // The table does not need the JSON (in schema 2 a decompression per row).
-  s.sql = fmt::format("{}SELECT time_ns, event, pid, ppid, user, uid, image, argv, {} FROM events WHERE 1{}", with,
-                      o.json ? "json" : "NULL", where);
+  // The table needs no JSON (in schema 2 a decompression per row), JSON Lines no other column
+  // (in schema 2 a lookup each for event, user, image and argv).
+  s.sql = fmt::format("{}SELECT {} FROM events WHERE 1{}", with,
+                      o.json ? "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, json"
+                             : "time_ns, event, pid, ppid, user, uid, image, argv, NULL",
+                      where);
   // The time_ns index (and its rowid) gives this order without a sort, either way.
   s.sql += o.reverse ? " ORDER BY time_ns DESC, id DESC" : " ORDER BY time_ns, id";
   if (o.limit != 0) s.sql += fmt::format(" LIMIT {}", o.limit);
@@ -211,6 +281,17 @@ int flush_late_rows(void* output) {
 
 // What bounds the query's memory: SQLite's page cache, and its sorter (which spills to temporary
 // files past the cache size) for an ORDER BY no index gives, e.g. in --sql.
+int schema_version(sqlite3* db) {
+  sqlite3_stmt* raw = nullptr;
+  int version = 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &raw, nullptr) == SQLITE_OK &&
+      sqlite3_step(raw) == SQLITE_ROW) {
+    version = sqlite3_column_int(raw, 0);
+  }
+  sqlite3_finalize(raw);
+  return version;
+}
+
 void bound_memory(sqlite3* db) {
   sqlite3_soft_heap_limit64(kQueryHeapBytes);
   sqlite3_exec(db, "PRAGMA cache_size=-4096; PRAGMA temp_store=FILE", nullptr, nullptr, nullptr);
@@ -222,9 +303,17 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
   auto db = open_read_only(db_path);
   if (!db) return db.error();
   bound_memory(db->get());
+  std::unique_ptr<RegexSearch> regex;  // procsentry_regex's, alive until the statement is done
+  if (!o.argv_regex.empty()) {
+    auto compiled = RegexSearch::compile(o.argv_regex);
+    if (!compiled) return compiled.error();
+    regex = std::move(*compiled);
+    register_regex_function(db->get(), regex.get());
+  }
   Search search;
   if (o.sql.empty()) {
-    search = search_statement(o);
+    search = search_statement(o, schema_version(db->get()), regex.get());
+    if (auto planned = choose_text_plan(db->get(), search); !planned) return planned.error();
   } else {
     search.sql = o.sql;
   }
@@ -272,6 +361,13 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
   out.flush();
   if (out.failed()) return Error{fmt::format("cannot write the result: {}", std::strerror(out.error()))};
   return rows;
+}
+
+std::optional<Error> check_query(const QueryOptions& options) {
+  if (options.argv_regex.empty()) return std::nullopt;
+  auto compiled = RegexSearch::compile(options.argv_regex);
+  if (!compiled) return compiled.error();
+  return std::nullopt;
 }
 
 Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& options, std::string& out) {

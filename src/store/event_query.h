@@ -20,6 +20,7 @@ struct QueryOptions {
   std::vector<std::string> users;
   std::string image_glob;
   std::string argv_substring;
+  std::string argv_regex;  // RE2, anywhere in the command line
   std::string process_uid;
   std::vector<std::string> rules;  // events tagged by any of these include rules (--config)
   bool tree = false;               // with process_uid: its recorded ancestors and descendants
@@ -35,6 +36,9 @@ struct QueryOptions {
 Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& options, QueryOutput& out);
 // The same, appended to `out`: for tests and small results.
 Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& options, std::string& out);
+
+// What run_query would refuse before opening the store (a regex that does not compile).
+std::optional<Error> check_query(const QueryOptions& options);
 
 // "2026-11-24T03:00:00Z" (UTC), "2026-11-24 03:00[:00]" (local time), or an age: "90s", "15m",
 // "3h", "7d" (before `now_ns`).
