@@ -213,6 +213,7 @@ TEST_F(QueryTest, RefusedCombinations) {
       {{"--count", "--reverse"}, "--reverse: " + count_why},
       {{"--limit", "0"}, "--limit"},
       {{"--limit", "-1"}, "--limit"},
+      {{"--argv-regex", "a(b"}, "--argv-regex: not a regular expression (RE2): missing )"},
   };
   for (const auto& [args, why] : refused) {
     std::vector<std::string> argv{PROCSENTRY_BINARY, "query", "--db", path_};
