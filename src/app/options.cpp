@@ -30,6 +30,15 @@ std::optional<Error> refuse_query_combinations(const AppOptions& o) {
   for (auto [set, name] : shaping) {
     if (set && !o.sql.empty()) return refuse(name, "not used with --sql (write LIMIT, ORDER BY or count(*) in it)");
   }
+  const std::pair<bool, const char*> filters[] = {
+      {!o.since.empty(), "--since"},         {!o.until.empty(), "--until"},
+      {!o.query_pids.empty(), "--pid"},      {!o.query_uids.empty(), "--uid"},
+      {!o.query_users.empty(), "--user"},    {!o.image_glob.empty(), "--image"},
+      {!o.argv_substring.empty(), "--argv"}, {!o.argv_regex.empty(), "--argv-regex"},
+      {!o.query_rules.empty(), "--rule"},    {!o.process_uid.empty(), "--process-uid"}};
+  for (auto [set, name] : filters) {
+    if (set && !o.sql.empty()) return refuse(name, "not used with --sql (write the condition in it)");
+  }
   for (auto [set, name] : shaping) {
     if (set && name != std::string_view("--count") && o.query_count) {
       return refuse(name, "not used with --count (it counts every matching event, in no order)");

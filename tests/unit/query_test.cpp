@@ -209,6 +209,8 @@ TEST_F(QueryTest, RefusedCombinations) {
       {{"--sql", "SELECT 1", "--limit", "1"}, "--limit: " + sql_why},
       {{"--sql", "SELECT 1", "--reverse"}, "--reverse: " + sql_why},
       {{"--sql", "SELECT 1", "--count"}, "--count: " + sql_why},
+      {{"--sql", "SELECT 1", "--argv", "x"}, "--argv: " + sql_why},
+      {{"--since", "1h", "--sql", "SELECT 1"}, "--since: " + sql_why},
       {{"--count", "--limit", "5"}, "--limit: " + count_why},
       {{"--count", "--reverse"}, "--reverse: " + count_why},
       {{"--limit", "0"}, "--limit"},
