@@ -172,14 +172,15 @@ void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* rege
   }
 }
 
-// A text filter that keeps few events: their ids (event_rows' argv_id/image_id indexes), then a
-// sort of those rows. One that keeps many: the time index walked, each id tested ('+id' keeps
-// SQLite from driving the loop by the ids): no sort of a large result, and rows in order at once.
+// A text filter that keeps few events (counted up to the bound only): their ids (event_rows' argv_id/image_id indexes),
+// then a sort of those rows. One that keeps many: the time index walked, each id tested ('+id' keeps SQLite from
+// driving the loop by the ids): no sort of a large result, and rows in order at once.
 Result<Ok> choose_text_plan(sqlite3* db, Search& search) {
   if (search.text_rows.empty()) return Ok{};
   const std::string sql = fmt::format(
-      "SELECT (SELECT count(*) FROM event_rows e WHERE {}) * {} > "
-      "coalesce((SELECT max(id) FROM event_rows) - (SELECT min(id) FROM event_rows) + 1, 0)",
+      "WITH n(events) AS (SELECT coalesce((SELECT max(id) FROM event_rows) - (SELECT min(id) FROM event_rows) + 1, "
+      "0)) SELECT (SELECT count(*) FROM (SELECT 1 FROM event_rows e WHERE {0} LIMIT (SELECT events / {1} + 1 FROM "
+      "n))) * {1} > (SELECT events FROM n)",
       search.text_rows, kDenseFraction);
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
