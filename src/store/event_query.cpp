@@ -11,13 +11,12 @@
 
 #include "core/text_escape.h"
 #include "core/time_format.h"
-#include "store/store_functions.h"
+#include "store/read_only_store.h"
 #include "store/text_search.h"
 
 namespace procsentry {
 namespace {
 
-using Db = std::unique_ptr<sqlite3, decltype(&sqlite3_close)>;
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
 // SQLite's own allocations in a query (page cache, sorter): well under the 32 MiB peak RSS a
@@ -25,20 +24,6 @@ using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 constexpr std::int64_t kQueryHeapBytes = 16 << 20;
 // Past one event in this many kept by a text filter, walking the time index beats sorting them.
 constexpr int kDenseFraction = 8;
-
-Result<Db> open_read_only(const std::string& path) {
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  Db db(raw, sqlite3_close);
-  if (rc != SQLITE_OK) {
-    return Error{fmt::format("cannot open the database {}: {} (record first: procsentry record --db {})", path,
-                             raw != nullptr ? sqlite3_errmsg(raw) : "out of memory", path)};
-  }
-  register_store_functions(raw);
-  sqlite3_busy_timeout(raw, 5000);
-  sqlite3_exec(raw, "PRAGMA query_only=1", nullptr, nullptr, nullptr);
-  return db;
-}
 
 void append_row_json(std::string& out, sqlite3_stmt* stmt) {
   out += '{';
@@ -301,7 +286,7 @@ void bound_memory(sqlite3* db) {
 }  // namespace
 
 Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& o, QueryOutput& out) {
-  auto db = open_read_only(db_path);
+  auto db = open_store_read_only(db_path);
   if (!db) return db.error();
   bound_memory(db->get());
   std::unique_ptr<RegexSearch> regex;  // procsentry_regex's, alive until the statement is done

@@ -8,12 +8,11 @@
 #include <vector>
 
 #include "core/event.h"
-#include "store/store_functions.h"
+#include "store/read_only_store.h"
 
 namespace procsentry {
 namespace {
 
-using Db = std::unique_ptr<sqlite3, decltype(&sqlite3_close)>;
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 using Value = std::unique_ptr<sqlite3_value, decltype(&sqlite3_value_free)>;
 
@@ -59,20 +58,6 @@ Schema schema_of(int version) {
           true};
 }
 
-Result<Db> open_read_only(const std::string& path) {
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  Db db(raw, sqlite3_close);
-  if (rc != SQLITE_OK) {
-    return Error{fmt::format("cannot open the database {}: {} (record first: procsentry record --db {})", path,
-                             raw != nullptr ? sqlite3_errmsg(raw) : "out of memory", path)};
-  }
-  sqlite3_busy_timeout(raw, 5000);
-  register_store_functions(raw);
-  sqlite3_exec(raw, "PRAGMA query_only=1", nullptr, nullptr, nullptr);
-  return db;
-}
-
 std::optional<std::string> optional_text(sqlite3_stmt* stmt, int i) {
   if (sqlite3_column_type(stmt, i) == SQLITE_NULL) return std::nullopt;
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
@@ -109,7 +94,7 @@ class Reader {
 }  // namespace
 
 Result<Report> build_report(const std::string& db_path, const ReportOptions& o) {
-  auto db = open_read_only(db_path);
+  auto db = open_store_read_only(db_path);
   if (!db) return db.error();
   sqlite3_stmt* version_stmt = nullptr;
   int version = 0;

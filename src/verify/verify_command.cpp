@@ -7,7 +7,7 @@
 #include <iostream>
 #include <memory>
 
-#include "store/store_functions.h"
+#include "store/read_only_store.h"
 #include "verify/seq_check.h"
 
 namespace procsentry {
@@ -32,15 +32,9 @@ Result<Ok> read_lines(std::istream& in, const std::string& name, SeqCheck& check
 }
 
 Result<Ok> read_store(const std::string& path, SeqCheck& check) {
-  sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, sqlite3_close);
-  if (rc != SQLITE_OK) {
-    return Error{
-        fmt::format("cannot open the database {}: {}", path, raw != nullptr ? sqlite3_errmsg(raw) : "no memory")};
-  }
-  register_store_functions(raw);
-  sqlite3_busy_timeout(raw, 5000);
+  auto db = open_store_read_only(path);
+  if (!db) return db.error();
+  sqlite3* raw = db->get();
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(raw, "SELECT id, json FROM events ORDER BY id", -1, &stmt, nullptr) != SQLITE_OK) {
     return Error{fmt::format("{} is not a procsentry event store: {}", path, sqlite3_errmsg(raw))};
