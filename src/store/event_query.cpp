@@ -208,10 +208,12 @@ Search search_statement(const QueryOptions& o, int schema, const RegexSearch* re
     where += ')';
   };
   // pid and process_uid are indexed on each process's first event only (event_store.cpp);
-  // first_id leads from there to all of the process's events.
+  // first_id leads from there to all of the process's events. Schema 2 stores the uid on that
+  // first event only (the view computes it for the others, unindexed): lookups go to event_rows.
+  const std::string_view rows = schema >= 2 ? "event_rows" : "events";
   if (!o.pids.empty()) {
     any_of("pid", o.pids);
-    where += " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id";
+    where += fmt::format(" AND first_id IN (SELECT f.id FROM {} f WHERE f.first_id = f.id", rows);
     any_of("f.pid", o.pids);
     where += ')';
   }
@@ -227,17 +229,23 @@ Search search_statement(const QueryOptions& o, int schema, const RegexSearch* re
     std::string uid = bind_text(o.process_uid);
     if (o.tree) {
       // The process, its recorded ancestors (through parent_uid) and all its descendants.
+      // A child's uid: on schema 2, from its first stored event when this one has none.
+      const std::string child_uid =
+          schema >= 2 ? "COALESCE(e.process_uid, (SELECT c.process_uid FROM event_rows c WHERE c.id = e.first_id))"
+                      : "e.process_uid";
       with = fmt::format(
-          "WITH RECURSIVE down(u) AS (SELECT {0} UNION SELECT e.process_uid FROM events e JOIN down ON "
-          "e.parent_uid = down.u WHERE e.process_uid IS NOT NULL), "
-          "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM up JOIN events f ON f.process_uid = up.u AND "
-          "f.first_id = f.id JOIN events e ON e.first_id = f.id WHERE e.parent_uid IS NOT NULL) ",
-          uid);
-      where +=
-          " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id AND f.process_uid IN "
-          "(SELECT u FROM down UNION SELECT u FROM up))";
+          "WITH RECURSIVE down(u) AS (SELECT {0} UNION SELECT {2} FROM {1} e JOIN down ON "
+          "e.parent_uid = down.u WHERE {2} IS NOT NULL), "
+          "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM up JOIN {1} f ON f.process_uid = up.u AND "
+          "f.first_id = f.id JOIN {1} e ON e.first_id = f.id WHERE e.parent_uid IS NOT NULL) ",
+          uid, rows, child_uid);
+      where += fmt::format(
+          " AND first_id IN (SELECT f.id FROM {} f WHERE f.first_id = f.id AND f.process_uid IN "
+          "(SELECT u FROM down UNION SELECT u FROM up))",
+          rows);
     } else {
-      where += " AND first_id IN (SELECT f.id FROM events f WHERE f.first_id = f.id AND f.process_uid = " + uid + ")";
+      where += fmt::format(" AND first_id IN (SELECT f.id FROM {} f WHERE f.first_id = f.id AND f.process_uid = {})",
+                           rows, uid);
     }
   }
   if (o.count) {
