@@ -122,20 +122,18 @@ void varied_events(std::size_t processes, FormattedBatch& out) {
 }
 
 // What the store's own thread does in `procsentry record`: insert snapshots, commit batches.
-void BM_StoreThread(benchmark::State& state) {
+// The store's thread alone: `events` (store rows) written round and round into an empty store
+// as record's StoreWriter writes them, ticking as deliveries would.
+void store_thread(benchmark::State& state, const FormattedBatch& events) {
   EmptyStore store;
   if (store.get() == nullptr) return state.SkipWithError(store.error().c_str());
-  Workload workload;
-  StoreRowFormatter format;
-  FormattedBatch events;
-  for (std::uint32_t pid = 1; pid <= 20'000; ++pid) workload.snapshots_of(pid, format, events);
   {
     StoreWriter outlet(*store.get(), {}, stderr);
     std::size_t next = 0;
     for (auto _ : state) {
       outlet.write(*StoreRow::parse(events[next]));
       if (++next == events.size()) next = 0;
-      if (next % 3000 == 0) outlet.tick({});  // as deliveries would
+      if (next % 3000 == 0) outlet.tick({});
     }
     outlet.finish();
   }
@@ -144,24 +142,18 @@ void BM_StoreThread(benchmark::State& state) {
       static_cast<double>(store.get()->size_bytes()) / static_cast<double>(state.iterations());
 }
 
+void BM_StoreThread(benchmark::State& state) {
+  Workload workload;
+  StoreRowFormatter format;
+  FormattedBatch events;
+  for (std::uint32_t pid = 1; pid <= 20'000; ++pid) workload.snapshots_of(pid, format, events);
+  store_thread(state, events);
+}
+
 void BM_StoreThreadVaried(benchmark::State& state) {
-  EmptyStore store;
-  if (store.get() == nullptr) return state.SkipWithError(store.error().c_str());
   FormattedBatch events;
   varied_events(100'000, events);
-  {
-    StoreWriter outlet(*store.get(), {}, stderr);
-    std::size_t next = 0;
-    for (auto _ : state) {
-      outlet.write(*StoreRow::parse(events[next]));
-      if (++next == events.size()) next = 0;
-      if (next % 3000 == 0) outlet.tick({});  // as deliveries would
-    }
-    outlet.finish();
-  }
-  state.SetItemsProcessed(state.iterations());
-  state.counters["bytes_per_event"] =
-      static_cast<double>(store.get()->size_bytes()) / static_cast<double>(state.iterations());
+  store_thread(state, events);
 }
 
 // The whole replay path on one core: decode, snapshot (JSON formatting included), insert.
