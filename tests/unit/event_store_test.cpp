@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/decode.h"
+#include "query_lines.h"
 #include "store/event_query.h"
 #include "store/store_row.h"
 #include "store/store_writer.h"
@@ -72,16 +73,7 @@ class EventStoreTest : public ::testing::Test {
     sink.finish();
     EXPECT_EQ(sink.stored(), static_cast<std::uint64_t>(count));
   }
-  std::vector<std::string> query_lines(QueryOptions q) {
-    q.json = true;
-    std::string out;
-    auto rows = run_query(path_, q, out);
-    EXPECT_TRUE(rows.has_value()) << (rows ? "" : rows.error().message);
-    std::vector<std::string> lines;
-    std::istringstream in(out);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-  }
+  std::vector<std::string> query_lines(QueryOptions q) { return query_json_lines(path_, std::move(q)); }
 
   fs::path dir_;
   std::string path_;

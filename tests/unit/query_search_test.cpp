@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 
+#include "query_lines.h"
 #include "store/event_query.h"
 #include "store/event_store.h"
 #include "store/store_functions.h"
@@ -127,16 +128,7 @@ class QuerySearchTest : public ::testing::Test {
     return kept;
   }
 
-  std::vector<std::string> query(QueryOptions q) {
-    q.json = true;
-    std::string out;
-    auto rows = run_query(path_, q, out);
-    EXPECT_TRUE(rows.has_value()) << (rows ? "" : rows.error().message);
-    std::vector<std::string> lines;
-    std::istringstream in(out);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-  }
+  std::vector<std::string> query(QueryOptions q) { return query_json_lines(path_, std::move(q)); }
 
   // A piece of a stored text: any bytes (it may cut a character in two), or a word.
   std::string needle() {
