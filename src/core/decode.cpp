@@ -259,14 +259,22 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       return &e;
     }
     case PS_REC_CREATE: {
+      // A body without PS_CREATE_PARENT_START_TIME ends before parent_start_time_ns.
       ps_create body{};
-      if (!read_body(record, body)) return too_short("create", sizeof(body));
-      RecordParser p(record, "create", sizeof(body), e);
+      if (record.size() < PS_CREATE_BASE_SIZE) return too_short("create", PS_CREATE_BASE_SIZE);
+      std::memcpy(&body, record.data(), PS_CREATE_BASE_SIZE);
+      const bool has_parent_start = (body.create_flags & PS_CREATE_PARENT_START_TIME) != 0;
+      if (has_parent_start && !read_body(record, body)) return too_short("create", sizeof(body));
+      RecordParser p(record, "create", has_parent_start ? sizeof(body) : PS_CREATE_BASE_SIZE, e);
       e.kind = EventKind::create;
       fill_task(body.task);
       e.task.has_uid_and_comm = false;
       e.creator_pid = body.creator_pid;
       e.session_id = body.session_id;
+      if (has_parent_start && body.parent_start_time_ns != 0) {
+        e.parent_start_time_ns = wall(body.parent_start_time_ns);
+        e.parent_start_time_raw_ns = body.parent_start_time_ns;
+      }
       if (!p.text(body.image, "image", e.image) || !p.text(body.command_line, "command_line", e.command_line)) {
         return error(p.failure().kind, std::move(p.failure().message));
       }

@@ -123,7 +123,7 @@ struct Event {
   // exec_failed
   std::int32_t error = 0;  // positive errno
 
-  // fork
+  // fork; parent_start_time also on a Windows create (0: the record did not carry it)
   std::uint32_t parent_pid = 0;
   std::uint32_t parent_tid = 0;
   std::int64_t parent_start_time_ns = 0;  // wall clock

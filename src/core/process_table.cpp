@@ -86,6 +86,12 @@ bool ProcessTable::enrich(Event& event) {
     }
   }
   const ProcessRecord* parent = lookup(event.task.ppid);
+  if (event.kind == EventKind::create && event.parent_start_time_raw_ns != 0) {
+    // Windows names the parent by creation time: right even for a parent started before us,
+    // and never a later process that reused its pid.
+    event.parent_uid = scheme_.from_raw_start(event.task.ppid, event.parent_start_time_raw_ns);
+    if (parent != nullptr && !(parent->process_uid == event.parent_uid)) parent = nullptr;
+  }
   if (parent == nullptr) return true;
   event.parent_uid = parent->process_uid;
   if (event.kind != EventKind::exec && event.kind != EventKind::create) return true;

@@ -28,6 +28,7 @@ FakeProcess::FakeProcess(ULONG pid_, ULONG ppid_, std::optional<std::u16string> 
   info.CreatingThreadId.UniqueThread = reinterpret_cast<HANDLE>(static_cast<ULONG_PTR>(ppid + 4));
   info.ImageFileName = to_us(image, image_us);
   info.CommandLine = to_us(command_line, command_us);
+  kemu::add_process(handle(), &eprocess);
 }
 
 std::optional<std::u16string> image_for(std::size_t i) {

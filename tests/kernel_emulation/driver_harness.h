@@ -18,7 +18,8 @@ namespace procsentry::driver_test {
 
 constexpr ULONG kDriverTag = 'P' | ('S' << 8) | ('s' << 16) | (static_cast<ULONG>('r') << 24);
 
-// One synthetic process: what Windows would hand the callback.
+// One synthetic process: what Windows would hand the callback. Found by
+// PsLookupProcessByProcessId while it lives; its creation time is eprocess.create_time.
 struct FakeProcess {
   _EPROCESS eprocess;
   ULONG pid = 0;
@@ -31,6 +32,7 @@ struct FakeProcess {
 
   FakeProcess(ULONG pid, ULONG ppid, std::optional<std::u16string> image, std::optional<std::u16string> command_line,
               NTSTATUS exit_status);
+  ~FakeProcess() { kemu::remove_process(handle(), &eprocess); }
   FakeProcess(const FakeProcess&) = delete;
   FakeProcess& operator=(const FakeProcess&) = delete;
   bool create() { return kemu::notify_create(&eprocess, handle(), &info); }

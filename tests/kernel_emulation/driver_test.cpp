@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "driver_fixture.h"
 #include "driver_harness.h"
 #include "procsentry/wire/windows_device.h"
 #include "seed_callback.h"
@@ -19,20 +20,6 @@ namespace {
 
 constexpr int kCreators = 8;
 constexpr std::size_t kProcessesPerCreator = 10'000;
-
-// Every wait in these tests is bounded; a failure names what did not arrive.
-template <typename Done>
-::testing::AssertionResult arrives(Done done, const std::string& what,
-                                   std::chrono::seconds limit = std::chrono::seconds(240)) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) {
-      return ::testing::AssertionFailure() << what << " did not arrive within " << limit.count() << " s";
-    }
-    std::this_thread::yield();
-  }
-  return ::testing::AssertionSuccess();
-}
 
 // The storms force two creation callbacks to overlap inside the record builder (both between
 // allocation and their first copy, then queuing back to back), so a shared message buffer in
@@ -45,31 +32,11 @@ void force_overlapping_creates() { kemu::force_overlap({kemu::Point::callback_en
   return ::testing::AssertionFailure() << r.failure;
 }
 
-class Driver : public ::testing::Test {
+class Driver : public DriverFixture {
  protected:
-  void SetUp() override {
-    kemu::reset();
-    ASSERT_EQ(DriverEntry(&driver_, nullptr), STATUS_SUCCESS);
-    loaded_ = true;
-  }
-  void TearDown() override {
-    unload();
-    EXPECT_EQ(kemu::pool_stats(kDriverTag).live_allocations, 0u) << "unload left pool allocations";
-    EXPECT_EQ(kemu::live_devices(), 0u);
-    EXPECT_EQ(kemu::live_links(), 0u);
-    EXPECT_FALSE(kemu::notify_registered());
-    EXPECT_EQ(kemu::violations().total(), 0u);
-  }
-  void unload() {
-    if (loaded_) driver_.DriverUnload(&driver_);
-    loaded_ = false;
-  }
   ULONG pid_of(int creator, std::size_t i) {
     return static_cast<ULONG>(8 + 4 * (static_cast<std::size_t>(creator) * kProcessesPerCreator + i));
   }
-
-  DRIVER_OBJECT driver_{};
-  bool loaded_ = false;
 };
 
 TEST_F(Driver, EightConcurrentCreatorsEveryRecordExactlyOnceByteExactInOrder) {

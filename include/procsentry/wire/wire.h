@@ -74,6 +74,7 @@ enum ps_clock {
 
 /* ps_create.create_flags */
 #define PS_CREATE_FILE_OPEN_NAME_AVAILABLE 0x1u /* image is the name used to open the file */
+#define PS_CREATE_PARENT_START_TIME 0x2u        /* the body has parent_start_time_ns (else it ends before it) */
 
 /* ps_lost.cause */
 enum ps_lost_cause {
@@ -180,7 +181,8 @@ struct ps_lost {
 };
 
 /* Windows: a process was created with a new image (the seed's event). uid/gid/euid and comm
- * are zero (Windows has neither); start_time_ns is the record's timestamp. */
+ * are zero (Windows has neither); start_time_ns is the process's creation time
+ * (PsGetProcessCreateTimeQuadPart), the same value its exit record carries. */
 struct ps_create {
 	struct ps_header hdr;
 	struct ps_task task;      /* pid, ppid = ParentProcessId, tid = creating thread */
@@ -190,7 +192,11 @@ struct ps_create {
 	ps_u32 reserved0;
 	struct ps_str image;        /* ImageFileName, UTF-16LE; absent when Windows gave none */
 	struct ps_str command_line; /* CommandLine, UTF-16LE; absent when Windows gave none */
+	/* With PS_CREATE_PARENT_START_TIME: the parent's creation time, epoch ns; 0 when the
+	 * parent could not be looked up. Without the flag the body ends at PS_CREATE_BASE_SIZE. */
+	ps_u64 parent_start_time_ns;
 };
+#define PS_CREATE_BASE_SIZE 120
 
 /* A capture (--save-raw) starts with this record, and again at each later append: what a
  * reader needs to print the capture's own times and process uids on any machine, any day.
@@ -235,7 +241,9 @@ PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_fork, parent_start_time_ns) == 80, "ps_fo
 PS_STATIC_ASSERT(sizeof(struct ps_exit) == 80, "ps_exit size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exit, exit_status) == 72, "ps_exit.exit_status");
 PS_STATIC_ASSERT(sizeof(struct ps_lost) == 40, "ps_lost size");
-PS_STATIC_ASSERT(sizeof(struct ps_create) == 120, "ps_create size");
+PS_STATIC_ASSERT(sizeof(struct ps_create) == 128, "ps_create size");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, parent_start_time_ns) == PS_CREATE_BASE_SIZE,
+		 "ps_create.parent_start_time_ns");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, image) == 88, "ps_create.image");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, command_line) == 104, "ps_create.command_line");
 /* Every body with a task has it right after the header: the decoder relies on it. */

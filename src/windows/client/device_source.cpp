@@ -2,9 +2,8 @@
 
 #include <fmt/core.h>
 
-#include <cstring>
-
 #include "procsentry/wire/windows_device.h"
+#include "read_batch.h"
 
 namespace procsentry {
 namespace {
@@ -52,19 +51,7 @@ Result<int> DeviceSource::poll(int timeout_ms, RecordHandler& handler) {
     if (error == ERROR_OPERATION_ABORTED) return 0;  // cancel()
     return Error{fmt::format("reading the procsentry device failed: {}", windows_error_text(error))};
   }
-  int records = 0;
-  std::size_t at = 0;
-  while (at + sizeof(ps_header) <= returned) {
-    ps_header hdr;
-    std::memcpy(&hdr, buffer_.data() + at, sizeof(hdr));
-    if (hdr.size < sizeof(hdr) || at + hdr.size > returned) break;  // the decoder reports the rest
-    handler.on_record({buffer_.data() + at, hdr.size});
-    at += hdr.size;
-    ++records;
-  }
-  if (at < returned) handler.on_record({buffer_.data() + at, returned - at});
-  handler.on_batch_end();
-  return records;
+  return deliver_read({buffer_.data(), returned}, handler);
 }
 
 void DeviceSource::cancel() {

@@ -40,6 +40,23 @@ void place_text(RecordNode* node, ULONG& at, PCUNICODE_STRING s, ps_str& desc) {
   at += length;
 }
 
+// A process's identity with its pid (the client's process_uid): its creation time, the same
+// in its create and its exit record.
+ULONG64 creation_time_ns(PEPROCESS process) {
+  return windows_time_to_epoch_ns(PsGetProcessCreateTimeQuadPart(process));
+}
+
+// The parent is alive while its child is created (the creator holds it: it is the creator
+// itself, or a handle passed as PROC_THREAD_ATTRIBUTE_PARENT_PROCESS), so its pid names it;
+// 0 if the lookup fails all the same.
+ULONG64 parent_creation_time_ns(HANDLE parent_id) {
+  PEPROCESS parent = nullptr;
+  if (!NT_SUCCESS(PsLookupProcessByProcessId(parent_id, &parent))) return 0;
+  ULONG64 t = creation_time_ns(parent);
+  ObDereferenceObject(parent);
+  return t;
+}
+
 }  // namespace
 
 RecordNode* build_create_record(PEPROCESS process, HANDLE process_id, const PS_CREATE_NOTIFY_INFO& info) {
@@ -55,15 +72,16 @@ RecordNode* build_create_record(PEPROCESS process, HANDLE process_id, const PS_C
   if (node == nullptr) return nullptr;
   ps_create body;
   RtlZeroMemory(&body, sizeof(body));
-  ULONG64 now = now_epoch_ns();
-  init_header(body.hdr, PS_REC_CREATE, size, now);
+  init_header(body.hdr, PS_REC_CREATE, size, now_epoch_ns());
   body.task.pid = handle_to_id(process_id);
   body.task.ppid = handle_to_id(info.ParentProcessId);
   body.task.tid = handle_to_id(info.CreatingThreadId.UniqueThread);
-  body.task.start_time_ns = now;
+  body.task.start_time_ns = creation_time_ns(process);
   body.creator_pid = handle_to_id(info.CreatingThreadId.UniqueProcess);
   body.session_id = PsGetProcessSessionId(process);
+  body.create_flags = PS_CREATE_PARENT_START_TIME;
   if (info.FileOpenNameAvailable) body.create_flags |= PS_CREATE_FILE_OPEN_NAME_AVAILABLE;
+  body.parent_start_time_ns = parent_creation_time_ns(info.ParentProcessId);
   ULONG at = sizeof(ps_create);
   place_text(node, at, info.ImageFileName, body.image);
   place_text(node, at, info.CommandLine, body.command_line);
@@ -78,7 +96,7 @@ RecordNode* build_exit_record(PEPROCESS process, HANDLE process_id) {
   RtlZeroMemory(&body, sizeof(body));
   init_header(body.hdr, PS_REC_EXIT, sizeof(body), now_epoch_ns());
   body.task.pid = handle_to_id(process_id);
-  body.task.start_time_ns = windows_time_to_epoch_ns(PsGetProcessCreateTimeQuadPart(process));
+  body.task.start_time_ns = creation_time_ns(process);
   body.exit_status = static_cast<ULONG>(PsGetProcessExitStatus(process));
   body.exit_flags = PS_EXIT_WINDOWS_CODE;
   RtlCopyMemory(node->bytes, &body, sizeof(body));

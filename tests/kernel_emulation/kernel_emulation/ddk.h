@@ -323,3 +323,7 @@ NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX rou
 NTSTATUS PsGetProcessExitStatus(PEPROCESS process);
 ULONG PsGetProcessSessionId(PEPROCESS process);
 LONGLONG PsGetProcessCreateTimeQuadPart(PEPROCESS process);
+constexpr NTSTATUS STATUS_INVALID_CID = static_cast<NTSTATUS>(0xC000000B);
+// Takes a reference on the process object: each success needs one ObDereferenceObject.
+NTSTATUS PsLookupProcessByProcessId(HANDLE process_id, PEPROCESS* process);
+VOID ObDereferenceObject(PVOID object);

@@ -31,6 +31,9 @@ struct Kernel {
   std::set<PDEVICE_OBJECT> exclusive_devices;
   std::set<std::u16string> links;
 
+  std::map<HANDLE, PEPROCESS> processes;
+  std::map<PEPROCESS, long> references;
+
   std::shared_mutex registration;  // shared: callbacks in flight; exclusive: (un)registering
   PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine = nullptr;
 };
@@ -60,6 +63,9 @@ SID make_sid(std::initializer_list<UCHAR> bytes) {
 SID g_system_sid = make_sid({1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0});
 SID g_admins_sid = make_sid({1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0});
 SE_EXPORTS g_exports{&g_system_sid, &g_admins_sid};
+
+_EPROCESS g_system_process{0, 0, kemu::kSystemCreateTime};
+HANDLE pid_handle(ULONG pid) { return reinterpret_cast<HANDLE>(static_cast<ULONG_PTR>(pid)); }
 
 std::string sid_string(const UCHAR* sid) {
   std::string s = "S-" + std::to_string(sid[0]) + "-" + std::to_string(sid[7]);
@@ -329,6 +335,25 @@ NTSTATUS PsGetProcessExitStatus(PEPROCESS process) { return process->exit_status
 ULONG PsGetProcessSessionId(PEPROCESS process) { return process->session_id; }
 LONGLONG PsGetProcessCreateTimeQuadPart(PEPROCESS process) { return process->create_time; }
 
+NTSTATUS PsLookupProcessByProcessId(HANDLE process_id, PEPROCESS* process) {
+  std::lock_guard lock(kernel().mutex);
+  auto it = kernel().processes.find(process_id);
+  if (it == kernel().processes.end()) return STATUS_INVALID_CID;
+  kernel().references[it->second]++;
+  *process = it->second;
+  return STATUS_SUCCESS;
+}
+
+VOID ObDereferenceObject(PVOID object) {
+  std::lock_guard lock(kernel().mutex);
+  auto it = kernel().references.find(static_cast<PEPROCESS>(object));
+  if (it == kernel().references.end() || it->second == 0) {
+    kernel().violations.reference_errors++;
+    return;
+  }
+  if (--it->second == 0) kernel().references.erase(it);
+}
+
 namespace kemu {
 
 void reset() {
@@ -342,6 +367,28 @@ void reset() {
   k.allocation_counter = 0;
   k.links.clear();
   k.dacls.clear();
+  k.references.clear();
+  k.processes.clear();
+  k.processes[pid_handle(4)] = &g_system_process;
+}
+
+void add_process(HANDLE pid, PEPROCESS process) {
+  std::lock_guard lock(kernel().mutex);
+  kernel().processes[pid] = process;
+}
+
+void remove_process(HANDLE pid, PEPROCESS process) {
+  std::lock_guard lock(kernel().mutex);
+  auto it = kernel().processes.find(pid);
+  if (it != kernel().processes.end() && it->second == process) kernel().processes.erase(it);
+  if (kernel().references.count(process) != 0) kernel().violations.reference_errors++;
+}
+
+std::size_t process_references() {
+  std::lock_guard lock(kernel().mutex);
+  std::size_t n = 0;
+  for (const auto& [process, count] : kernel().references) n += static_cast<std::size_t>(count);
+  return n;
 }
 
 PoolStats pool_stats(ULONG tag) {

@@ -10,7 +10,7 @@
 struct _EPROCESS {
   NTSTATUS exit_status = 0;
   ULONG session_id = 1;
-  LONGLONG create_time = 0;
+  LONGLONG create_time = 0;  // PsGetProcessCreateTimeQuadPart: 100 ns since 1601
 };
 
 namespace kemu {
@@ -29,10 +29,18 @@ struct Violations {
   std::size_t wrong_tag_frees = 0;
   std::size_t irql_errors = 0;
   std::size_t double_completions = 0;
+  std::size_t reference_errors = 0;  // a process dereferenced more than looked up, or gone while referenced
   std::size_t total() const {
-    return double_frees + unknown_frees + wrong_tag_frees + irql_errors + double_completions;
+    return double_frees + unknown_frees + wrong_tag_frees + irql_errors + double_completions + reference_errors;
   }
 };
+
+// The process table PsLookupProcessByProcessId reads. System (pid 4) is always there, created
+// at kSystemCreateTime; a test adds the processes it wants found (FakeProcess does).
+constexpr LONGLONG kSystemCreateTime = 133000000000000000LL;
+void add_process(HANDLE pid, PEPROCESS process);
+void remove_process(HANDLE pid, PEPROCESS process);  // a reference still held is a violation
+std::size_t process_references();                    // held by the driver now: 0 between callbacks
 
 void reset();  // between tests: forget allocations, violations, devices, links, registration
 PoolStats pool_stats(ULONG tag);

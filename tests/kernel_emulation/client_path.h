@@ -1,0 +1,83 @@
+// The Windows client's path for what the emulated driver returns: each read split by
+// deliver_read (src/windows/client) into the same EventPipeline procsentry.exe runs, with the
+// Windows process-uid scheme (100 ns ticks), and every event the outputs would get kept.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "app/pipeline.h"
+#include "kernel_emulation/emulation.h"
+#include "procsentry/wire/windows_device.h"
+#include "read_batch.h"
+
+namespace procsentry::driver_test {
+
+struct SeenEvent {
+  EventKind kind;
+  std::uint32_t pid = 0;
+  std::uint32_t ppid = 0;
+  std::string process_uid;
+  std::string parent_uid;
+  std::uint64_t lost_count = 0;
+};
+
+class ClientPath {
+ public:
+  // Reads until the driver has nothing more (a read that pends is cancelled): true if any.
+  bool read_all(PDRIVER_OBJECT driver) {
+    bool any = false;
+    for (;;) {
+      kemu::Request* r = kemu::new_read(PS_WINDOWS_READ_MIN);
+      NTSTATUS status = kemu::send(driver, r);
+      if (status == STATUS_PENDING) {
+        kemu::cancel(r);
+        kemu::wait(r, 10'000);
+      }
+      const bool got = kemu::completions(r) == 1 && r->irp.IoStatus.Status == STATUS_SUCCESS;
+      if (got) deliver_read({r->buffer.data(), r->irp.IoStatus.Information}, pipeline);
+      kemu::free_request(r);
+      if (!got) return any;
+      any = true;
+    }
+  }
+  std::vector<SeenEvent> of(std::uint32_t pid) const {
+    std::vector<SeenEvent> out;
+    for (const SeenEvent& e : sink.events) {
+      if (e.pid == pid) out.push_back(e);
+    }
+    return out;
+  }
+  const std::vector<SeenEvent>& events() const { return sink.events; }
+  std::uint64_t decode_errors() const { return pipeline.stats().decode_errors; }
+
+  static constexpr const char* kBootId = "0b00b1e5";
+  ProcessUidScheme scheme{kBootId, 100};  // as platform/windows/machine.cpp's
+
+ private:
+  class NoUsers final : public UserDatabase {
+   public:
+    std::string user_name(std::uint32_t) override { return {}; }
+    std::string group_name(std::uint32_t) override { return {}; }
+  };
+  class KeepingSink final : public Sink {
+   public:
+    void write(const Event& e) override {
+      events.push_back({e.kind, e.task.pid, e.task.ppid, std::string(e.process_uid.view()),
+                        std::string(e.parent_uid.view()), e.lost_count});
+    }
+    void flush() override {}
+    std::vector<SeenEvent> events;
+  };
+  NoUsers database;
+  UserNames users{database};
+  ProcessTable table{scheme, ProcessTableOptions{}};
+  Decoder decoder{ClockMapping{}};
+  Filter filter{FilterOptions{}};
+  KeepingSink sink;
+  EventPipeline pipeline{decoder, Enrichment{table, users}, filter, sink, stderr};
+};
+
+}  // namespace procsentry::driver_test
