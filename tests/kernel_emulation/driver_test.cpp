@@ -210,7 +210,7 @@ TEST_F(Driver, ReturnedBytesAreExactlyWholeRecords) {
   std::memcpy(&body, r->buffer.data(), sizeof(body));
   EXPECT_EQ(body.hdr.size, n);
   EXPECT_EQ(body.task.ppid, 4u);
-  EXPECT_EQ(body.create_flags, PS_CREATE_FILE_OPEN_NAME_AVAILABLE);
+  EXPECT_EQ(body.create_flags, PS_CREATE_FILE_OPEN_NAME_AVAILABLE | PS_CREATE_PARENT_START_TIME);
   EXPECT_EQ(r->buffer[n], 0xCC) << "nothing written past the records";
   kemu::free_request(r);
 }
