@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "core/text_escape.h"
 #include "core/time_format.h"
 #include "store/read_only_store.h"
+#include "store/store_chunks.h"
 #include "store/text_search.h"
 
 namespace procsentry {
@@ -117,9 +119,13 @@ namespace {
 struct Search {
   std::string sql;
   std::vector<std::string> text_params;
-  // Schema 2's text filters, as conditions on event_rows e; the statement names their rows as
-  // "{kDenseMark}id IN (...)", which choose_text_plan settles.
+  // The filters by string (text filters; on schema 3 --user too), as conditions on event_rows e.
+  // Schema 2 names their rows as "{kDenseMark}id IN (...)", schema 3 as "{kDenseMark}": both
+  // settled by choose_text_plan.
   std::string text_rows;
+  int schema = 0;
+  std::string chunks;  // schema 3: the store's chunks (store_chunks.h)
+  IdRange ids;
 };
 constexpr std::string_view kDenseMark = "\x01";
 
@@ -152,9 +158,62 @@ void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* rege
     const auto fts_query = fts(regex->fts_query());
     by_string("argv_id", matching_strings_sql("procsentry_regex(s.text)", fts_query));
   }
-  if (!text_rows.empty()) {
+  if (!o.users.empty() && schema >= 3) {  // by user_id's index (the view's user is a lookup per row)
+    std::string texts;
+    std::string hashes;
+    for (const std::string& user : o.users) {
+      const std::string value = bind_text(user);
+      texts += fmt::format("{}{}", texts.empty() ? "" : ",", value);
+      hashes += fmt::format("{}procsentry_hash({})", hashes.empty() ? "" : ",", value);
+    }
+    by_string("user_id",
+              fmt::format("SELECT s.id FROM strings s WHERE s.hash IN ({}) AND s.text IN ({})", hashes, texts));
+  }
+  if (text_rows.empty()) return;
+  if (schema >= 3) {
+    where += fmt::format(" AND {}", kDenseMark);
+  } else {
     where += fmt::format(" AND {}id IN (SELECT e.id FROM event_rows e WHERE {})", kDenseMark, text_rows);
   }
+}
+
+// Binds the search's text values a statement names (?N: the Nth).
+void bind_named_params(sqlite3_stmt* raw, const std::vector<std::string>& params) {
+  for (int i = 1; i <= sqlite3_bind_parameter_count(raw); ++i) {
+    const std::string& value = params[static_cast<std::size_t>(std::atoi(sqlite3_bind_parameter_name(raw, i) + 1) - 1)];
+    sqlite3_bind_text(raw, i, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  }
+}
+
+// Schema 3. A filter by string that keeps few events: their ids from the chunked indexes (a probe
+// per chunk and string), then a sort of those rows. One that keeps many: the time index walked,
+// each row's string ids tested against the (small) set of matching strings: no event ids
+// gathered, rows in order at once. Which one: the share of matches among the newest two chunks'
+// events (at most 131,072), counted up to the bound only.
+Result<Ok> choose_chunked_plan(sqlite3* db, Search& search) {
+  const std::int64_t newest = search.ids.last >> kChunkBits;
+  const std::int64_t first_sampled = std::max(search.ids.first, (newest - 1) << kChunkBits);
+  const std::int64_t sampled = search.ids.last - first_sampled + 1;
+  bool dense = false;
+  if (sampled > 0) {
+    const std::string sql = fmt::format(
+        "SELECT count(*) FROM (SELECT 1 FROM event_rows e WHERE (e.id >> {0}) IN ({1}, {2}) AND {3} LIMIT {4})",
+        kChunkBits, newest - 1, newest, search.text_rows, sampled / kDenseFraction + 1);
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+      return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
+    }
+    Statement stmt(raw, sqlite3_finalize);
+    bind_named_params(raw, search.text_params);
+    if (sqlite3_step(raw) != SQLITE_ROW) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
+    dense = sqlite3_column_int64(raw, 0) * kDenseFraction > sampled;
+  }
+  const std::string rows =
+      dense ? fmt::format("EXISTS (SELECT 1 FROM event_rows e WHERE e.id = events.id AND {})", search.text_rows)
+            : fmt::format("id IN (SELECT e.id FROM event_rows e WHERE (e.id >> {}) IN ({}) AND {})", kChunkBits,
+                          search.chunks, search.text_rows);
+  search.sql.replace(search.sql.find(kDenseMark), kDenseMark.size(), rows);
+  return Ok{};
 }
 
 // A text filter that keeps few events (counted up to the bound only): their ids (event_rows' argv_id/image_id indexes),
@@ -162,6 +221,7 @@ void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* rege
 // driving the loop by the ids): no sort of a large result, and rows in order at once.
 Result<Ok> choose_text_plan(sqlite3* db, Search& search) {
   if (search.text_rows.empty()) return Ok{};
+  if (search.schema >= 3) return choose_chunked_plan(db, search);
   const std::string sql = fmt::format(
       "WITH n(events) AS (SELECT coalesce((SELECT max(id) FROM event_rows) - (SELECT min(id) FROM event_rows) + 1, "
       "0)) SELECT (SELECT count(*) FROM (SELECT 1 FROM event_rows e WHERE {0} LIMIT (SELECT events / {1} + 1 FROM "
@@ -172,11 +232,7 @@ Result<Ok> choose_text_plan(sqlite3* db, Search& search) {
     return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
   }
   Statement stmt(raw, sqlite3_finalize);
-  const auto& params = search.text_params;
-  for (int i = 1; i <= sqlite3_bind_parameter_count(raw); ++i) {
-    const std::string& value = params[static_cast<std::size_t>(std::atoi(sqlite3_bind_parameter_name(raw, i) + 1) - 1)];
-    sqlite3_bind_text(raw, i, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
-  }
+  bind_named_params(raw, search.text_params);
   if (sqlite3_step(raw) != SQLITE_ROW) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
   const bool dense = sqlite3_column_int(raw, 0) != 0;
   const auto mark = search.sql.find(kDenseMark);
@@ -184,8 +240,17 @@ Result<Ok> choose_text_plan(sqlite3* db, Search& search) {
   return Ok{};
 }
 
-Search search_statement(const QueryOptions& o, int schema, const RegexSearch* regex) {
+Search search_statement(const QueryOptions& o, int schema, const RegexSearch* regex, sqlite3* db) {
   Search s;
+  s.schema = schema;
+  if (schema >= 3) {
+    s.ids = store_id_range(db);
+    s.chunks = store_chunks(s.ids);
+  }
+  // Schema 3's lookups by key name the chunks: its indexes lead with them.
+  auto chunked = [&](std::string_view alias) {
+    return schema >= 3 ? fmt::format("({}.id >> {}) IN ({}) AND ", alias, kChunkBits, s.chunks) : std::string();
+  };
   std::string with;   // WITH RECURSIVE ... for --tree
   std::string where;  // " AND ..." conditions on events
   auto bind_text = [&](const std::string& value) {
@@ -213,12 +278,12 @@ Search search_statement(const QueryOptions& o, int schema, const RegexSearch* re
   const std::string_view rows = schema >= 2 ? "event_rows" : "events";
   if (!o.pids.empty()) {
     any_of("pid", o.pids);
-    where += fmt::format(" AND first_id IN (SELECT f.id FROM {} f WHERE f.first_id = f.id", rows);
+    where += fmt::format(" AND first_id IN (SELECT f.id FROM {} f WHERE {}f.first_id = f.id", rows, chunked("f"));
     any_of("f.pid", o.pids);
     where += ')';
   }
   any_of("uid", o.uids);
-  any_of("user", o.users);
+  if (schema < 3) any_of("user", o.users);
   add_text_filters(o, schema, regex, where, s.text_rows, bind_text);
   if (!o.rules.empty()) {
     where += " AND EXISTS (SELECT 1 FROM json_each(events.json, '$.rules') r WHERE 1";
@@ -235,17 +300,17 @@ Search search_statement(const QueryOptions& o, int schema, const RegexSearch* re
                       : "e.process_uid";
       with = fmt::format(
           "WITH RECURSIVE down(u) AS (SELECT {0} UNION SELECT {2} FROM {1} e JOIN down ON "
-          "e.parent_uid = down.u WHERE {2} IS NOT NULL), "
-          "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM up JOIN {1} f ON f.process_uid = up.u AND "
+          "{3}e.parent_uid = down.u WHERE {2} IS NOT NULL), "
+          "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM up JOIN {1} f ON {4}f.process_uid = up.u AND "
           "f.first_id = f.id JOIN {1} e ON e.first_id = f.id WHERE e.parent_uid IS NOT NULL) ",
-          uid, rows, child_uid);
+          uid, rows, child_uid, chunked("e"), chunked("f"));
       where += fmt::format(
-          " AND first_id IN (SELECT f.id FROM {} f WHERE f.first_id = f.id AND f.process_uid IN "
+          " AND first_id IN (SELECT f.id FROM {} f WHERE {}f.first_id = f.id AND f.process_uid IN "
           "(SELECT u FROM down UNION SELECT u FROM up))",
-          rows);
+          rows, chunked("f"));
     } else {
-      where += fmt::format(" AND first_id IN (SELECT f.id FROM {} f WHERE f.first_id = f.id AND f.process_uid = {})",
-                           rows, uid);
+      where += fmt::format(" AND first_id IN (SELECT f.id FROM {} f WHERE {}f.first_id = f.id AND f.process_uid = {})",
+                           rows, chunked("f"), uid);
     }
   }
   if (o.count) {
@@ -306,7 +371,7 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
   }
   Search search;
   if (o.sql.empty()) {
-    search = search_statement(o, schema_version(db->get()), regex.get());
+    search = search_statement(o, schema_version(db->get()), regex.get(), db->get());
     if (auto planned = choose_text_plan(db->get(), search); !planned) return planned.error();
   } else {
     search.sql = o.sql;

@@ -9,6 +9,7 @@
 
 #include "core/event.h"
 #include "store/read_only_store.h"
+#include "store/store_chunks.h"
 
 namespace procsentry {
 namespace {
@@ -187,12 +188,16 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
   // First seen: no exec of the image before the window (+time_ns: the image's index finds
   // its rows, not the time index all rows before the window). Without --since the window
   // starts with the store, so every image executed in it is first seen.
+  // Schema 3's image index leads with the chunk (store_chunks.h): the lookup names them all.
   std::string never_before;
   if (o.since_ns) {
+    const std::string chunks =
+        version >= 3 ? fmt::format("(p.id >> {}) IN ({}) AND ", kChunkBits, store_chunks(store_id_range(db->get())))
+                     : std::string();
     never_before = fmt::format(
-        " HAVING NOT EXISTS (SELECT 1 FROM {0} p WHERE p.{1} = w.{1} AND p.{2} AND "
+        " HAVING NOT EXISTS (SELECT 1 FROM {0} p WHERE {4}p.{1} = w.{1} AND p.{2} AND "
         "+p.time_ns < {3})",
-        q.table, q.image, q.executed, *o.since_ns);
+        q.table, q.image, q.executed, *o.since_ns, chunks);
   }
   std::vector<Value> keys;  // the shown images' key (text or id), for the lookups below
   r = reader.each(fmt::format("SELECT w.{0}, min(w.time_ns) AS first_ns, count(*) FROM {1} w WHERE w.{2} AND "

@@ -128,10 +128,45 @@ CREATE VIEW events AS SELECT e.id AS id, e.time_ns AS time_ns,
   e.error AS error
   FROM event_rows e;
 )sql",
+    // 3: indexes by time chunk. Every index whose key is not a time leads with the event's chunk
+    // (id >> 16, store_chunks.h): a batch's entries land in the newest chunk's small subtree,
+    // which stays in the writer's cache, and retention deletes whole old subtrees, instead of
+    // pages all over each index. A lookup by key probes each chunk. Retention no longer needs
+    // parent_image_id's and hash_id's indexes: each string keeps the newest event naming it
+    // (last_id, kept by the writer once per string per commit), and goes once the oldest
+    // remaining event is newer.
+    R"sql(
+ALTER TABLE strings ADD COLUMN last_id INTEGER NOT NULL DEFAULT 0;
+UPDATE strings SET last_id = max(
+  coalesce((SELECT max(e.id) FROM event_rows e WHERE e.image_id = strings.id), 0),
+  coalesce((SELECT max(e.id) FROM event_rows e WHERE e.argv_id = strings.id), 0),
+  coalesce((SELECT max(e.id) FROM event_rows e WHERE e.user_id = strings.id), 0),
+  coalesce((SELECT max(e.id) FROM event_rows e WHERE e.parent_image_id = strings.id), 0),
+  coalesce((SELECT max(e.id) FROM event_rows e WHERE e.hash_id = strings.id), 0));
+CREATE INDEX strings_last ON strings(last_id);
+DROP INDEX event_rows_process_uid;
+DROP INDEX event_rows_pid;
+DROP INDEX event_rows_parent_uid;
+DROP INDEX event_rows_image;
+DROP INDEX event_rows_argv;
+DROP INDEX event_rows_user;
+DROP INDEX event_rows_parent_image;
+DROP INDEX event_rows_hash;
+CREATE INDEX event_rows_process_uid ON event_rows(id >> 16, process_uid) WHERE first_id = id AND process_uid IS NOT NULL;
+CREATE INDEX event_rows_pid ON event_rows(id >> 16, pid) WHERE first_id = id AND pid IS NOT NULL;
+CREATE INDEX event_rows_parent_uid ON event_rows(id >> 16, parent_uid) WHERE parent_uid IS NOT NULL;
+CREATE INDEX event_rows_image ON event_rows(id >> 16, image_id) WHERE image_id IS NOT NULL;
+CREATE INDEX event_rows_argv ON event_rows(id >> 16, argv_id) WHERE argv_id IS NOT NULL;
+CREATE INDEX event_rows_user ON event_rows(id >> 16, user_id) WHERE user_id IS NOT NULL;
+)sql",
 };
 static_assert(std::size(kMigrations) == EventStore::kSchemaVersion);
 
 }  // namespace
+
+const char* schema_migration(int version) {
+  return version >= 1 && version <= EventStore::kSchemaVersion ? kMigrations[version - 1] : nullptr;
+}
 
 std::string default_database_path() {
   if (geteuid() == 0) return "/var/lib/procsentry/events.db";
@@ -171,7 +206,10 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
   // than 4 KiB (fewer page splits and WAL frames per event). WAL: readers (procsentry query)
   // never block the recorder. synchronous=NORMAL: a power loss may drop the last commits, a
   // crash of procsentry loses nothing committed, and the file is never corrupted.
-  for (const char* pragma : {"PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"}) {
+  // cache_size: the newest chunk's subtree of each index (store_chunks.h), the tail of the table
+  // and of the time index stay cached between commits (the default, 2 MiB, held less).
+  for (const char* pragma :
+       {"PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA cache_size=-32768"}) {
     if (auto r = store->exec(pragma); !r) return Error{fmt::format("database {}: {}", path, r.error().message)};
   }
   sqlite3_stmt* version_stmt = nullptr;
@@ -185,14 +223,15 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
     return Error{fmt::format("database {} has schema version {}, newer than this procsentry ({}): upgrade procsentry",
                              path, version, kSchemaVersion)};
   }
-  if (version == 1) {
-    // Migration 2 rewrites every event: say why a start takes long.
+  if (version == 1 || version == 2) {
+    // Migration 2 rewrites every event, 3 reindexes them: say why a start takes long.
     sqlite3_stmt* count = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT max(id) FROM events", -1, &count, nullptr) == SQLITE_OK &&
-        sqlite3_step(count) == SQLITE_ROW && sqlite3_column_int64(count, 0) >= 100'000) {
-      fmt::print(stderr,
-                 "procsentry: converting the database {} to schema 2 ({} events, once; about a minute a million)\n",
-                 path, sqlite3_column_int64(count, 0));
+    const char* sql = version == 1 ? "SELECT max(id) FROM events" : "SELECT max(id) FROM event_rows";
+    if (sqlite3_prepare_v2(db, sql, -1, &count, nullptr) == SQLITE_OK && sqlite3_step(count) == SQLITE_ROW &&
+        sqlite3_column_int64(count, 0) >= 100'000) {
+      fmt::print(stderr, "procsentry: converting the database {} to schema {} ({} events, once; {})\n", path,
+                 kSchemaVersion, sqlite3_column_int64(count, 0),
+                 version == 1 ? "about a minute a million" : "a few seconds a million");
     }
     sqlite3_finalize(count);
   }
@@ -217,7 +256,8 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
 
 EventStore::~EventStore() {
   if (in_batch_) (void)commit();
-  for (sqlite3_stmt* stmt : {insert_one_, insert_many_, max_id_, find_string_, insert_string_, index_string_}) {
+  for (sqlite3_stmt* stmt :
+       {insert_one_, insert_many_, max_id_, find_string_, insert_string_, index_string_, string_used_}) {
     sqlite3_finalize(stmt);
   }
   sqlite3_close(db_);
@@ -252,7 +292,8 @@ Result<bool> EventStore::prepare() {
       {many, &insert_many_},
       {"SELECT max(id) FROM event_rows", &max_id_},
       {"SELECT id FROM strings WHERE hash = ?1 AND text = ?2", &find_string_},
-      {"INSERT OR ROLLBACK INTO strings (hash, text, plain) VALUES (?, ?, ?)", &insert_string_},
+      {"INSERT OR ROLLBACK INTO strings (hash, text, plain, last_id) VALUES (?, ?, ?, ?)", &insert_string_},
+      {"UPDATE OR ROLLBACK strings SET last_id = ?2 WHERE id = ?1 AND last_id < ?2", &string_used_},
       {"INSERT OR ROLLBACK INTO strings_fts (rowid, text) VALUES (?, ?)", &index_string_},
   };
   for (const auto& [sql, stmt] : statements) {
@@ -315,6 +356,7 @@ Result<std::int64_t> EventStore::string_id(std::string_view text) {
     sqlite3_bind_int64(insert_string_, 1, hash);
     sqlite3_bind_text(insert_string_, 2, text.data(), length, SQLITE_STATIC);
     sqlite3_bind_int(insert_string_, 3, plain ? 1 : 0);
+    sqlite3_bind_int64(insert_string_, 4, next_id_);  // the event being added names it
     rc = sqlite3_step(insert_string_);
     sqlite3_reset(insert_string_);
     if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
@@ -398,6 +440,7 @@ Result<bool> EventStore::insert(const StoreRow& e) {
       return found.error();
     }
     *id = *found;
+    if (*found != 0) used_strings_[*found] = row.id;  // ids grow: the last is the newest
   }
   auto body = encoder_.encode(e.json);
   if (!body) {
@@ -482,9 +525,25 @@ Result<bool> EventStore::flush() {
   return true;
 }
 
+Result<bool> EventStore::mark_used_strings() {
+  int rc = SQLITE_DONE;
+  for (auto it = used_strings_.begin(); rc == SQLITE_DONE && it != used_strings_.end(); ++it) {
+    sqlite3_bind_int64(string_used_, 1, it->first);
+    sqlite3_bind_int64(string_used_, 2, it->second);
+    rc = sqlite3_step(string_used_);
+    sqlite3_reset(string_used_);
+  }
+  used_strings_.clear();
+  if (rc == SQLITE_DONE) return true;
+  Error error{sqlite3_errmsg(db_)};
+  rollback();
+  return error;
+}
+
 Result<bool> EventStore::commit() {
   if (!in_batch_) return true;
   if (auto r = flush(); !r) return r;
+  if (auto r = mark_used_strings(); !r) return r;
   in_batch_ = false;
   if (auto r = exec("COMMIT"); !r) {
     (void)exec("ROLLBACK");
@@ -504,6 +563,7 @@ void EventStore::rollback() {
 }
 
 void EventStore::forget_batch() {
+  used_strings_.clear();
   firsts_.clear();   // they may name events of the abandoned batch
   strings_.clear();  // and strings it added
   cached_string_bytes_ = 0;
@@ -581,10 +641,8 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
   };
   std::vector<std::int64_t> ids;
   std::vector<std::pair<std::int64_t, std::string>> firsts;  // first events that go, with their process_uid
-  std::vector<std::int64_t> strings;                         // strings the deleted events name
   {
-    Statement select(db_, fmt::format("SELECT id, first_id, process_uid, user_id, image_id, argv_id, parent_image_id, "
-                                      "hash_id FROM event_rows WHERE {} ORDER BY {} LIMIT {}",
+    Statement select(db_, fmt::format("SELECT id, first_id, process_uid FROM event_rows WHERE {} ORDER BY {} LIMIT {}",
                                       where, order, kRetentionChunk));
     if (!select) return fail("select");
     int rc = SQLITE_ROW;
@@ -594,9 +652,6 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
       if (sqlite3_column_int64(s, 1) == ids.back()) {
         const auto* uid = reinterpret_cast<const char*>(sqlite3_column_text(s, 2));
         firsts.emplace_back(ids.back(), uid != nullptr ? uid : "");
-      }
-      for (int column = 3; column <= 7; ++column) {
-        if (sqlite3_column_type(s, column) != SQLITE_NULL) strings.push_back(sqlite3_column_int64(s, column));
       }
     }
     if (rc != SQLITE_DONE) return fail("select");
@@ -631,41 +686,41 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
     }
     if (!rename.run() || !carry.run()) return fail("first events");
   }
-  // Strings no remaining event names go, with their trigram index entries.
-  std::sort(strings.begin(), strings.end());
-  strings.erase(std::unique(strings.begin(), strings.end()), strings.end());
-  Statement named(
-      db_,
-      "SELECT EXISTS (SELECT 1 FROM event_rows WHERE image_id = ?1) OR EXISTS (SELECT 1 FROM event_rows "
-      "WHERE argv_id = ?1) OR EXISTS (SELECT 1 FROM event_rows WHERE user_id = ?1) OR EXISTS (SELECT 1 "
-      "FROM event_rows WHERE parent_image_id = ?1) OR EXISTS (SELECT 1 FROM event_rows WHERE hash_id = ?1)");
-  // The text from `strings`, then a one-row 'delete' (OR ROLLBACK): an INSERT ... SELECT into
-  // strings_fts would open a statement savepoint, and FTS5 writes out its pending changes at
-  // each one (150 us a string instead of a few).
-  Statement text(db_, "SELECT text FROM strings WHERE id = ?1 AND plain = 1");
+  // Strings no remaining event names go, with their trigram index entries: those whose newest
+  // event (last_id) is older than the oldest remaining one (all of them once no event is left).
+  struct Unused {
+    std::int64_t id;
+    bool indexed;
+    std::string text;
+  };
+  std::vector<Unused> unused;
+  {
+    Statement select(db_,
+                     "SELECT id, CASE WHEN plain = 1 THEN text END FROM strings WHERE last_id < "
+                     "coalesce((SELECT min(id) FROM event_rows), 9223372036854775807)");
+    if (!select) return fail("strings");
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
+      const auto* text = static_cast<const char*>(sqlite3_column_blob(select.get(), 1));
+      unused.push_back(
+          {sqlite3_column_int64(select.get(), 0), text != nullptr,
+           std::string(text != nullptr ? text : "", static_cast<std::size_t>(sqlite3_column_bytes(select.get(), 1)))});
+    }
+    if (rc != SQLITE_DONE) return fail("strings");
+  }
+  // A one-row 'delete' (OR ROLLBACK): an INSERT ... SELECT into strings_fts would open a
+  // statement savepoint, and FTS5 writes out its pending changes at each one (150 us a string
+  // instead of a few).
   Statement unindex(db_, "INSERT OR ROLLBACK INTO strings_fts (strings_fts, rowid, text) VALUES ('delete', ?1, ?2)");
   Statement drop(db_, "DELETE FROM strings WHERE id = ?1");
-  if (!named || !text || !unindex || !drop) return fail("strings");
-  for (std::int64_t id : strings) {
-    sqlite3_bind_int64(named.get(), 1, id);
-    int rc = sqlite3_step(named.get());
-    const bool used = rc == SQLITE_ROW && sqlite3_column_int(named.get(), 0) != 0;
-    sqlite3_reset(named.get());
-    if (rc != SQLITE_ROW) return fail("strings");
-    if (used) continue;
-    sqlite3_bind_int64(text.get(), 1, id);
-    rc = sqlite3_step(text.get());
-    if (rc == SQLITE_ROW) {  // indexed: its trigrams go first
-      sqlite3_bind_int64(unindex.get(), 1, id);
-      sqlite3_bind_value(unindex.get(), 2, sqlite3_column_value(text.get(), 0));
-      const bool unindexed = unindex.run();
-      sqlite3_reset(text.get());
-      if (!unindexed) return fail("strings");
-    } else {
-      sqlite3_reset(text.get());
-      if (rc != SQLITE_DONE) return fail("strings");
+  if (!unindex || !drop) return fail("strings");
+  for (const Unused& string : unused) {
+    if (string.indexed) {  // its trigrams go first
+      sqlite3_bind_int64(unindex.get(), 1, string.id);
+      sqlite3_bind_text(unindex.get(), 2, string.text.data(), static_cast<int>(string.text.size()), SQLITE_STATIC);
+      if (!unindex.run()) return fail("strings");
     }
-    sqlite3_bind_int64(drop.get(), 1, id);
+    sqlite3_bind_int64(drop.get(), 1, string.id);
     if (!drop.run()) return fail("strings");
   }
   if (auto r = exec("COMMIT"); !r) {

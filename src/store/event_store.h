@@ -2,7 +2,8 @@
 // versioned with PRAGMA user_version and migrated on open. Files are created 0600: command
 // lines hold secrets. Schema 2 stores each text (image, command line, user, hash) once in
 // `strings` (with a trigram index for substring search) and each event's JSON compressed;
-// the `events` view shows them as schema 1's table did (store_functions.h).
+// the `events` view shows them as schema 1's table did (store_functions.h). Schema 3 leads the
+// indexes by key with the event's time chunk (store_chunks.h).
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,7 @@ namespace procsentry {
 
 class EventStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // Events deleted per retention transaction: a day of a busy store goes in many short
   // transactions, with the recorder's commits in between (StoreWriter).
   static constexpr std::int64_t kRetentionChunk = 1000;  // ~25 ms of CPU (store_bench BM_RetentionChunk)
@@ -74,6 +75,8 @@ class EventStore {
   Result<bool> exec(const char* sql);
   Result<bool> begin();
   Result<bool> flush();  // inserts the buffered rows
+  // Sets strings.last_id of each string the batch named: once per string, not per event.
+  Result<bool> mark_used_strings();
   // Forgets what the abandoned batch may have added: string ids, first events, a dictionary.
   void forget_batch();
   Result<bool> load_dictionary();  // the newest one, if any
@@ -124,12 +127,14 @@ class EventStore {
   sqlite3_stmt* find_string_ = nullptr;
   sqlite3_stmt* insert_string_ = nullptr;
   sqlite3_stmt* index_string_ = nullptr;
+  sqlite3_stmt* string_used_ = nullptr;
   bool in_batch_ = false;
   std::int64_t next_id_ = 1;
   std::unordered_map<std::string, First> firsts_;  // process_uid -> its first stored event
   std::string key_;
   std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> strings_;
   std::size_t cached_string_bytes_ = 0;
+  std::unordered_map<std::int64_t, std::int64_t> used_strings_;  // string id -> newest event of the batch naming it
   std::vector<Row> rows_ = std::vector<Row>(kRowsPerInsert);
   std::size_t pending_ = 0;  // rows_ not inserted yet
 
@@ -139,6 +144,9 @@ class EventStore {
   std::string samples_;
   std::vector<std::size_t> sample_sizes_;
 };
+
+// The SQL that migrates schema version-1 to `version` (tests build older stores with it).
+const char* schema_migration(int version);
 
 // The default database: /var/lib/procsentry/events.db as root, else
 // $XDG_STATE_HOME/procsentry/events.db (~/.local/state/...).

@@ -93,7 +93,7 @@ TEST_F(EventStoreTest, CreatedPrivateInWalModeWithTheCurrentSchema) {
   out.clear();
   q.sql = "SELECT user_version FROM pragma_user_version()";
   ASSERT_TRUE(run_query(path_, q, out).has_value());
-  EXPECT_EQ(out, "{\"user_version\":2}\n");
+  EXPECT_EQ(out, "{\"user_version\":" + std::to_string(EventStore::kSchemaVersion) + "}\n");
 }
 
 TEST_F(EventStoreTest, ANewerSchemaIsRefused) {

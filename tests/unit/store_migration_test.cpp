@@ -1,6 +1,8 @@
 // A schema 1 store (made with migration 1's own SQL, rows as schema 1's writer wrote them)
-// opened by this procsentry: converted to schema 2 in one transaction, every column and every
-// JSON line read back through the `events` view exactly as before.
+// opened by this procsentry: converted to the current schema in one transaction, every column
+// and every JSON line read back through the `events` view exactly as before. A schema 2 store
+// (the same, converted by migration 2's SQL): every column and every query's result the same
+// after migration 3 as before it.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -13,6 +15,8 @@
 
 #include "full_event.h"
 #include "hostile_events.h"
+#include "query_lines.h"
+#include "store/event_query.h"
 #include "store/event_store.h"
 #include "store/store_functions.h"
 #include "store/store_row.h"
@@ -122,6 +126,27 @@ class StoreMigration : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  // The schema 1 store converted to schema 2 by migration 2's own SQL.
+  void make_schema2(const std::vector<const Event*>& events) {
+    make_schema1(events);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    register_store_functions(db);
+    std::string sql = std::string("BEGIN; ") + schema_migration(2) + " PRAGMA user_version=2; COMMIT;";
+    for (auto kind = static_cast<int>(EventKind::exec); kind <= static_cast<int>(kLastEventKind); ++kind) {
+      sql += "INSERT INTO event_kinds VALUES (" + std::to_string(kind) + ", '" +
+             std::string(to_string(static_cast<EventKind>(kind))) + "');";  // as every open does
+    }
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
+  // The first value of the first row of `sql`.
+  std::string value(const std::string& sql) {
+    const auto rows = query(sql);
+    return rows.empty() ? "" : rows[0].substr(0, rows[0].find('|'));
+  }
+
   std::vector<std::string> query(const std::string& sql) {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
@@ -177,7 +202,8 @@ TEST_F(StoreMigration, ASchema1StoreKeepsEveryColumnAndEveryJsonLine) {
     auto store = EventStore::open(path_);
     ASSERT_TRUE(store.has_value()) << store.error().message;
   }
-  EXPECT_EQ(query("SELECT user_version FROM pragma_user_version()"), std::vector<std::string>{"2|"});
+  EXPECT_EQ(query("SELECT user_version FROM pragma_user_version()"),
+            std::vector<std::string>{std::to_string(EventStore::kSchemaVersion) + "|"});
   EXPECT_EQ(query("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'events'"),
             std::vector<std::string>{"0|"});
   const std::vector<std::string> after = query(kDump);
@@ -212,6 +238,61 @@ TEST_F(StoreMigration, AFailedMigrationLeavesTheSchema1StoreAsItWas) {
   EXPECT_EQ(query(kDump), before);
   EXPECT_EQ(query("SELECT count(*) FROM sqlite_schema WHERE name IN ('strings', 'event_rows')"),
             std::vector<std::string>{"0|"});
+}
+
+TEST_F(StoreMigration, ASchema2StoreKeepsEveryColumnAndEveryQueryResult) {
+  Corpus corpus;
+  make_schema2(corpus.events);
+  ASSERT_EQ(value("SELECT user_version FROM pragma_user_version()"), "2");
+  const std::string dump =
+      std::string(kDump).replace(std::string(kDump).find(" FROM events"), 0, ", hex(parent_image), hex(hash), error");
+  const std::vector<std::string> before = query(dump);
+  ASSERT_EQ(before.size(), 2 * std::size(test::kKinds) + 300);
+  // Every query kind, with values of the stored events.
+  std::vector<QueryOptions> queries(12);
+  queries[0].argv_substring = value("SELECT substr(argv, 2, 4) FROM events WHERE id = 1");
+  queries[1].argv_substring = "a";  // one character: no trigram, every text scanned
+  queries[2].image_glob = value("SELECT image FROM events WHERE id = 1");
+  queries[3].image_glob = "*";
+  queries[4].users = {value("SELECT user FROM events WHERE id = 1")};
+  queries[5].process_uid = value("SELECT process_uid FROM events WHERE id = 2");
+  queries[6].process_uid = queries[5].process_uid;
+  queries[6].tree = true;
+  queries[7].pids = {static_cast<std::uint32_t>(std::stoul(value("SELECT pid FROM events WHERE id = 1")))};
+  queries[8].argv_regex = ".";
+  queries[9].reverse = true;
+  queries[9].limit = 20;
+  queries[10].since_ns = std::stoll(value("SELECT time_ns FROM events WHERE id = 100"));
+  queries[11].argv_substring = queries[0].argv_substring;
+  queries[11].count = true;
+  std::vector<std::vector<std::string>> results;
+  for (const QueryOptions& q : queries) {
+    results.push_back(query_json_lines(path_, q));
+    if (!q.count && q.limit == 0 && q.argv_substring != "a") {
+      EXPECT_FALSE(results.back().empty());
+    }
+  }
+  {
+    auto store = EventStore::open(path_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+  }
+  EXPECT_EQ(value("SELECT user_version FROM pragma_user_version()"), std::to_string(EventStore::kSchemaVersion));
+  const std::vector<std::string> after = query(dump);
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(after[i] == before[i]) << "event " << i + 1;
+  for (std::size_t i = 0; i < queries.size(); ++i) EXPECT_EQ(query_json_lines(path_, queries[i]), results[i]) << i;
+  // Each string's last_id is the newest event naming it, whatever the column (0: none).
+  EXPECT_EQ(value("SELECT count(*) FROM strings s WHERE last_id != coalesce((SELECT max(e.id) FROM event_rows e "
+                  "WHERE s.id IN (+e.image_id, +e.argv_id, +e.user_id, +e.parent_image_id, +e.hash_id)), 0)"),
+            "0");
+  EXPECT_GT(std::stoll(value("SELECT count(*) FROM strings WHERE last_id > 0")), 300);
+  // The indexes by key lead with the chunk; retention's own are gone.
+  EXPECT_EQ(query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'event_rows' AND "
+                  "sql LIKE '%(id >> 16,%' ORDER BY name"),
+            (std::vector<std::string>{"event_rows_argv|", "event_rows_image|", "event_rows_parent_uid|",
+                                      "event_rows_pid|", "event_rows_process_uid|", "event_rows_user|"}));
+  EXPECT_EQ(value("SELECT count(*) FROM sqlite_schema WHERE name IN ('event_rows_parent_image', 'event_rows_hash')"),
+            "0");
 }
 
 }  // namespace

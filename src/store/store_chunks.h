@@ -1,0 +1,30 @@
+// Schema 3's time chunks: each index whose key is not a time (process_uid, pid, parent_uid,
+// image_id, argv_id, user_id) leads with the event's chunk, id >> kChunkBits, so that a batch's
+// entries go to one small, cached subtree and retention deletes whole old ones. A lookup by key
+// names the chunks: `(e.id >> 16) IN (<store_chunks>) AND e.image_id = ?`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+struct sqlite3;
+
+namespace procsentry {
+
+// 65,536 events a chunk: 153 chunks in a 10 M-event store, a probe each for a lookup by key
+// (README, "History at scale"). Written into schema 3's CREATE INDEX statements: changing it
+// takes a migration.
+constexpr int kChunkBits = 16;
+
+// The event ids the store holds, [first, last]; {0, -1} when it is empty.
+struct IdRange {
+  std::int64_t first = 0;
+  std::int64_t last = -1;
+};
+IdRange store_id_range(sqlite3* db);
+
+// The chunks from the oldest event's to the newest's, as an SQL list ("0,1,2"); "-1" (no chunk)
+// for an empty store.
+std::string store_chunks(const IdRange& ids);
+
+}  // namespace procsentry
