@@ -8,6 +8,7 @@
 //     [--no-hash] [--no-queries] [--query-timeout S (300)] [--no-retention]
 // --reuse measures a store built before (retention, last, deletes its oldest day).
 #include <fmt/core.h>
+#include <malloc.h>
 #include <sqlite3.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -31,6 +33,15 @@
 #include "store_scale/timed_run.h"
 
 namespace {
+
+// This process's peak resident set (VmHWM), in KiB; 0 if unknown.
+long peak_rss_self_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM:")) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
 
 using namespace procsentry;
 using namespace procsentry::bench;
@@ -100,6 +111,10 @@ bool build_store(const Options& o) {
   const double wall = seconds_since(start);
   const double cpu = thread_cpu_s() - cpu_start;
   store->reset();  // closes: the WAL is checkpointed into the file
+  const long peak_rss_kib = peak_rss_self_kib();
+  // The writer's page cache goes back to the system: a query forked from here would count it in
+  // its peak RSS.
+  malloc_trim(0);
   fmt::print("## Insert ({} events, {})\n\n", o.events, o.hash ? "execs with sha256 (--hash)" : "no sha256");
   fmt::print("| what | figure |\n|---|---|\n");
   fmt::print("| build, one thread (synthesis + store row + insert) | {:.1f} s wall, {:.1f} s CPU |\n", wall, cpu);
@@ -111,6 +126,8 @@ bool build_store(const Options& o) {
       static_cast<double>(o.events) / store_cpu_s, static_cast<double>(o.events) / store_s);
   fmt::print("| insert rate, end to end on one thread | {:.0f} events per CPU second, {:.0f} per wall second |\n",
              static_cast<double>(o.events) / cpu, static_cast<double>(o.events) / wall);
+  fmt::print("| peak RSS of the process (VmHWM: the store's cache, the synthesis' tables) | {:.1f} MiB |\n",
+             static_cast<double>(peak_rss_kib) / 1024.0);
   fmt::print("| stored / dropped | {} / {} |\n\n", writer.stored(), writer.dropped());
   return writer.dropped() == 0;
 }
@@ -199,6 +216,12 @@ void run_queries(const Options& o) {
   const std::string top_image = db.one(
       "SELECT image FROM events WHERE event = 'exec' AND id > (SELECT max(id) FROM events) - 200000 GROUP BY image "
       "ORDER BY count(*) DESC LIMIT 1");
+  // The most and the least frequent user among the newest events: many rows, and few.
+  const std::string users =
+      "SELECT user FROM events WHERE id > (SELECT max(id) FROM events) - 200000 AND user IS NOT "
+      "NULL GROUP BY user ORDER BY count(*) {} LIMIT 1";
+  const std::string top_user = db.one(fmt::format(fmt::runtime(users), "DESC"));
+  const std::string rare_user = db.one(fmt::format(fmt::runtime(users), "ASC"));
   struct Query {
     std::string label;
     std::vector<std::string> args;
@@ -213,6 +236,8 @@ void run_queries(const Options& o) {
       {fmt::format("`--image {}`", top_image), {"query", "--json", "--image", top_image}},
       {"`--since 1h`", {"query", "--json", "--since", "1h"}},
       {"`--process-uid U --tree`", {"query", "--json", "--process-uid", uid, "--tree"}},
+      {fmt::format("`--user {}` (most frequent)", top_user), {"query", "--json", "--user", top_user}},
+      {fmt::format("`--user {}` (least frequent)", rare_user), {"query", "--json", "--user", rare_user}},
       {"`--count`", {"query", "--count"}, false},
       {fmt::format("`--count --argv {}`", SyntheticEvents::kCommonNeedle),
        {"query", "--count", "--argv", SyntheticEvents::kCommonNeedle},

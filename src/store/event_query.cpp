@@ -26,6 +26,10 @@ using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 constexpr std::int64_t kQueryHeapBytes = 16 << 20;
 // Past one event in this many kept by a text filter, walking the time index beats sorting them.
 constexpr int kDenseFraction = 8;
+// Schema 3: from one event in this many, the time index walked. Its first rows come at once
+// (each match about 32 rows apart); gathering and sorting 1 M matches of 10 M took 12-22 s
+// before the first row (README, "History at scale").
+constexpr int kChunkedDenseFraction = 32;
 
 void append_row_json(std::string& out, sqlite3_stmt* stmt) {
   out += '{';
@@ -189,16 +193,16 @@ void bind_named_params(sqlite3_stmt* raw, const std::vector<std::string>& params
 // per chunk and string), then a sort of those rows. One that keeps many: the time index walked,
 // each row's string ids tested against the (small) set of matching strings: no event ids
 // gathered, rows in order at once. Which one: the share of matches among the newest two chunks'
-// events (at most 131,072), counted up to the bound only.
-Result<Ok> choose_chunked_plan(sqlite3* db, Search& search) {
+// events (at most 131,072), counted up to the bound only. A count: the index entries only.
+Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
   const std::int64_t newest = search.ids.last >> kChunkBits;
   const std::int64_t first_sampled = std::max(search.ids.first, (newest - 1) << kChunkBits);
   const std::int64_t sampled = search.ids.last - first_sampled + 1;
   bool dense = false;
-  if (sampled > 0) {
+  if (sampled > 0 && !count) {  // a count needs no order: the index entries alone, always
     const std::string sql = fmt::format(
         "SELECT count(*) FROM (SELECT 1 FROM event_rows e WHERE (e.id >> {0}) IN ({1}, {2}) AND {3} LIMIT {4})",
-        kChunkBits, newest - 1, newest, search.text_rows, sampled / kDenseFraction + 1);
+        kChunkBits, newest - 1, newest, search.text_rows, sampled / kChunkedDenseFraction + 1);
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
       return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
@@ -206,7 +210,7 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search) {
     Statement stmt(raw, sqlite3_finalize);
     bind_named_params(raw, search.text_params);
     if (sqlite3_step(raw) != SQLITE_ROW) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
-    dense = sqlite3_column_int64(raw, 0) * kDenseFraction > sampled;
+    dense = sqlite3_column_int64(raw, 0) * kChunkedDenseFraction > sampled;
   }
   const std::string rows =
       dense ? fmt::format("EXISTS (SELECT 1 FROM event_rows e WHERE e.id = events.id AND {})", search.text_rows)
@@ -219,9 +223,9 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search) {
 // A text filter that keeps few events (counted up to the bound only): their ids (event_rows' argv_id/image_id indexes),
 // then a sort of those rows. One that keeps many: the time index walked, each id tested ('+id' keeps SQLite from
 // driving the loop by the ids): no sort of a large result, and rows in order at once.
-Result<Ok> choose_text_plan(sqlite3* db, Search& search) {
+Result<Ok> choose_text_plan(sqlite3* db, Search& search, bool count) {
   if (search.text_rows.empty()) return Ok{};
-  if (search.schema >= 3) return choose_chunked_plan(db, search);
+  if (search.schema >= 3) return choose_chunked_plan(db, search, count);
   const std::string sql = fmt::format(
       "WITH n(events) AS (SELECT coalesce((SELECT max(id) FROM event_rows) - (SELECT min(id) FROM event_rows) + 1, "
       "0)) SELECT (SELECT count(*) FROM (SELECT 1 FROM event_rows e WHERE {0} LIMIT (SELECT events / {1} + 1 FROM "
@@ -372,7 +376,7 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
   Search search;
   if (o.sql.empty()) {
     search = search_statement(o, schema_version(db->get()), regex.get(), db->get());
-    if (auto planned = choose_text_plan(db->get(), search); !planned) return planned.error();
+    if (auto planned = choose_text_plan(db->get(), search, o.count); !planned) return planned.error();
   } else {
     search.sql = o.sql;
   }

@@ -8,7 +8,10 @@ namespace procsentry {
 IdRange store_id_range(sqlite3* db) {
   IdRange range;
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT min(id), max(id) FROM event_rows", -1, &stmt, nullptr) == SQLITE_OK &&
+  // Two subqueries: SQLite reads min() or max() from the end of the table only when it is the
+  // statement's one aggregate (together, they scan every event).
+  if (sqlite3_prepare_v2(db, "SELECT (SELECT min(id) FROM event_rows), (SELECT max(id) FROM event_rows)", -1, &stmt,
+                         nullptr) == SQLITE_OK &&
       sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
     range = {sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1)};
   }
