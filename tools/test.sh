@@ -41,9 +41,11 @@ mkdir -p "$kernel_cache"
 prefetch=$!
 corpus=
 matrix=
+builder=
 cleanup() {
   kill "$prefetch" 2>/dev/null || true
   [[ -z $matrix ]] || kill -- -"$matrix" 2>/dev/null || true
+  [[ -z $builder ]] || kill -- -"$builder" 2>/dev/null || true
   [[ -z $corpus ]] || rm -rf "$corpus"
 }
 trap cleanup EXIT
@@ -115,17 +117,50 @@ if [[ ${PROCSENTRY_LINE_TABLES_ONLY:-0} == 1 ]]; then
   flags=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG")
 fi
 
-for preset in dev asan-ubsan tsan; do
-  step "build and test: $preset"
-  cmake --preset "$preset" "${flags[@]}" >/dev/null
-  cmake --build --preset "$preset"
+# The next preset builds behind each preset's tests: the tests mostly wait for processes and
+# events (about half a core), so the build (niced: the tests keep the CPU they ask for) takes
+# what they leave, and the run takes about the builds' time instead of builds plus tests.
+build_logs=build/logs
+mkdir -p "$build_logs"
+building=
+# start_build PRESET: configures and builds PRESET in the background (its own session, stopped
+# whole if this stops early), its output in $build_logs/PRESET.log.
+start_build() {
+  building=$1
+  setsid --wait bash -c 'cmake --preset "$1" "${@:2}" >/dev/null && nice -n 10 cmake --build --preset "$1"' \
+    _ "$building" "${flags[@]}" >"$build_logs/$building.log" 2>&1 &
+  builder=$!
+}
+# finish_build: waits for the build start_build began; its failure stops the run with its log.
+finish_build() {
+  local status=0
+  wait "$builder" || status=$?
+  builder=
+  if ((status != 0)); then
+    cat "$build_logs/$building.log"
+    echo "procsentry: building the $building preset failed (its output is above)" >&2
+    tally
+    exit "$status"
+  fi
+  tail -n 1 "$build_logs/$building.log"
+}
+
+step "build: dev"
+cmake --preset dev "${flags[@]}" >/dev/null
+cmake --build --preset dev
+next=(asan-ubsan tsan fuzz)
+presets=(dev asan-ubsan tsan)
+for i in "${!presets[@]}"; do
+  preset=${presets[$i]}
+  start_build "${next[$i]}"
+  step "test: $preset (the ${next[$i]} preset builds behind)"
   run_ctest --preset "$preset" -LE kernel_matrix
   if [[ $preset == dev ]]; then start_matrix; fi
+  step "build: ${next[$i]} (what the tests left of it)"
+  finish_build
 done
 
 step "fuzz the decoder, then the whole pipeline, for ${fuzz_seconds}s each"
-cmake --preset fuzz "${flags[@]}" >/dev/null
-cmake --build --preset fuzz
 corpus=$(mktemp -d)
 cp fuzz/corpus/decode/* "$corpus"/
 build/fuzz/fuzz/decode_fuzz -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" fuzz/corpus/decode
