@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/pipeline.h"
+#include "driver_harness.h"
 #include "kernel_emulation/emulation.h"
 #include "procsentry/wire/windows_device.h"
 #include "read_batch.h"
@@ -22,6 +23,12 @@ struct SeenEvent {
   std::string process_uid;
   std::string parent_uid;
   std::uint64_t lost_count = 0;
+  std::string image;
+  bool image_truncated = false;
+  std::uint32_t image_original_length = 0;
+  std::string command_line;
+  bool command_line_truncated = false;
+  std::uint32_t command_line_original_length = 0;
 };
 
 class ClientPath {
@@ -31,7 +38,7 @@ class ClientPath {
     bool any = false;
     for (;;) {
       kemu::Request* r = kemu::new_read(PS_WINDOWS_READ_MIN);
-      NTSTATUS status = kemu::send(driver, r);
+      NTSTATUS status = send_bounded(driver, r);
       if (status == STATUS_PENDING) {
         kemu::cancel(r);
         kemu::wait(r, 10'000);
@@ -66,7 +73,9 @@ class ClientPath {
    public:
     void write(const Event& e) override {
       events.push_back({e.kind, e.task.pid, e.task.ppid, std::string(e.process_uid.view()),
-                        std::string(e.parent_uid.view()), e.lost_count});
+                        std::string(e.parent_uid.view()), e.lost_count, std::string(e.image.bytes), e.image.truncated,
+                        e.image.original_length, std::string(e.command_line.bytes), e.command_line.truncated,
+                        e.command_line.original_length});
     }
     void flush() override {}
     std::vector<SeenEvent> events;

@@ -28,12 +28,17 @@ template <typename Done>
 
 class DriverFixture : public ::testing::Test {
  protected:
+  // The client has the device open (\\.\procsentry) from SetUp to TearDown, unless the test
+  // closes it.
   void SetUp() override {
     kemu::reset();
     ASSERT_EQ(DriverEntry(&driver_, nullptr), STATUS_SUCCESS);
     loaded_ = true;
+    ASSERT_EQ(kemu::open(&driver_, &client_file_), STATUS_SUCCESS);
+    client_open_ = true;
   }
   void TearDown() override {
+    close_client();
     unload();
     EXPECT_EQ(kemu::pool_stats(kDriverTag).live_allocations, 0u) << "unload left pool allocations";
     EXPECT_EQ(kemu::live_devices(), 0u);
@@ -42,6 +47,15 @@ class DriverFixture : public ::testing::Test {
     EXPECT_EQ(kemu::process_references(), 0u) << "a PsLookupProcessByProcessId without its ObDereferenceObject";
     EXPECT_EQ(kemu::violations().total(), 0u);
   }
+  // The client closes its handle: cleanup, then close (no read of its is in flight).
+  void close_client() {
+    if (!loaded_ || !client_open_) return;
+    EXPECT_EQ(kemu::cleanup(&driver_, &client_file_), STATUS_SUCCESS);
+    EXPECT_EQ(kemu::close(&driver_, &client_file_), STATUS_SUCCESS);
+    client_open_ = false;
+  }
+  // Windows unloads only a driver whose device no one has open; the emulation allows it, to
+  // show unload alone leaves nothing either.
   void unload() {
     if (loaded_) driver_.DriverUnload(&driver_);
     loaded_ = false;
@@ -49,6 +63,8 @@ class DriverFixture : public ::testing::Test {
 
   DRIVER_OBJECT driver_{};
   bool loaded_ = false;
+  kemu::File client_file_;
+  bool client_open_ = false;
 };
 
 }  // namespace procsentry::driver_test

@@ -1,5 +1,8 @@
 #include "driver_harness.h"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/decode.h"
@@ -48,6 +51,25 @@ std::optional<std::u16string> command_line_for(std::size_t i) {
 
 std::string utf8(const std::u16string& s) {
   return utf16le_to_utf8(std::string_view(reinterpret_cast<const char*>(s.data()), s.size() * 2));
+}
+
+NTSTATUS send_bounded(PDRIVER_OBJECT driver, kemu::Request* request, int limit_s) {
+  std::atomic<bool> returned{false};
+  NTSTATUS status = STATUS_SUCCESS;
+  std::thread sender([&] {
+    status = kemu::send(driver, request);
+    returned = true;
+  });
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(limit_s);
+  while (!returned && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  if (!returned) {
+    std::fprintf(stderr, "FATAL: the read IOCTL did not return from the driver within %d s (a wedged channel)\n",
+                 limit_s);
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  sender.join();
+  return status;
 }
 
 bool Reader::read_once(int wait_ms) {

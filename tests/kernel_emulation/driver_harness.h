@@ -45,6 +45,11 @@ std::optional<std::u16string> image_for(std::size_t i);
 std::optional<std::u16string> command_line_for(std::size_t i);
 std::string utf8(const std::u16string& s);
 
+// kemu::send, bounded: a dispatch that does not return within `limit` (the driver spinning on
+// a record no read can take) ends the test binary with a line naming it, since the thread
+// stuck in the driver can be neither joined nor cancelled.
+NTSTATUS send_bounded(PDRIVER_OBJECT driver, kemu::Request* request, int limit_s = 60);
+
 struct Received {
   std::size_t creates = 0;
   std::size_t exits = 0;

@@ -173,6 +173,7 @@ TEST_F(Driver, DeviceAdmitsOnlySystemAndAdministratorsOneClientAtATime) {
   EXPECT_EQ(dacl[0].mask, GENERIC_ALL);
   EXPECT_EQ(dacl[1].sid, "S-1-5-32-544");
   EXPECT_EQ(dacl[1].mask, GENERIC_ALL);
+  EXPECT_EQ(kemu::device_sddl(driver_.DeviceObject), "D:P(A;;GA;;;SY)(A;;GA;;;BA)") << "the README's SDDL";
   EXPECT_TRUE(kemu::device_is_exclusive(driver_.DeviceObject));
   EXPECT_EQ(kemu::live_links(), 1u);
 }

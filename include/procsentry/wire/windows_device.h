@@ -12,9 +12,11 @@
  * returns as many whole records as fit; pends until at least one is queued. */
 #define PS_IOCTL_READ 0x00226000u
 
-/* A read buffer must hold the largest record the driver can queue: both UNICODE_STRINGs
- * at their 65534-byte maximum. */
-#define PS_WINDOWS_RECORD_MAX (sizeof(struct ps_create) + 2 * 65534u)
+/* The driver keeps at most this many bytes of each string (a whole number of UTF-16 units);
+ * longer ones are cut, flagged PS_STR_TRUNCATED with their original length (a UNICODE_STRING
+ * may be 65535 bytes). A read buffer must hold the largest record the driver can queue. */
+#define PS_WINDOWS_STR_MAX 65534u
+#define PS_WINDOWS_RECORD_MAX (sizeof(struct ps_create) + 2 * PS_WINDOWS_STR_MAX)
 #define PS_WINDOWS_READ_MIN PS_WINDOWS_RECORD_MAX
 
 #endif

@@ -12,6 +12,10 @@ struct DeviceContext {
   IO_CSQ read_csq;       // pended read IRPs (inverted call), cancel-safe
   KSPIN_LOCK read_lock;  // guards pending_reads; taken by the IO_CSQ callbacks only
   LIST_ENTRY pending_reads;
+  // Run down from cleanup to the next open (as the cancel sample's FileRundownLock): whoever
+  // may pend a read holds it, so after cleanup's wait no read can pend. One per device: the
+  // device is exclusive, so there is one open file object at a time.
+  EX_RUNDOWN_REF reads_rundown;
   PDEVICE_OBJECT device;
   BOOLEAN notify_registered;
   BOOLEAN link_created;

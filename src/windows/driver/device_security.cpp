@@ -16,6 +16,9 @@ NTSTATUS restrict_to_admins(PDEVICE_OBJECT device) {
   if (NT_SUCCESS(status)) status = RtlAddAccessAllowedAce(acl, ACL_REVISION, GENERIC_ALL, system);
   if (NT_SUCCESS(status)) status = RtlAddAccessAllowedAce(acl, ACL_REVISION, GENERIC_ALL, admins);
   if (NT_SUCCESS(status)) status = RtlSetDaclSecurityDescriptor(&descriptor, TRUE, acl, FALSE);
+  // D:P: the DACL takes no inherited ACE (what SetSecurityInfo's PROTECTED_DACL_SECURITY_INFORMATION
+  // sets in user mode; RtlSetControlSecurityDescriptor is not a kernel export).
+  if (NT_SUCCESS(status)) descriptor.Control |= SE_DACL_PROTECTED;
   HANDLE handle = nullptr;
   if (NT_SUCCESS(status)) {
     status = ObOpenObjectByPointer(device, OBJ_KERNEL_HANDLE, nullptr, WRITE_DAC, nullptr, KernelMode, &handle);

@@ -2,6 +2,7 @@
 #include "device_security.h"
 #include "process_notify.h"
 #include "read_dispatch.h"
+#include "system_time.h"
 
 namespace procsentry::driver {
 
@@ -53,11 +54,12 @@ extern "C" NTSTATUS DriverEntry(PDRIVER_OBJECT driver, PUNICODE_STRING) {
   context->device = device;
   context->queue.init(kMaxQueuedRecords, kMaxQueuedBytes);
   driver->DriverUnload = driver_unload;
-  driver->MajorFunction[IRP_MJ_CREATE] = dispatch_create_close;
-  driver->MajorFunction[IRP_MJ_CLOSE] = dispatch_create_close;
+  driver->MajorFunction[IRP_MJ_CREATE] = dispatch_create;
+  driver->MajorFunction[IRP_MJ_CLOSE] = dispatch_close;
   driver->MajorFunction[IRP_MJ_CLEANUP] = dispatch_cleanup;
   driver->MajorFunction[IRP_MJ_DEVICE_CONTROL] = dispatch_device_control;
 
+  resolve_system_time();
   status = init_read_queue(*context);
   if (NT_SUCCESS(status)) status = restrict_to_admins(device);
   if (NT_SUCCESS(status)) {

@@ -1,6 +1,7 @@
 #include "process_notify.h"
 
 #include "read_dispatch.h"
+#include "system_time.h"
 
 #if defined(PROCSENTRY_TEST_SEED_STATIC_MESSAGE) && !defined(PROCSENTRY_KERNEL_EMULATION)
 #error "PROCSENTRY_TEST_SEED_STATIC_MESSAGE is the emulation's negative control, never a driver build"
@@ -18,25 +19,32 @@ void init_header(ps_header& hdr, UCHAR type, ULONG size, ULONG64 now_ns) {
   hdr.size = size;
   hdr.timestamp_ns = now_ns;
   hdr.clock = PS_CLOCK_UNIX_EPOCH;
+  hdr.cpu = current_cpu();
 }
 
-ULONG64 now_epoch_ns() {
-  LARGE_INTEGER now;
-  KeQuerySystemTime(&now);
-  return windows_time_to_epoch_ns(now.QuadPart);
+// What of an optional UNICODE_STRING (Windows may pass none) goes into the record: at most
+// PS_WINDOWS_STR_MAX bytes, whole UTF-16 units, never half of a surrogate pair, so that every
+// record fits one read and decodes.
+ULONG kept_length(PCUNICODE_STRING s) {
+  if (s == nullptr || s->Buffer == nullptr) return 0;
+  ULONG length = s->Length < PS_WINDOWS_STR_MAX ? s->Length : PS_WINDOWS_STR_MAX;
+  length &= ~1u;
+  if (length < s->Length && length != 0) {
+    WCHAR last = s->Buffer[length / 2 - 1];
+    if (last >= 0xD800 && last <= 0xDBFF) length -= 2;  // its low half was cut off
+  }
+  return length;
 }
-
-// Length in bytes of an optional UNICODE_STRING: Windows may pass none.
-ULONG text_length(PCUNICODE_STRING s) { return (s != nullptr && s->Buffer != nullptr) ? s->Length : 0; }
 
 void place_text(RecordNode* node, ULONG& at, PCUNICODE_STRING s, ps_str& desc) {
   if (s == nullptr || s->Buffer == nullptr) return;  // absent: descriptor stays all zero
-  ULONG length = s->Length;
+  ULONG length = kept_length(s);
   RtlCopyMemory(node->bytes + at, s->Buffer, length);
   desc.offset = at;
   desc.length = length;
-  desc.original_length = length;
+  desc.original_length = s->Length;
   desc.flags = PS_STR_PRESENT | PS_STR_UTF16LE;
+  if (length < s->Length) desc.flags |= PS_STR_TRUNCATED;
   at += length;
 }
 
@@ -60,7 +68,7 @@ ULONG64 parent_creation_time_ns(HANDLE parent_id) {
 }  // namespace
 
 RecordNode* build_create_record(PEPROCESS process, HANDLE process_id, const PS_CREATE_NOTIFY_INFO& info) {
-  ULONG size = static_cast<ULONG>(sizeof(ps_create)) + text_length(info.ImageFileName) + text_length(info.CommandLine);
+  ULONG size = static_cast<ULONG>(sizeof(ps_create)) + kept_length(info.ImageFileName) + kept_length(info.CommandLine);
 #ifdef PROCSENTRY_TEST_SEED_STATIC_MESSAGE
   // Test-only (never in a shipped build): the seed's bug, one message shared by every
   // concurrent callback, so the emulation's storms can prove they catch it in this code.
@@ -108,7 +116,7 @@ void on_process_notify(PEPROCESS process, HANDLE process_id, PPS_CREATE_NOTIFY_I
   RecordNode* node = create_info != nullptr ? build_create_record(process, process_id, *create_info)
                                             : build_exit_record(process, process_id);
   if (node == nullptr) {
-    context->queue.count_drop(PS_LOST_ALLOC_FAILED);
+    context->queue.count_drop(PS_LOST_ALLOC_FAILED, now_epoch_ns(), current_cpu());
   } else {
     context->queue.push(node);  // on a full queue the record is freed and counted
   }

@@ -37,18 +37,10 @@ ULONG output_length(PIRP irp) {
   return IoGetCurrentIrpStackLocation(irp)->Parameters.DeviceIoControl.OutputBufferLength;
 }
 
-}  // namespace
-
-NTSTATUS init_read_queue(DeviceContext& context) {
-  KeInitializeSpinLock(&context.read_lock);
-  InitializeListHead(&context.pending_reads);
-  return IoCsqInitialize(&context.read_csq, csq_insert, csq_remove, csq_peek_next, csq_acquire_lock, csq_release_lock,
-                         csq_complete_canceled);
-}
-
-void deliver_pending_reads(DeviceContext& context) {
-  // Callbacks and readers both call this after adding their half; each side re-checks the
-  // other, so a record and a read can never both wait for each other (no lost wakeup).
+// Callbacks and readers both call this after adding their half; each side re-checks the
+// other, so a record and a read can never both wait for each other (no lost wakeup). The
+// caller holds reads_rundown.
+void deliver_locked_out(DeviceContext& context) {
   while (context.queue.has_data()) {
     PIRP irp = IoCsqRemoveNextIrp(&context.read_csq, nullptr);
     if (irp == nullptr) return;
@@ -63,14 +55,50 @@ void deliver_pending_reads(DeviceContext& context) {
   }
 }
 
+}  // namespace
+
+NTSTATUS init_read_queue(DeviceContext& context) {
+  KeInitializeSpinLock(&context.read_lock);
+  InitializeListHead(&context.pending_reads);
+  // Closed until the first open.
+  ExInitializeRundownProtection(&context.reads_rundown);
+  ExWaitForRundownProtectionRelease(&context.reads_rundown);
+  ExRundownCompleted(&context.reads_rundown);
+  return IoCsqInitialize(&context.read_csq, csq_insert, csq_remove, csq_peek_next, csq_acquire_lock, csq_release_lock,
+                         csq_complete_canceled);
+}
+
+void deliver_pending_reads(DeviceContext& context) {
+  // It may re-pend a read it took: only while the device is open (see reads_rundown).
+  if (!ExAcquireRundownProtection(&context.reads_rundown)) return;
+  deliver_locked_out(context);
+  ExReleaseRundownProtection(&context.reads_rundown);
+}
+
 void cancel_pending_reads(DeviceContext& context) {
   while (PIRP irp = IoCsqRemoveNextIrp(&context.read_csq, nullptr)) complete(irp, STATUS_CANCELLED, 0);
 }
 
-NTSTATUS dispatch_create_close(PDEVICE_OBJECT, PIRP irp) { return complete(irp, STATUS_SUCCESS, 0); }
+NTSTATUS dispatch_create(PDEVICE_OBJECT device, PIRP irp) {
+  // \\.\procsentry only: \\.\procsentry\anything (or an open relative to it) names nothing.
+  PFILE_OBJECT file = IoGetCurrentIrpStackLocation(irp)->FileObject;
+  if (file != nullptr && (file->FileName.Length != 0 || file->RelatedFileObject != nullptr)) {
+    return complete(irp, STATUS_OBJECT_PATH_NOT_FOUND, 0);
+  }
+  // Exclusive device: the previous file object is closed, its cleanup ran the reads down.
+  ExReInitializeRundownProtection(&static_cast<DeviceContext*>(device->DeviceExtension)->reads_rundown);
+  return complete(irp, STATUS_SUCCESS, 0);
+}
+
+NTSTATUS dispatch_close(PDEVICE_OBJECT, PIRP irp) { return complete(irp, STATUS_SUCCESS, 0); }
 
 NTSTATUS dispatch_cleanup(PDEVICE_OBJECT device, PIRP irp) {
-  cancel_pending_reads(*static_cast<DeviceContext*>(device->DeviceExtension));
+  DeviceContext& context = *static_cast<DeviceContext*>(device->DeviceExtension);
+  // Refuses new reads and waits for a read or a delivery that may still pend one; then
+  // nothing can pend until the next open, and the ones pended are cancelled.
+  ExWaitForRundownProtectionRelease(&context.reads_rundown);
+  ExRundownCompleted(&context.reads_rundown);
+  cancel_pending_reads(context);
   return complete(irp, STATUS_SUCCESS, 0);
 }
 
@@ -83,10 +111,15 @@ NTSTATUS dispatch_device_control(PDEVICE_OBJECT device, PIRP irp) {
   if (io.OutputBufferLength < PS_WINDOWS_READ_MIN || irp->AssociatedIrp.SystemBuffer == nullptr) {
     return complete(irp, STATUS_BUFFER_TOO_SMALL, 0);
   }
+  if (!ExAcquireRundownProtection(&context.reads_rundown)) return complete(irp, STATUS_DELETE_PENDING, 0);
   ULONG written = context.queue.drain_into(static_cast<UCHAR*>(irp->AssociatedIrp.SystemBuffer), io.OutputBufferLength);
-  if (written != 0) return complete(irp, STATUS_SUCCESS, written);
+  if (written != 0) {
+    ExReleaseRundownProtection(&context.reads_rundown);
+    return complete(irp, STATUS_SUCCESS, written);
+  }
   IoCsqInsertIrp(&context.read_csq, irp, nullptr);  // marks the IRP pending
-  deliver_pending_reads(context);                   // a record may have arrived before the read was queued
+  deliver_locked_out(context);                      // a record may have arrived before the read was queued
+  ExReleaseRundownProtection(&context.reads_rundown);
   return STATUS_PENDING;
 }
 

@@ -1,6 +1,49 @@
 #include "record_queue.h"
 
 namespace procsentry::driver {
+namespace {
+
+void add_loss(LostSince& lost, ULONG cause, ULONG64 count, ULONG64 now_ns, ULONG cpu) {
+  bool first = true;
+  for (ULONG64 c : lost.count) first = first && c == 0;
+  if (first) {
+    lost.first_ns = now_ns;
+    lost.first_cpu = cpu;
+  }
+  lost.count[cause] += count;
+}
+
+ULONG lost_bytes(const LostSince& lost) {
+  ULONG bytes = 0;
+  for (ULONG cause = 1; cause <= PS_LOST_CAUSE_MAX; ++cause) {
+    if (lost.count[cause] != 0) bytes += sizeof(ps_lost);
+  }
+  return bytes;
+}
+
+// Outside the lock: one lost record per cause with a count.
+ULONG write_lost(UCHAR* buffer, const LostSince& lost) {
+  ULONG at = 0;
+  for (ULONG cause = 1; cause <= PS_LOST_CAUSE_MAX; ++cause) {
+    if (lost.count[cause] == 0) continue;
+    ps_lost record;
+    RtlZeroMemory(&record, sizeof(record));
+    record.hdr.magic = PS_WIRE_MAGIC;
+    record.hdr.version = PS_WIRE_VERSION;
+    record.hdr.type = PS_REC_LOST;
+    record.hdr.size = sizeof(record);
+    record.hdr.timestamp_ns = lost.first_ns;
+    record.hdr.clock = PS_CLOCK_UNIX_EPOCH;
+    record.hdr.cpu = lost.first_cpu;
+    record.count = lost.count[cause];
+    record.cause = cause;
+    RtlCopyMemory(buffer + at, &record, sizeof(record));
+    at += sizeof(record);
+  }
+  return at;
+}
+
+}  // namespace
 
 RecordNode* allocate_record(ULONG size) {
   SIZE_T total = FIELD_OFFSET(RecordNode, bytes) + static_cast<SIZE_T>(size);
@@ -20,10 +63,17 @@ void RecordQueue::init(ULONG max_records, SIZE_T max_bytes) {
   bytes_ = 0;
   max_records_ = max_records;
   max_bytes_ = max_bytes;
-  for (ULONG64& d : dropped_) d = 0;
+  RtlZeroMemory(&lost_first_, sizeof(lost_first_));
+}
+
+LostSince& RecordQueue::lost_here() {
+  if (IsListEmpty(&head_)) return lost_first_;
+  return CONTAINING_RECORD(head_.Blink, RecordNode, link)->lost_after;
 }
 
 bool RecordQueue::push(RecordNode* node) {
+  ps_header hdr;
+  RtlCopyMemory(&hdr, node->bytes, sizeof(hdr));  // a lost record carries the loss's time
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
   bool fits = count_ < max_records_ && bytes_ + node->size <= max_bytes_;
@@ -32,26 +82,25 @@ bool RecordQueue::push(RecordNode* node) {
     count_ += 1;
     bytes_ += node->size;
   } else {
-    dropped_[PS_LOST_QUEUE_FULL] += 1;
+    add_loss(lost_here(), PS_LOST_QUEUE_FULL, 1, hdr.timestamp_ns, hdr.cpu);
   }
   KeReleaseSpinLock(&lock_, irql);
   if (!fits) free_record(node);
   return fits;
 }
 
-void RecordQueue::count_drop(ULONG cause) {
-  if (cause > PS_LOST_CAUSE_MAX) return;
+void RecordQueue::count_drop(ULONG cause, ULONG64 now_ns, ULONG cpu) {
+  if (cause == 0 || cause > PS_LOST_CAUSE_MAX) return;
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  dropped_[cause] += 1;
+  add_loss(lost_here(), cause, 1, now_ns, cpu);
   KeReleaseSpinLock(&lock_, irql);
 }
 
 bool RecordQueue::has_data() {
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  bool any = !IsListEmpty(&head_);
-  for (ULONG64 d : dropped_) any = any || d != 0;
+  bool any = !IsListEmpty(&head_) || lost_bytes(lost_first_) != 0;
   KeReleaseSpinLock(&lock_, irql);
   return any;
 }
@@ -59,18 +108,20 @@ bool RecordQueue::has_data() {
 ULONG RecordQueue::drain_into(UCHAR* buffer, ULONG capacity) {
   LIST_ENTRY taken;
   InitializeListHead(&taken);
-  ULONG64 lost[PS_LOST_CAUSE_MAX + 1] = {};
+  LostSince first;
   ULONG used = 0;
 
-  // Under the lock: only unlink what fits, and take the pending drop counts.
+  // Under the lock: take the losses ahead of everything (a read always has room for them),
+  // then unlink whole records in order while they fit, each with the losses that followed it.
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  for (ULONG cause = 1; cause <= PS_LOST_CAUSE_MAX; ++cause) {
-    if (dropped_[cause] != 0 && used + sizeof(ps_lost) <= capacity) {
-      lost[cause] = dropped_[cause];
-      dropped_[cause] = 0;
-      used += sizeof(ps_lost);
-    }
+  first = lost_first_;
+  used = lost_bytes(first);
+  if (used > capacity) {
+    used = 0;
+    RtlZeroMemory(&first, sizeof(first));
+  } else {
+    RtlZeroMemory(&lost_first_, sizeof(lost_first_));
   }
   while (!IsListEmpty(&head_)) {
     RecordNode* next = CONTAINING_RECORD(head_.Flink, RecordNode, link);
@@ -80,32 +131,24 @@ ULONG RecordQueue::drain_into(UCHAR* buffer, ULONG capacity) {
     used += next->size;
     count_ -= 1;
     bytes_ -= next->size;
+    ULONG after = lost_bytes(next->lost_after);
+    if (used + after > capacity) {
+      // The losses after it do not fit this read: they lead the next one, still in place.
+      lost_first_ = next->lost_after;
+      RtlZeroMemory(&next->lost_after, sizeof(next->lost_after));
+      break;
+    }
+    used += after;
   }
   KeReleaseSpinLock(&lock_, irql);
 
-  // Outside the lock: build lost records and copy, then free.
-  ULONG at = 0;
-  LARGE_INTEGER now;
-  KeQuerySystemTime(&now);
-  for (ULONG cause = 1; cause <= PS_LOST_CAUSE_MAX; ++cause) {
-    if (lost[cause] == 0) continue;
-    ps_lost record;
-    RtlZeroMemory(&record, sizeof(record));
-    record.hdr.magic = PS_WIRE_MAGIC;
-    record.hdr.version = PS_WIRE_VERSION;
-    record.hdr.type = PS_REC_LOST;
-    record.hdr.size = sizeof(record);
-    record.hdr.timestamp_ns = windows_time_to_epoch_ns(now.QuadPart);
-    record.hdr.clock = PS_CLOCK_UNIX_EPOCH;
-    record.count = lost[cause];
-    record.cause = cause;
-    RtlCopyMemory(buffer + at, &record, sizeof(record));
-    at += sizeof(record);
-  }
+  // Outside the lock (the taken nodes are ours alone): copy in order, then free.
+  ULONG at = write_lost(buffer, first);
   while (!IsListEmpty(&taken)) {
     RecordNode* node = CONTAINING_RECORD(RemoveHeadList(&taken), RecordNode, link);
     RtlCopyMemory(buffer + at, node->bytes, node->size);
     at += node->size;
+    at += write_lost(buffer + at, node->lost_after);
     free_record(node);
   }
   return at;
@@ -124,6 +167,7 @@ void RecordQueue::free_all() {
   InitializeListHead(&head_);
   count_ = 0;
   bytes_ = 0;
+  RtlZeroMemory(&lost_first_, sizeof(lost_first_));
   KeReleaseSpinLock(&lock_, irql);
   if (!any) return;
   while (!IsListEmpty(&taken)) free_record(CONTAINING_RECORD(RemoveHeadList(&taken), RecordNode, link));

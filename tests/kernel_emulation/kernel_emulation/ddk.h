@@ -54,6 +54,9 @@ constexpr NTSTATUS STATUS_INSUFFICIENT_RESOURCES = static_cast<NTSTATUS>(0xC0000
 constexpr NTSTATUS STATUS_OBJECT_NAME_COLLISION = static_cast<NTSTATUS>(0xC0000035);
 constexpr NTSTATUS STATUS_PROCEDURE_NOT_FOUND = static_cast<NTSTATUS>(0xC000007A);
 constexpr NTSTATUS STATUS_ALLOTTED_SPACE_EXCEEDED = static_cast<NTSTATUS>(0xC0000099);
+constexpr NTSTATUS STATUS_OBJECT_PATH_NOT_FOUND = static_cast<NTSTATUS>(0xC000003A);
+constexpr NTSTATUS STATUS_DELETE_PENDING = static_cast<NTSTATUS>(0xC0000056);
+constexpr NTSTATUS STATUS_ACCESS_DENIED = static_cast<NTSTATUS>(0xC0000022);
 
 constexpr KIRQL PASSIVE_LEVEL = 0;
 constexpr KIRQL DISPATCH_LEVEL = 2;
@@ -115,6 +118,7 @@ inline PLIST_ENTRY RemoveHeadList(PLIST_ENTRY head) {
 union LARGE_INTEGER {
   LONGLONG QuadPart;
 };
+using PLARGE_INTEGER = LARGE_INTEGER*;
 
 struct UNICODE_STRING {
   USHORT Length;  // bytes
@@ -131,7 +135,11 @@ struct CLIENT_ID {
 
 struct _EPROCESS;  // defined by the emulation
 using PEPROCESS = _EPROCESS*;
-struct _FILE_OBJECT;
+// The fields of a FILE_OBJECT the driver reads in IRP_MJ_CREATE.
+struct _FILE_OBJECT {
+  _FILE_OBJECT* RelatedFileObject;
+  UNICODE_STRING FileName;  // what followed the device's name in the open: \\.\procsentry\<this>
+};
 using PFILE_OBJECT = _FILE_OBJECT*;
 
 struct PS_CREATE_NOTIFY_INFO {
@@ -279,9 +287,17 @@ struct ACCESS_ALLOWED_ACE {
   ACCESS_MASK Mask;
   ULONG SidStart;
 };
-struct SECURITY_DESCRIPTOR {
-  BOOLEAN dacl_present;
-  PACL dacl;
+using SECURITY_DESCRIPTOR_CONTROL = USHORT;
+constexpr SECURITY_DESCRIPTOR_CONTROL SE_DACL_PRESENT = 0x0004;
+constexpr SECURITY_DESCRIPTOR_CONTROL SE_DACL_PROTECTED = 0x1000;
+struct SECURITY_DESCRIPTOR {  // absolute form, as in ntifs.h
+  UCHAR Revision;
+  UCHAR Sbz1;
+  SECURITY_DESCRIPTOR_CONTROL Control;
+  PSID Owner;
+  PSID Group;
+  PACL Sacl;
+  PACL Dacl;
 };
 using PSECURITY_DESCRIPTOR = PVOID;
 struct SE_EXPORTS {
@@ -312,7 +328,30 @@ VOID ExFreePoolWithTag(PVOID p, ULONG tag);
 VOID KeInitializeSpinLock(PKSPIN_LOCK lock);
 VOID KeAcquireSpinLock(PKSPIN_LOCK lock, PKIRQL old_irql);
 VOID KeReleaseSpinLock(PKSPIN_LOCK lock, KIRQL new_irql);
+// The clock tick (15.625 ms steps, as the real one's default): only KeQuerySystemTimePrecise,
+// found through MmGetSystemRoutineAddress when the emulated kernel has it, is finer.
 VOID KeQuerySystemTime(LARGE_INTEGER* time);
+PVOID MmGetSystemRoutineAddress(PUNICODE_STRING name);
+struct PROCESSOR_NUMBER {
+  USHORT Group;
+  UCHAR Number;
+  UCHAR Reserved;
+};
+using PPROCESSOR_NUMBER = PROCESSOR_NUMBER*;
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER number);
+
+// Rundown protection: Count is 2 per holder, bit 0 set once the rundown began (as the
+// kernel's). Atomic builtins, which ThreadSanitizer understands.
+struct EX_RUNDOWN_REF {
+  ULONG_PTR Count;
+};
+using PEX_RUNDOWN_REF = EX_RUNDOWN_REF*;
+VOID ExInitializeRundownProtection(PEX_RUNDOWN_REF ref);
+VOID ExReInitializeRundownProtection(PEX_RUNDOWN_REF ref);
+BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF ref);
+VOID ExReleaseRundownProtection(PEX_RUNDOWN_REF ref);
+VOID ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF ref);
+VOID ExRundownCompleted(PEX_RUNDOWN_REF ref);
 VOID RtlInitUnicodeString(PUNICODE_STRING destination, PCWSTR source);
 NTSTATUS IoCreateDevice(PDRIVER_OBJECT driver, ULONG extension_size, PUNICODE_STRING name, ULONG type,
                         ULONG characteristics, BOOLEAN exclusive, PDEVICE_OBJECT* device);

@@ -28,6 +28,11 @@ struct Kernel {
   std::size_t allocation_counter = 0;
   std::set<PDEVICE_OBJECT> devices;
   std::map<PDEVICE_OBJECT, std::vector<kemu::AllowedAce>> dacls;
+  std::map<PDEVICE_OBJECT, bool> dacl_protected;
+  std::map<PDEVICE_OBJECT, PFILE_OBJECT> open_files;  // exclusive devices: the one not yet closed
+  bool precise_time = true;
+  std::size_t precise_queries = 0;
+  std::size_t coarse_queries = 0;
   std::set<PDEVICE_OBJECT> exclusive_devices;
   std::set<std::u16string> links;
 
@@ -159,11 +164,78 @@ VOID KeReleaseSpinLock(PKSPIN_LOCK lock, KIRQL new_irql) {
   kemu::schedule_point(kemu::Point::spin_release);
 }
 
-VOID KeQuerySystemTime(LARGE_INTEGER* time) {
+static std::atomic<int> g_rundown_waiters{0};
+
+static LONGLONG system_time_now() {
   auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  time->QuadPart =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count() / 100 + 116444736000000000LL;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count() / 100 + 116444736000000000LL;
 }
+
+VOID KeQuerySystemTime(LARGE_INTEGER* time) {
+  {
+    std::lock_guard lock(kernel().mutex);
+    kernel().coarse_queries++;
+  }
+  LONGLONG now = system_time_now();
+  time->QuadPart = now - now % kemu::kClockTick;
+}
+
+static VOID KeQuerySystemTimePrecise(PLARGE_INTEGER time) {
+  {
+    std::lock_guard lock(kernel().mutex);
+    kernel().precise_queries++;
+  }
+  time->QuadPart = system_time_now();
+}
+
+PVOID MmGetSystemRoutineAddress(PUNICODE_STRING name) {
+  if (current_irql != PASSIVE_LEVEL) irql_violation();
+  std::lock_guard lock(kernel().mutex);
+  if (to_u16(name) == u"KeQuerySystemTimePrecise" && kernel().precise_time) {
+    return reinterpret_cast<PVOID>(&KeQuerySystemTimePrecise);
+  }
+  return nullptr;
+}
+
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER number) {
+  ULONG cpu = kemu::current_processor();
+  if (number != nullptr) *number = PROCESSOR_NUMBER{0, static_cast<UCHAR>(cpu), 0};
+  return cpu;
+}
+
+VOID ExInitializeRundownProtection(PEX_RUNDOWN_REF ref) { __atomic_store_n(&ref->Count, 0, __ATOMIC_RELEASE); }
+
+VOID ExReInitializeRundownProtection(PEX_RUNDOWN_REF ref) {
+  // Only after a completed rundown (no holder, rundown bit set).
+  if (__atomic_load_n(&ref->Count, __ATOMIC_ACQUIRE) != 1) irql_violation();
+  __atomic_store_n(&ref->Count, 0, __ATOMIC_RELEASE);
+}
+
+BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF ref) {
+  if (current_irql > DISPATCH_LEVEL) irql_violation();
+  ULONG_PTR count = __atomic_load_n(&ref->Count, __ATOMIC_RELAXED);
+  do {
+    if ((count & 1) != 0) return FALSE;
+  } while (!__atomic_compare_exchange_n(&ref->Count, &count, count + 2, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+  kemu::schedule_point(kemu::Point::rundown_acquired);
+  return TRUE;
+}
+
+VOID ExReleaseRundownProtection(PEX_RUNDOWN_REF ref) {
+  if (__atomic_load_n(&ref->Count, __ATOMIC_RELAXED) < 2) irql_violation();  // released more than acquired
+  __atomic_fetch_sub(&ref->Count, 2, __ATOMIC_RELEASE);
+}
+
+VOID ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF ref) {
+  if (current_irql != PASSIVE_LEVEL) irql_violation();
+  __atomic_fetch_or(&ref->Count, 1, __ATOMIC_ACQ_REL);
+  kemu::schedule_point(kemu::Point::rundown_wait);
+  g_rundown_waiters.fetch_add(1);
+  while (__atomic_load_n(&ref->Count, __ATOMIC_ACQUIRE) != 1) std::this_thread::yield();
+  g_rundown_waiters.fetch_sub(1);
+}
+
+VOID ExRundownCompleted(PEX_RUNDOWN_REF ref) { __atomic_store_n(&ref->Count, 1, __ATOMIC_RELEASE); }
 
 VOID RtlInitUnicodeString(PUNICODE_STRING destination, PCWSTR source) {
   // L"" is UTF-32 on Linux: intern a UTF-16 copy (device names are ASCII).
@@ -198,6 +270,8 @@ VOID IoDeleteDevice(PDEVICE_OBJECT device) {
     kernel().devices.erase(device);
     kernel().exclusive_devices.erase(device);
     kernel().dacls.erase(device);
+    kernel().dacl_protected.erase(device);
+    kernel().open_files.erase(device);
   }
   if (device->DriverObject->DeviceObject == device) device->DriverObject->DeviceObject = nullptr;
   std::free(device->DeviceExtension);
@@ -234,6 +308,7 @@ NTSTATUS IoCsqInitialize(PIO_CSQ csq, PIO_CSQ_INSERT_IRP insert, PIO_CSQ_REMOVE_
 }
 
 VOID IoCsqInsertIrp(PIO_CSQ csq, PIRP irp, PVOID) {
+  kemu::schedule_point(kemu::Point::csq_insert);
   KIRQL irql;
   csq->acquire(csq, &irql);
   irp->PendingReturned = TRUE;  // IoMarkIrpPending
@@ -262,8 +337,9 @@ PIRP IoCsqRemoveNextIrp(PIO_CSQ csq, PVOID peek_context) {
 
 ULONG RtlLengthSid(PSID sid) { return sid->length; }
 
-NTSTATUS RtlCreateSecurityDescriptor(PSECURITY_DESCRIPTOR descriptor, ULONG) {
-  *static_cast<SECURITY_DESCRIPTOR*>(descriptor) = SECURITY_DESCRIPTOR{FALSE, nullptr};
+NTSTATUS RtlCreateSecurityDescriptor(PSECURITY_DESCRIPTOR descriptor, ULONG revision) {
+  *static_cast<SECURITY_DESCRIPTOR*>(descriptor) =
+      SECURITY_DESCRIPTOR{static_cast<UCHAR>(revision), 0, 0, nullptr, nullptr, nullptr, nullptr};
   return STATUS_SUCCESS;
 }
 
@@ -289,7 +365,10 @@ NTSTATUS RtlAddAccessAllowedAce(PACL acl, ULONG, ACCESS_MASK mask, PSID sid) {
 }
 
 NTSTATUS RtlSetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR descriptor, BOOLEAN present, PACL dacl, BOOLEAN) {
-  *static_cast<SECURITY_DESCRIPTOR*>(descriptor) = SECURITY_DESCRIPTOR{present, dacl};
+  auto* sd = static_cast<SECURITY_DESCRIPTOR*>(descriptor);
+  sd->Dacl = present ? dacl : nullptr;
+  sd->Control = static_cast<SECURITY_DESCRIPTOR_CONTROL>(present ? sd->Control | SE_DACL_PRESENT
+                                                                 : sd->Control & ~SE_DACL_PRESENT);
   return STATUS_SUCCESS;
 }
 
@@ -300,19 +379,20 @@ NTSTATUS ObOpenObjectByPointer(PVOID object, ULONG, PVOID, ACCESS_MASK, PVOID, K
 
 NTSTATUS ZwSetSecurityObject(HANDLE handle, ULONG information, PSECURITY_DESCRIPTOR descriptor) {
   auto* sd = static_cast<SECURITY_DESCRIPTOR*>(descriptor);
-  if (information != DACL_SECURITY_INFORMATION || !sd->dacl_present || sd->dacl == nullptr) {
+  if (information != DACL_SECURITY_INFORMATION || (sd->Control & SE_DACL_PRESENT) == 0 || sd->Dacl == nullptr) {
     return STATUS_INVALID_PARAMETER;
   }
   std::vector<kemu::AllowedAce> aces;
-  auto* base = reinterpret_cast<UCHAR*>(sd->dacl);
+  auto* base = reinterpret_cast<UCHAR*>(sd->Dacl);
   std::size_t at = sizeof(ACL);
-  for (USHORT i = 0; i < sd->dacl->AceCount; ++i) {
+  for (USHORT i = 0; i < sd->Dacl->AceCount; ++i) {
     auto* ace = reinterpret_cast<ACCESS_ALLOWED_ACE*>(base + at);
     aces.push_back({ace->Mask, sid_string(reinterpret_cast<UCHAR*>(&ace->SidStart))});
     at += ace->Header.AceSize;
   }
   std::lock_guard lock(kernel().mutex);
   kernel().dacls[static_cast<PDEVICE_OBJECT>(handle)] = aces;  // the object keeps a copy
+  kernel().dacl_protected[static_cast<PDEVICE_OBJECT>(handle)] = (sd->Control & SE_DACL_PROTECTED) != 0;
   return STATUS_SUCCESS;
 }
 
@@ -369,6 +449,11 @@ void reset() {
   k.dacls.clear();
   k.references.clear();
   k.processes.clear();
+  k.dacl_protected.clear();
+  k.open_files.clear();
+  k.precise_time = true;
+  k.precise_queries = 0;
+  k.coarse_queries = 0;
   k.processes[pid_handle(4)] = &g_system_process;
 }
 
@@ -459,6 +544,96 @@ void cancel(Request* request) {
 }
 
 int completions(const Request* request) { return request->irp.completions.load(); }
+
+int rundown_waiters() { return g_rundown_waiters.load(); }
+
+void set_precise_time_available(bool available) {
+  std::lock_guard lock(kernel().mutex);
+  kernel().precise_time = available;
+}
+
+TimeQueries time_queries() {
+  std::lock_guard lock(kernel().mutex);
+  return TimeQueries{kernel().precise_queries, kernel().coarse_queries};
+}
+
+namespace {
+thread_local ULONG t_processor = 0;
+thread_local bool t_processor_set = false;
+std::atomic<ULONG> g_next_processor{0};
+}  // namespace
+
+void set_current_processor(ULONG cpu) {
+  t_processor = cpu;
+  t_processor_set = true;
+}
+
+ULONG current_processor() {
+  if (!t_processor_set) set_current_processor(g_next_processor.fetch_add(1) % 8);
+  return t_processor;
+}
+
+File::File(std::u16string name_, File* related) : name(std::move(name_)) {
+  object.RelatedFileObject = related != nullptr ? &related->object : nullptr;
+  object.FileName.Buffer = name.data();
+  object.FileName.Length = static_cast<USHORT>(name.size() * 2);
+  object.FileName.MaximumLength = object.FileName.Length;
+}
+
+namespace {
+NTSTATUS send_file_irp(PDRIVER_OBJECT driver, File* file, int major) {
+  IRP irp{};
+  irp.stack.MajorFunction = static_cast<UCHAR>(major);
+  irp.stack.FileObject = &file->object;
+  NTSTATUS status = driver->MajorFunction[major](driver->DeviceObject, &irp);
+  if (status != STATUS_PENDING && irp.completions.load() != 1) {
+    std::lock_guard lock(kernel().mutex);
+    kernel().violations.double_completions++;  // returned without completing it once
+  }
+  return status;
+}
+}  // namespace
+
+NTSTATUS open(PDRIVER_OBJECT driver, File* file) {
+  PDEVICE_OBJECT device = driver->DeviceObject;
+  {
+    // The IO manager's check for an exclusive device, before the driver sees the open.
+    std::lock_guard lock(kernel().mutex);
+    if (kernel().exclusive_devices.count(device) != 0 && kernel().open_files.count(device) != 0) {
+      return STATUS_ACCESS_DENIED;
+    }
+    kernel().open_files[device] = &file->object;
+  }
+  NTSTATUS status = send_file_irp(driver, file, IRP_MJ_CREATE);
+  if (!NT_SUCCESS(status)) {
+    std::lock_guard lock(kernel().mutex);
+    kernel().open_files.erase(device);
+  }
+  return status;
+}
+
+NTSTATUS cleanup(PDRIVER_OBJECT driver, File* file) { return send_file_irp(driver, file, IRP_MJ_CLEANUP); }
+
+NTSTATUS close(PDRIVER_OBJECT driver, File* file) {
+  NTSTATUS status = send_file_irp(driver, file, IRP_MJ_CLOSE);
+  std::lock_guard lock(kernel().mutex);
+  auto it = kernel().open_files.find(driver->DeviceObject);
+  if (it != kernel().open_files.end() && it->second == &file->object) kernel().open_files.erase(it);
+  return status;
+}
+
+std::string device_sddl(PDEVICE_OBJECT device) {
+  std::lock_guard lock(kernel().mutex);
+  auto aces = kernel().dacls.find(device);
+  if (aces == kernel().dacls.end()) return {};
+  std::string sddl = kernel().dacl_protected[device] ? "D:P" : "D:";
+  for (const AllowedAce& ace : aces->second) {
+    std::string rights = ace.mask == GENERIC_ALL ? "GA" : std::to_string(ace.mask);
+    std::string sid = ace.sid == "S-1-5-18" ? "SY" : ace.sid == "S-1-5-32-544" ? "BA" : ace.sid;
+    sddl += "(A;;" + rights + ";;;" + sid + ")";
+  }
+  return sddl;
+}
 
 void free_request(Request* request) { delete request; }
 

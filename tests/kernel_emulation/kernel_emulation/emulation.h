@@ -70,6 +70,42 @@ struct AllowedAce {
   std::string sid;  // "S-1-5-18", "S-1-5-32-544"
 };
 std::vector<AllowedAce> device_dacl(PDEVICE_OBJECT device);
+// The device's security as SDDL ("D:P(A;;GA;;;SY)..."): the DACL, and P when the descriptor
+// set on it had SE_DACL_PROTECTED. Empty if none was set.
+std::string device_sddl(PDEVICE_OBJECT device);
+
+// A client's handle to the device: the FILE_OBJECT the IO manager builds for
+// \\.\procsentry<name> (name "" or "\\anything"), optionally relative to another open.
+struct File {
+  explicit File(std::u16string name = {}, File* related = nullptr);
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  std::u16string name;
+  _FILE_OBJECT object{};
+};
+// IRP_MJ_CREATE; on an exclusive device with a file not yet closed, STATUS_ACCESS_DENIED
+// without reaching the driver, as the IO manager does.
+NTSTATUS open(PDRIVER_OBJECT driver, File* file);
+NTSTATUS cleanup(PDRIVER_OBJECT driver, File* file);  // the last handle closed
+NTSTATUS close(PDRIVER_OBJECT driver, File* file);    // the last reference gone
+
+// The clock: with `available` false, MmGetSystemRoutineAddress does not find
+// KeQuerySystemTimePrecise (Windows 7). Set before DriverEntry; reset() makes it available.
+constexpr LONGLONG kClockTick = 156'250;  // 15.625 ms in 100 ns units
+void set_precise_time_available(bool available);
+struct TimeQueries {
+  std::size_t precise = 0;
+  std::size_t coarse = 0;
+};
+TimeQueries time_queries();
+
+// Threads inside ExWaitForRundownProtectionRelease, waiting for holders to release.
+int rundown_waiters();
+
+// KeGetCurrentProcessorNumberEx for the calling thread: what the test set, else a number
+// 0..7 given to the thread on first use.
+void set_current_processor(ULONG cpu);
+ULONG current_processor();
 std::size_t live_devices();
 std::size_t live_links();
 bool device_is_exclusive(PDEVICE_OBJECT device);

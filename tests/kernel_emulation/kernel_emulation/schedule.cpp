@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -27,6 +28,12 @@ const char* point_name(Point point) {
       return "callback_enter";
     case Point::callback_return:
       return "callback_return";
+    case Point::rundown_acquired:
+      return "rundown_acquired";
+    case Point::rundown_wait:
+      return "rundown_wait";
+    case Point::csq_insert:
+      return "csq_insert";
   }
   return "?";
 }
@@ -83,6 +90,28 @@ Overlap& overlap() {
 
 thread_local bool t_in_create_callback = false;
 
+struct Hook {
+  std::atomic<bool> armed{false};
+  std::mutex mutex;
+  Point point = Point::pool_alloc;
+  std::function<void()> run;
+};
+
+Hook& hook() {
+  static Hook h;
+  return h;
+}
+
+// The armed hook, if `point` is its point: taken, so it runs once.
+std::function<void()> take_hook(Point point) {
+  Hook& h = hook();
+  if (!h.armed.load(std::memory_order_acquire)) return {};
+  std::lock_guard lock(h.mutex);
+  if (!h.armed || h.point != point) return {};
+  h.armed = false;
+  return std::move(h.run);
+}
+
 // A member parks at each meeting point. Both parked at stage k: the first to arrive runs
 // alone to its next meeting point (or, after the last, until it publishes), then the second
 // runs alone to the same place. So the pair runs serialized, in the same order every run.
@@ -133,7 +162,16 @@ void member_point(Overlap& o, std::unique_lock<std::mutex>& lock, int me, Point 
 
 }  // namespace
 
+void on_next(Point point, std::function<void()> run) {
+  Hook& h = hook();
+  std::lock_guard lock(h.mutex);
+  h.point = point;
+  h.run = std::move(run);
+  h.armed = h.run != nullptr;
+}
+
 void schedule_point(Point point) {
+  if (auto run = take_hook(point)) run();
   Overlap& o = overlap();
   if (!o.active.load(std::memory_order_acquire)) return;
   std::unique_lock lock(o.mutex);
@@ -190,6 +228,7 @@ OverlapResult overlap_result() {
 }
 
 void disarm_overlap() {
+  on_next(Point::pool_alloc, nullptr);
   Overlap& o = overlap();
   std::lock_guard lock(o.mutex);
   o.active = false;

@@ -4,24 +4,32 @@
 // "allocate" and "free" at once; left to chance that happened in 1 run of 3).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace kemu {
 
 enum class Point {
-  pool_alloc,       // ExAllocatePoolWithTag, on entry
-  pool_free,        // ExFreePoolWithTag, on entry (the pointer is already chosen)
-  copy_memory,      // RtlCopyMemory
-  spin_acquire,     // KeAcquireSpinLock, before taking the lock
-  spin_release,     // KeReleaseSpinLock, after releasing it
-  message_send,     // a driver's message handed to its client (the seed's SendCreateProcessEvent)
-  callback_enter,   // a creation callback was entered
-  callback_return,  // a process-notify callback returned to the kernel
+  pool_alloc,        // ExAllocatePoolWithTag, on entry
+  pool_free,         // ExFreePoolWithTag, on entry (the pointer is already chosen)
+  copy_memory,       // RtlCopyMemory
+  spin_acquire,      // KeAcquireSpinLock, before taking the lock
+  spin_release,      // KeReleaseSpinLock, after releasing it
+  message_send,      // a driver's message handed to its client (the seed's SendCreateProcessEvent)
+  callback_enter,    // a creation callback was entered
+  callback_return,   // a process-notify callback returned to the kernel
+  rundown_acquired,  // ExAcquireRundownProtection succeeded
+  rundown_wait,      // ExWaitForRundownProtectionRelease began the rundown, before waiting
+  csq_insert,        // IoCsqInsertIrp, on entry
 };
 
-// Called by the emulated primitives. Free unless an overlap is armed.
+// Called by the emulated primitives. Free unless an overlap or a hook is armed.
 void schedule_point(Point point);
+
+// Runs `run` once, in the first thread to reach `point`, before that thread goes on: a test
+// makes another thread act exactly there (nullptr disarms; reset() does too).
+void on_next(Point point, std::function<void()> run);
 
 // Marks the calling thread as inside a creation callback (only those can be paired).
 void enter_create_callback();
