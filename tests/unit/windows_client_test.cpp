@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -112,6 +113,41 @@ TEST_F(WindowsClient, LinuxOnlyOutputsAreOneClearLineAndStatus2) {
     EXPECT_NE(o.out.find("procsentry: " + name + " is not available in the Windows client yet (it is on Linux)"),
               std::string::npos)
         << o.out;
+  }
+}
+
+// The client's read-and-cancel logic (src/windows/client/pending_read.cpp) for real under
+// Wine, on an overlapped named pipe standing in for the device (Wine cannot run the driver's
+// callback), and Ctrl-C as a real console control event: under `script`, so that Wine gives
+// the program a console (without one GenerateConsoleCtrlEvent reaches no handler).
+TEST_F(WindowsClient, CtrlCCancelsThePendingReadAtOnce) {
+  ASSERT_TRUE(fs::exists(PROCSENTRY_PENDING_READ_CHECK));
+  ASSERT_EQ(std::system("command -v script >/dev/null"), 0) << "script (util-linux) gives Wine a console";
+  ProcessOptions options;
+  options.env = std::vector<std::string>{"WINEDEBUG=-all"};
+  for (const char* name : {"PATH", "HOME", "WINEPREFIX"}) {
+    if (const char* value = std::getenv(name)) options.env->push_back(std::string(name) + "=" + value);
+  }
+  Captured c = capture(
+      "script", {"script", "-qec", std::string("wine ") + PROCSENTRY_PENDING_READ_CHECK + " --ctrl-c", "/dev/null"},
+      options);
+  // Wine's console draws through escape sequences (a space may be a cursor move): compare
+  // the text without them and without spaces.
+  std::string text;
+  for (std::size_t i = 0; i < c.out.size(); ++i) {
+    if (c.out[i] == '\x1b' && i + 1 < c.out.size() && c.out[i + 1] == '[') {
+      i += 2;
+      while (i < c.out.size() && !std::isalpha(static_cast<unsigned char>(c.out[i]))) ++i;
+      continue;
+    }
+    if (c.out[i] != ' ' && c.out[i] != '\r') text += c.out[i];
+  }
+  EXPECT_TRUE(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0) << c.status << "\n" << text;
+  EXPECT_EQ(text.find("FAIL"), std::string::npos) << text;
+  for (std::string check :
+       {"okthesamereadcompleteswhendatacomes", "okcancel()fromanotherthreadendsareadpendingwithoutlimit",
+        "okacancelbeforethereadisnotmissed", "okCtrl-C(aconsolecontrolevent)endsthependingread"}) {
+    EXPECT_NE(text.find(check), std::string::npos) << check << " missing in:\n" << text;
   }
 }
 

@@ -19,12 +19,16 @@ std::string windows_error_text(DWORD error) {
 
 }  // namespace
 
-DeviceSource::DeviceSource(HANDLE device) : device_(device), buffer_(PS_WINDOWS_READ_MIN) {}
+DeviceSource::DeviceSource(HANDLE device, HANDLE read_done, HANDLE cancel_event)
+    : device_{device}, buffer_(PS_WINDOWS_READ_MIN), read_(device, read_done, cancel_event) {}
 
-DeviceSource::~DeviceSource() { CloseHandle(device_); }
+// Members go in reverse order: read_ ends a pending read (it writes into buffer_), then the
+// buffer, then the handle.
+DeviceSource::~DeviceSource() = default;
 
 Result<std::unique_ptr<DeviceSource>> DeviceSource::open() {
-  HANDLE device = CreateFileA(PS_DEVICE_PATH, GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+  HANDLE device = CreateFileA(PS_DEVICE_PATH, GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                              FILE_FLAG_OVERLAPPED, nullptr);
   if (device == INVALID_HANDLE_VALUE) {
     DWORD error = GetLastError();
     if (error == ERROR_FILE_NOT_FOUND) {
@@ -39,24 +43,36 @@ Result<std::unique_ptr<DeviceSource>> DeviceSource::open() {
     }
     return Error{fmt::format("cannot open {}: {}", PS_DEVICE_PATH, windows_error_text(error))};
   }
-  return std::unique_ptr<DeviceSource>(new DeviceSource(device));
+  HANDLE read_done = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  HANDLE cancel_event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  if (read_done == nullptr || cancel_event == nullptr) {
+    DWORD error = GetLastError();
+    if (read_done != nullptr) CloseHandle(read_done);
+    if (cancel_event != nullptr) CloseHandle(cancel_event);
+    CloseHandle(device);
+    return Error{fmt::format("cannot create an event: {}", windows_error_text(error))};
+  }
+  return std::unique_ptr<DeviceSource>(new DeviceSource(device, read_done, cancel_event));
 }
 
 Result<int> DeviceSource::poll(int timeout_ms, RecordHandler& handler) {
-  if (timeout_ms == 0 || cancelled_.load()) return 0;
-  DWORD returned = 0;
-  if (!DeviceIoControl(device_, PS_IOCTL_READ, nullptr, 0, buffer_.data(), static_cast<DWORD>(buffer_.size()),
-                       &returned, nullptr)) {
-    DWORD error = GetLastError();
-    if (error == ERROR_OPERATION_ABORTED) return 0;  // cancel()
-    return Error{fmt::format("reading the procsentry device failed: {}", windows_error_text(error))};
+  auto start = [this](HANDLE device, OVERLAPPED* overlapped) {
+    return DeviceIoControl(device, PS_IOCTL_READ, nullptr, 0, buffer_.data(), static_cast<DWORD>(buffer_.size()),
+                           nullptr, overlapped);
+  };
+  PendingRead::Wait w = read_.wait(start, timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
+  switch (w.outcome) {
+    case PendingRead::Outcome::completed:
+      return deliver_read({buffer_.data(), w.bytes}, handler);
+    case PendingRead::Outcome::timed_out:
+    case PendingRead::Outcome::cancelled:
+      return 0;
+    case PendingRead::Outcome::failed:
+      break;
   }
-  return deliver_read({buffer_.data(), returned}, handler);
+  return Error{fmt::format("reading the procsentry device failed: {}", windows_error_text(w.bytes))};
 }
 
-void DeviceSource::cancel() {
-  cancelled_.store(true);
-  CancelIoEx(device_, nullptr);
-}
+void DeviceSource::cancel() { read_.cancel(); }
 
 }  // namespace procsentry

@@ -3,11 +3,11 @@
 
 #include <windows.h>
 
-#include <atomic>
 #include <memory>
 #include <vector>
 
 #include "core/result.h"
+#include "pending_read.h"
 #include "sources/source.h"
 
 namespace procsentry {
@@ -19,19 +19,24 @@ class DeviceSource final : public Source {
   DeviceSource(const DeviceSource&) = delete;
   DeviceSource& operator=(const DeviceSource&) = delete;
 
-  // A pended IOCTL cannot time out: any timeout_ms but 0 blocks until the driver has records
-  // (or cancel() is called), then delivers them all; 0 returns at once with none. Returns
-  // the number of records; 0 after cancel().
+  // One read is kept pended in the driver (overlapped): poll waits up to timeout_ms for it to
+  // complete, and a read still pending is waited for again by the next poll, so nothing is
+  // lost between polls. Returns the number of records; 0 on timeout or after cancel().
   Result<int> poll(int timeout_ms, RecordHandler& handler) override;
-  // From any thread (the Ctrl-C handler): ends a read that is waiting.
+  // From any thread (the Ctrl-C handler): a waiting poll wakes at once and cancels the read
+  // with CancelIoEx (records it completed with first are still delivered).
   void cancel() override;
-  bool done() const override { return cancelled_.load(); }
+  bool done() const override { return read_.cancelled(); }
 
  private:
-  explicit DeviceSource(HANDLE device);
-  HANDLE device_;
+  struct OwnedHandle {
+    HANDLE handle;
+    ~OwnedHandle() { CloseHandle(handle); }
+  };
+  DeviceSource(HANDLE device, HANDLE read_done, HANDLE cancel_event);
+  OwnedHandle device_;  // declared first: closed after read_ ended its read
   std::vector<unsigned char> buffer_;
-  std::atomic<bool> cancelled_{false};
+  PendingRead read_;
 };
 
 }  // namespace procsentry
