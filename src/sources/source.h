@@ -15,8 +15,8 @@ class Source {
 
   // Waits up to timeout_ms for records (0: no wait), then delivers every record available,
   // ending each batch with on_batch_end(). Returns how many were delivered: 0 when the wait
-  // ended empty (timeout, signal, cancel()). A source that cannot time a wait (the Windows
-  // device) waits until records come or cancel(), and delivers nothing when told not to wait.
+  // ended empty (timeout, signal, cancel()). The Windows device keeps its read pended in the
+  // driver across polls, so a timeout loses nothing.
   virtual Result<int> poll(int timeout_ms, RecordHandler& handler) = 0;
   // Async-signal-safe and callable from any thread: ends a wait in progress, and done() is
   // true from then on.
