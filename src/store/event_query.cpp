@@ -189,6 +189,18 @@ void bind_named_params(sqlite3_stmt* raw, const std::vector<std::string>& params
   }
 }
 
+// The one integer a planning statement (its text values bound as ?1, ?2...) selects.
+Result<std::int64_t> select_integer(sqlite3* db, const std::string& sql, const std::vector<std::string>& params) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
+  }
+  Statement stmt(raw, sqlite3_finalize);
+  bind_named_params(raw, params);
+  if (sqlite3_step(raw) != SQLITE_ROW) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
+  return sqlite3_column_int64(raw, 0);
+}
+
 // Schema 3. A filter by string that keeps few events: their ids from the chunked indexes (a probe
 // per chunk and string), then a sort of those rows. One that keeps many: the time index walked,
 // each row's string ids tested against the (small) set of matching strings: no event ids
@@ -203,14 +215,9 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
     const std::string sql = fmt::format(
         "SELECT count(*) FROM (SELECT 1 FROM event_rows e WHERE (e.id >> {0}) IN ({1}, {2}) AND {3} LIMIT {4})",
         kChunkBits, newest - 1, newest, search.text_rows, sampled / kChunkedDenseFraction + 1);
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
-      return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
-    }
-    Statement stmt(raw, sqlite3_finalize);
-    bind_named_params(raw, search.text_params);
-    if (sqlite3_step(raw) != SQLITE_ROW) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
-    dense = sqlite3_column_int64(raw, 0) * kChunkedDenseFraction > sampled;
+    auto matches = select_integer(db, sql, search.text_params);
+    if (!matches) return matches.error();
+    dense = *matches * kChunkedDenseFraction > sampled;
   }
   const std::string rows =
       dense ? fmt::format("EXISTS (SELECT 1 FROM event_rows e WHERE e.id = events.id AND {})", search.text_rows)
@@ -231,14 +238,9 @@ Result<Ok> choose_text_plan(sqlite3* db, Search& search, bool count) {
       "0)) SELECT (SELECT count(*) FROM (SELECT 1 FROM event_rows e WHERE {0} LIMIT (SELECT events / {1} + 1 FROM "
       "n))) * {1} > (SELECT events FROM n)",
       search.text_rows, kDenseFraction);
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
-    return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
-  }
-  Statement stmt(raw, sqlite3_finalize);
-  bind_named_params(raw, search.text_params);
-  if (sqlite3_step(raw) != SQLITE_ROW) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
-  const bool dense = sqlite3_column_int(raw, 0) != 0;
+  auto dense_rows = select_integer(db, sql, search.text_params);
+  if (!dense_rows) return dense_rows.error();
+  const bool dense = *dense_rows != 0;
   const auto mark = search.sql.find(kDenseMark);
   search.sql.replace(mark, kDenseMark.size(), dense ? "+" : "");
   return Ok{};
