@@ -2,7 +2,8 @@
 # Installs what procsentry needs (Debian 12). Safe to run again.
 #   tools/deps.sh              what building and running the Linux monitor needs
 #   tools/deps.sh --for-tests  plus the test and cross-build tools (clang-format, mingw-w64, wine,
-#                              QEMU and busybox for the kernel matrix)
+#                              openssl and osslsigncode to sign the driver, QEMU and busybox for
+#                              the kernel matrix)
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
@@ -16,6 +17,8 @@ packages=(
 )
 if [[ ${1:-} == --for-tests ]]; then
   packages+=(clang-format mingw-w64 wine64 rsyslog)
+  # the mingw build test-signs procsentry.sys with a certificate it generates
+  packages+=(openssl osslsigncode)
   # --kafka's tests read the topic back with a real consumer
   packages+=(kcat)
   # --metrics: promtool checks the exposition (package prometheus)

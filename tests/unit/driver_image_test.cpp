@@ -1,60 +1,23 @@
 // The built procsentry.sys is a loadable Windows driver: PE32+, native subsystem, entry point
-// DriverEntry, force-integrity set, relocations kept, imports only from ntoskrnl.exe and
-// HAL.dll. Parses the PE headers itself.
+// DriverEntry, force-integrity set, relocations and x64 unwind data kept, nothing exported,
+// imports only from ntoskrnl.exe and HAL.dll, an Authenticode signature in the security
+// directory. Parses the PE headers itself.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
-#include <vector>
+
+#include "unit/pe_image.h"
 
 namespace {
 
-class PeImage {
- public:
-  explicit PeImage(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    bytes_.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  bool empty() const { return bytes_.empty(); }
-  template <typename T>
-  T at(std::size_t offset) const {
-    T value{};
-    if (offset + sizeof(T) <= bytes_.size()) std::memcpy(&value, bytes_.data() + offset, sizeof(T));
-    return value;
-  }
-  std::string string_at(std::size_t offset) const {
-    std::string s;
-    while (offset < bytes_.size() && bytes_[offset] != '\0') s += bytes_[offset++];
-    return s;
-  }
-  std::size_t pe() const { return at<std::uint32_t>(0x3c); }
-  std::size_t optional_header() const { return pe() + 24; }
-  std::uint16_t section_count() const { return at<std::uint16_t>(pe() + 6); }
-  std::size_t sections() const { return optional_header() + at<std::uint16_t>(pe() + 20); }
-  // File offset of a relative virtual address.
-  std::size_t file_offset(std::uint32_t rva) const {
-    for (std::uint16_t i = 0; i < section_count(); ++i) {
-      std::size_t s = sections() + 40u * i;
-      auto va = at<std::uint32_t>(s + 12);
-      auto size = std::max(at<std::uint32_t>(s + 8), at<std::uint32_t>(s + 16));
-      if (rva >= va && rva < va + size) return rva - va + at<std::uint32_t>(s + 20);
-    }
-    return 0;
-  }
-  std::uint32_t section_va(std::int16_t number) const {
-    return number >= 1 ? at<std::uint32_t>(sections() + 40u * static_cast<std::uint16_t>(number - 1) + 12) : 0;
-  }
-  std::uint32_t directory_rva(unsigned index) const { return at<std::uint32_t>(optional_header() + 112 + 8u * index); }
-  std::uint32_t directory_size(unsigned index) const { return at<std::uint32_t>(optional_header() + 116 + 8u * index); }
-
- private:
-  std::string bytes_;
-};
+using procsentry::test::PeImage;
 
 class DriverImage : public ::testing::Test {
  protected:
@@ -124,6 +87,92 @@ TEST_F(DriverImage, ImportsOnlyFromTheKernel) {
   for (const char* user_mode : {"malloc", "free", "printf", "CreateFileW", "_initterm"}) {
     EXPECT_FALSE(functions.count(user_mode)) << user_mode;
   }
+}
+
+// x64 Windows finds every frame's unwind rule in .pdata (RUNTIME_FUNCTION: begin, end, unwind
+// info RVA in .xdata): without it a bug check's stack stops at the driver and an exception
+// dispatched through its frames cannot unwind them.
+TEST_F(DriverImage, KeepsX64UnwindData) {
+  for (const char* name : {".pdata", ".xdata"}) {
+    auto i = image_.find_section(name);
+    ASSERT_LT(i, image_.section_count()) << name << " missing (built with -fno-asynchronous-unwind-tables?)";
+    EXPECT_GT(image_.section_virtual_size(i), 0u) << name;
+    EXPECT_GT(image_.section_raw_size(i), 0u) << name;
+  }
+  auto pdata = image_.find_section(".pdata");
+  auto xdata = image_.find_section(".xdata");
+  ASSERT_EQ(image_.directory_rva(3), image_.section_va(static_cast<std::int16_t>(pdata + 1)))
+      << "the exception directory is .pdata";
+  ASSERT_GT(image_.directory_size(3), 0u);
+  ASSERT_EQ(image_.directory_size(3) % 12, 0u);
+  auto entry = image_.at<std::uint32_t>(image_.optional_header() + 16);
+  auto xdata_begin = image_.section_va(static_cast<std::int16_t>(xdata + 1));
+  auto xdata_end = xdata_begin + image_.section_virtual_size(xdata);
+  bool entry_covered = false;
+  std::size_t table = image_.file_offset(image_.directory_rva(3));
+  for (std::uint32_t off = 0; off < image_.directory_size(3); off += 12) {
+    auto begin = image_.at<std::uint32_t>(table + off);
+    auto end = image_.at<std::uint32_t>(table + off + 4);
+    auto unwind = image_.at<std::uint32_t>(table + off + 8);
+    EXPECT_LT(begin, end);
+    EXPECT_TRUE(unwind >= xdata_begin && unwind < xdata_end) << "unwind info outside .xdata: " << unwind;
+    entry_covered = entry_covered || (entry >= begin && entry < end);
+  }
+  EXPECT_TRUE(entry_covered) << "DriverEntry has no RUNTIME_FUNCTION";
+}
+
+// The kernel calls AddressOfEntryPoint; an export table would only make the driver an export
+// driver others could link against (and -shared exported every global function).
+TEST_F(DriverImage, ExportsNothing) {
+  EXPECT_EQ(image_.directory_rva(0), 0u);
+  EXPECT_EQ(image_.directory_size(0), 0u);
+  EXPECT_EQ(image_.find_section(".edata"), image_.section_count());
+  EXPECT_EQ(image_.at<std::uint16_t>(image_.pe() + 22) & 0x2000, 0) << "IMAGE_FILE_DLL: linked as a DLL";
+}
+
+// FORCE_INTEGRITY: Windows loads the image only with a signature, test-signing mode included.
+// The security directory's address is a file offset; Authenticode puts the table last.
+TEST_F(DriverImage, CarriesAnAuthenticodeSignature) {
+  auto offset = image_.directory_rva(4);
+  auto size = image_.directory_size(4);
+  ASSERT_GT(size, 8u) << "no security directory: the .sys is unsigned";
+  EXPECT_EQ(offset % 8, 0u);
+  EXPECT_EQ(std::size_t{offset} + size, image_.size()) << "the certificate table ends the file";
+  auto length = image_.at<std::uint32_t>(offset);
+  EXPECT_LE(length, size);
+  EXPECT_EQ(image_.at<std::uint16_t>(offset + 4), 0x0200) << "WIN_CERT_REVISION_2_0";
+  EXPECT_EQ(image_.at<std::uint16_t>(offset + 6), 0x0002) << "WIN_CERT_TYPE_PKCS_SIGNED_DATA";
+  std::string pkcs7 = image_.bytes().substr(offset + 8, length - 8);
+  auto has = [&](std::initializer_list<unsigned char> oid) {
+    return pkcs7.find(std::string(oid.begin(), oid.end())) != std::string::npos;
+  };
+  EXPECT_TRUE(has({0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x04}))
+      << "SPC_INDIRECT_DATA (1.3.6.1.4.1.311.2.1.4)";
+  EXPECT_TRUE(has({0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01})) << "SHA-256";
+  EXPECT_TRUE(has({0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x03, 0x02}))
+      << "SHA-256 page hashes (1.3.6.1.4.1.311.2.3.2)";
+}
+
+// The DDK is included as system headers (-isystem), so its warnings are not ours and -Werror
+// holds our code only; a misplaced SYSTEM keyword once made it a plain -I plus a bogus
+// "SYSTEM" directory.
+TEST(DriverBuild, IncludesTheDdkAsSystemHeaders) {
+  std::ifstream in(PROCSENTRY_MINGW_COMPILE_COMMANDS);
+  ASSERT_TRUE(in) << PROCSENTRY_MINGW_COMPILE_COMMANDS << " is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string line;
+  int driver_objects = 0;
+  while (std::getline(text, line)) {
+    if (line.find("\"command\"") == std::string::npos || line.find("procsentry_driver.dir") == std::string::npos)
+      continue;
+    ++driver_objects;
+    EXPECT_TRUE(std::regex_search(line, std::regex(R"(-isystem [^ ]*/include/ddk )"))) << line;
+    EXPECT_FALSE(std::regex_search(line, std::regex(R"(-I[^ ]*/ddk )"))) << line;
+    EXPECT_EQ(line.find("/SYSTEM "), std::string::npos) << line;
+    EXPECT_EQ(line.find("-fno-asynchronous-unwind-tables"), std::string::npos) << line;
+  }
+  EXPECT_GE(driver_objects, 6);
 }
 
 }  // namespace
