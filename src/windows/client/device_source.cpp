@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "driver_version.h"
 #include "procsentry/wire/windows_device.h"
 #include "read_batch.h"
 
@@ -15,6 +16,32 @@ std::string windows_error_text(DWORD error) {
   std::string s(text);
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == '.')) s.pop_back();
   return s;
+}
+
+// Before any read: a driver of another wire version is refused with one line.
+Result<Ok> handshake(HANDLE device) {
+  OVERLAPPED overlapped{};
+  overlapped.hEvent = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  if (overlapped.hEvent == nullptr) {
+    return Error{fmt::format("cannot create an event: {}", windows_error_text(GetLastError()))};
+  }
+  ps_device_version sent{PS_WIRE_VERSION, 0};
+  DriverVersionAnswer answer;
+  DWORD bytes = 0;
+  BOOL done = DeviceIoControl(device, PS_IOCTL_VERSION, &sent, sizeof(sent), &answer.version, sizeof(answer.version),
+                              nullptr, &overlapped);
+  DWORD error = done ? ERROR_SUCCESS : GetLastError();
+  if (done || error == ERROR_IO_PENDING) {
+    done = GetOverlappedResult(device, &overlapped, &bytes, TRUE);
+    error = done ? ERROR_SUCCESS : GetLastError();
+  }
+  CloseHandle(overlapped.hEvent);
+  if (!done && error != ERROR_INVALID_FUNCTION) {
+    return Error{fmt::format("the procsentry driver's version handshake failed: {}", windows_error_text(error))};
+  }
+  answer.answered = done != FALSE;
+  answer.bytes = bytes;
+  return check_driver_version(answer);
 }
 
 }  // namespace
@@ -42,6 +69,10 @@ Result<std::unique_ptr<DeviceSource>> DeviceSource::open() {
           "make sure no other procsentry client is running (one at a time)"};
     }
     return Error{fmt::format("cannot open {}: {}", PS_DEVICE_PATH, windows_error_text(error))};
+  }
+  if (auto agreed = handshake(device); !agreed) {
+    CloseHandle(device);
+    return agreed.error();
   }
   HANDLE read_done = CreateEventA(nullptr, TRUE, FALSE, nullptr);
   HANDLE cancel_event = CreateEventA(nullptr, TRUE, FALSE, nullptr);

@@ -55,6 +55,21 @@ void deliver_locked_out(DeviceContext& context) {
   }
 }
 
+// The handshake: the driver answers its own wire version whatever the client's; the client
+// decides (one line to its user), and an older driver simply has no such IOCTL.
+NTSTATUS answer_version(PIRP irp) {
+  const auto& io = IoGetCurrentIrpStackLocation(irp)->Parameters.DeviceIoControl;
+  if (io.InputBufferLength != sizeof(ps_device_version)) return complete(irp, STATUS_INVALID_PARAMETER, 0);
+  if (io.OutputBufferLength < sizeof(ps_device_version) || irp->AssociatedIrp.SystemBuffer == nullptr) {
+    return complete(irp, STATUS_BUFFER_TOO_SMALL, 0);
+  }
+  // METHOD_BUFFERED: input and output share SystemBuffer; every output byte is written.
+  auto* answer = static_cast<ps_device_version*>(irp->AssociatedIrp.SystemBuffer);
+  answer->wire_version = PS_WIRE_VERSION;
+  answer->reserved = 0;
+  return complete(irp, STATUS_SUCCESS, sizeof(ps_device_version));
+}
+
 }  // namespace
 
 NTSTATUS init_read_queue(DeviceContext& context) {
@@ -106,6 +121,7 @@ NTSTATUS dispatch_device_control(PDEVICE_OBJECT device, PIRP irp) {
   DeviceContext& context = *static_cast<DeviceContext*>(device->DeviceExtension);
   PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(irp);
   const auto& io = stack->Parameters.DeviceIoControl;
+  if (io.IoControlCode == PS_IOCTL_VERSION) return answer_version(irp);
   if (io.IoControlCode != PS_IOCTL_READ) return complete(irp, STATUS_INVALID_DEVICE_REQUEST, 0);
   if (io.InputBufferLength != 0) return complete(irp, STATUS_INVALID_PARAMETER, 0);
   if (io.OutputBufferLength < PS_WINDOWS_READ_MIN || irp->AssociatedIrp.SystemBuffer == nullptr) {
