@@ -24,6 +24,10 @@ cmdline="console=ttyS0 panic=-1 oops=panic quiet loglevel=4"
 [[ -n ${PROCSENTRY_GTEST_FILTER:-} ]] && cmdline+=" psfilter=$PROCSENTRY_GTEST_FILTER"
 
 console() { tr -d '\r' <"$log"; }
+# console_has PATTERN: whether a console line matches. Not `console | grep -q`: grep -q stops at
+# the first match, tr then dies of SIGPIPE when more than a pipe's worth follows, and pipefail
+# turns a match into a failure (a passing kernel was judged failed so).
+console_has() { grep -a -q -e "$1" < <(console); }
 
 # fail REASON LINES: the failure, each failed test's own output (from its RUN line to its
 # FAILED line, the first 8), and the console's last LINES lines (procsentry's and the
@@ -72,10 +76,10 @@ footer_at=$(console | grep -a -n "$footer" | tail -n 1 | cut -d: -f1)
 console | tail -n +"${footer_at:-1}" | sed -n '1,/^KERNEL-MATRIX-RESULT: /p' | grep -a '^\[' || true
 echo "boot: $result"
 # As on the host (tools/test.sh): a test that skipped did not run, which fails the kernel.
-if console | grep -a -q '^\[  SKIPPED \] [0-9]* tests\?, listed below' && [[ ${PROCSENTRY_ALLOW_SKIPS:-0} != 1 ]]; then
+if console_has '^\[  SKIPPED \] [0-9]* tests\?, listed below' && [[ ${PROCSENTRY_ALLOW_SKIPS:-0} != 1 ]]; then
   fail "tests were skipped in the guest (listed above): every test must run" 12
 fi
-if [[ $result != "KERNEL-MATRIX-RESULT: status=0 "* ]] || ! console | grep -a -q '^\[  PASSED  \]'; then
+if [[ $result != "KERNEL-MATRIX-RESULT: status=0 "* ]] || ! console_has '^\[  PASSED  \]'; then
   fail "tests failed" 12
 fi
 if [[ $(console | grep -a "$footer" | tail -n 1) == "[==========] 0 tests from"* ]]; then
