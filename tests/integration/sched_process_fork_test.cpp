@@ -4,6 +4,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -11,6 +15,19 @@
 
 namespace procsentry::test {
 namespace {
+
+// A ThreadStorm child: this binary exec'd again with the variable set, starting its 32 threads
+// before gtest's main. Threads started after fork() in this multi-threaded binary could hang in the
+// allocator (another thread may have held its lock at the fork: seen once under ASan, a 300 s
+// timeout).
+constexpr const char* kThreadStormChild = "PROCSENTRY_TEST_THREAD_STORM_CHILD=1";
+const bool thread_storm_child = [] {
+  if (std::getenv("PROCSENTRY_TEST_THREAD_STORM_CHILD") == nullptr) return false;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 32; ++t) threads.emplace_back([] { usleep(1000); });
+  for (auto& t : threads) t.join();
+  _exit(0);
+}();
 
 class SchedProcessFork : public ::testing::Test {
  protected:
@@ -46,19 +63,31 @@ TEST_F(SchedProcessFork, ForkCarriesParentAndStartTimes) {
 
 // 64 processes each starting 32 threads: threads never appear as processes.
 TEST_F(SchedProcessFork, ThreadStormShowsNoThreadsAsProcesses) {
+  const std::string self = std::filesystem::canonical("/proc/self/exe").string();
+  char* const argv[] = {const_cast<char*>(self.c_str()), nullptr};
+  char* const envp[] = {const_cast<char*>(kThreadStormChild), nullptr};
   Monitor monitor = Monitor::shared();
   std::vector<pid_t> children;
   for (int i = 0; i < 64; ++i) {
     pid_t pid = fork();
     if (pid == 0) {
-      std::vector<std::thread> threads;
-      for (int t = 0; t < 32; ++t) threads.emplace_back([] { usleep(1000); });
-      for (auto& t : threads) t.join();
-      _exit(0);
+      execve(self.c_str(), argv, envp);
+      _exit(127);
     }
     children.push_back(pid);
   }
-  for (pid_t pid : children) wait_for(pid);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (pid_t pid : children) {
+    int status = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        for (pid_t child : children) kill(child, SIGKILL);
+        FAIL() << "child " << pid << " has not exited after 60 s";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << pid << " status " << status;
+  }
   monitor.stop();
   std::size_t our_forks = 0;
   for (const auto& e : monitor.events()) {
