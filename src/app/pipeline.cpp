@@ -43,7 +43,8 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
   if (!decoded) return report_decode_error(decoded.error().message);
   Event& event = **decoded;
   if (!enrich_.table.enrich(event)) return;
-  event.user = enrich_.users.name(event.task.uid);
+  event.user = event.kind == EventKind::create ? enrich_.users.account(event.token.user_sid)
+                                               : enrich_.users.name(event.task.uid);
   if (event.kind == EventKind::exec) {
     event.group = enrich_.users.group(event.task.gid);
     if (enrich_.cgroups != nullptr) event.cgroup = enrich_.cgroups->path(event.cgroup_id);

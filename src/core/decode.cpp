@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/utf16.h"
+#include "core/windows_token.h"
 #include "procsentry/wire/wire.h"
 
 namespace procsentry {
@@ -139,6 +140,36 @@ std::string absolute_script(std::string_view filename, std::string_view cwd) {
   return path;
 }
 
+// The token block of a create record: "" when it is sound, else why not.
+std::string decode_token(const ps_create& body, RecordParser& p, Event& e) {
+  if ((body.token_flags & ~PS_TOKEN_FLAGS_KNOWN) != 0) {
+    return fmt::format("create record: unknown token flags {:#x}", body.token_flags);
+  }
+  Text sid;
+  if (!p.text(body.user_sid, "user_sid", sid)) return std::move(p.failure().message);
+  const bool has_user = (body.token_flags & PS_TOKEN_USER) != 0;
+  if (has_user != sid.present || (sid.present && (body.user_sid.flags & ~PS_STR_PRESENT) != 0)) {
+    return "create record: user_sid must be present, whole raw bytes exactly when PS_TOKEN_USER is set";
+  }
+  if (has_user) {
+    auto text = sid_to_string(sid.bytes);
+    if (!text) return fmt::format("create record: user_sid of {} bytes is not a SID", sid.bytes.size());
+    e.storage.push_back(std::make_unique<std::string>(std::move(*text)));
+    e.token.user_sid = *e.storage.back();
+  }
+  if ((body.token_flags & PS_TOKEN_INTEGRITY) != 0) e.token.integrity_rid = body.integrity_rid;
+  if ((body.token_flags & PS_TOKEN_ELEVATION) != 0) {
+    if (body.elevated > 1) return fmt::format("create record: elevated is {}", body.elevated);
+    e.token.elevated = body.elevated != 0;
+    e.token.elevation_type = body.elevation_type;
+  }
+  if ((body.token_flags & PS_TOKEN_STATISTICS) != 0) {
+    e.token.logon_id = body.logon_id;
+    e.token.token_type = body.token_type;
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string_view to_string(DecodeErrorKind kind) {
@@ -259,13 +290,22 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       return &e;
     }
     case PS_REC_CREATE: {
-      // A body without PS_CREATE_PARENT_START_TIME ends before parent_start_time_ns.
+      // Each flag appends to the body: PS_CREATE_PARENT_START_TIME parent_start_time_ns,
+      // PS_CREATE_TOKEN (only after it) the token block.
       ps_create body{};
       if (record.size() < PS_CREATE_BASE_SIZE) return too_short("create", PS_CREATE_BASE_SIZE);
       std::memcpy(&body, record.data(), PS_CREATE_BASE_SIZE);
       const bool has_parent_start = (body.create_flags & PS_CREATE_PARENT_START_TIME) != 0;
-      if (has_parent_start && !read_body(record, body)) return too_short("create", sizeof(body));
-      RecordParser p(record, "create", has_parent_start ? sizeof(body) : PS_CREATE_BASE_SIZE, e);
+      const bool has_token = (body.create_flags & PS_CREATE_TOKEN) != 0;
+      if (has_token && !has_parent_start) {
+        return error(DecodeErrorKind::bad_value, "create record: a token block without the parent's start time");
+      }
+      const std::size_t body_size = has_token          ? sizeof(body)
+                                    : has_parent_start ? PS_CREATE_PARENT_SIZE
+                                                       : PS_CREATE_BASE_SIZE;
+      if (record.size() < body_size) return too_short("create", body_size);
+      std::memcpy(&body, record.data(), body_size);
+      RecordParser p(record, "create", body_size, e);
       e.kind = EventKind::create;
       fill_task(body.task);
       e.task.has_uid_and_comm = false;
@@ -277,6 +317,12 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       }
       if (!p.text(body.image, "image", e.image) || !p.text(body.command_line, "command_line", e.command_line)) {
         return error(p.failure().kind, std::move(p.failure().message));
+      }
+      if (has_token) {
+        if (auto failure = decode_token(body, p, e); !failure.empty()) {
+          return error(p.failure().kind != DecodeErrorKind::none ? p.failure().kind : DecodeErrorKind::bad_value,
+                       std::move(failure));
+        }
       }
       return &e;
     }

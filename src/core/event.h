@@ -77,6 +77,17 @@ struct HeartbeatCounts {
   std::vector<OutputDrops> dropped;
 };
 
+// create (Windows): the new process's primary token, each fact present when the driver
+// could read it (windows_token.h names the numbers).
+struct WindowsToken {
+  std::string_view user_sid;                   // "S-1-5-21-...-1001"; empty: not read
+  std::optional<std::uint32_t> integrity_rid;  // the mandatory label's RID (0x2000: medium)
+  std::optional<bool> elevated;
+  std::uint8_t elevation_type = 0;        // with elevated: 1 default, 2 full, 3 limited
+  std::optional<std::uint64_t> logon_id;  // the logon session (AuthenticationId)
+  std::uint8_t token_type = 0;            // with logon_id: 1 primary, 2 impersonation
+};
+
 struct Event {
   EventKind kind = EventKind::exec;
   std::int64_t time_ns = 0;  // wall clock, ns since the Unix epoch
@@ -140,6 +151,7 @@ struct Event {
   Text command_line;
   std::uint32_t creator_pid = 0;
   std::uint32_t session_id = 0;
+  WindowsToken token;
 
   // hash (user space): the SHA-256 of an image an earlier exec event reported as pending
   // lost
@@ -150,7 +162,7 @@ struct Event {
   const HeartbeatCounts* heartbeat = nullptr;
 
   // Enrichment filled by the pipeline (not by the decoder).
-  std::string_view user;  // name of task.uid, empty if unknown
+  std::string_view user;  // name of task.uid (create: of token.user_sid, DOMAIN\name), empty if unknown
   Text known_image;       // for fork/exit: the image the process table knows
 
   // Lineage, from the process table. Views stay valid until the table applies this event.

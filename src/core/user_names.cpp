@@ -4,8 +4,8 @@ namespace procsentry {
 namespace {
 
 // One cached lookup: `look_up(id)` returns the name or "" (misses are cached too).
-template <typename LookUp>
-std::string_view cached(std::unordered_map<std::uint32_t, std::string>& cache, std::uint32_t id, LookUp look_up) {
+template <typename Key, typename LookUp>
+std::string_view cached(std::unordered_map<Key, std::string>& cache, const Key& id, LookUp look_up) {
   if (auto it = cache.find(id); it != cache.end()) return it->second;
   std::string name = look_up(id);
   // Full: start over rather than grow (views handed out earlier are used per event only).
@@ -17,6 +17,11 @@ std::string_view cached(std::unordered_map<std::uint32_t, std::string>& cache, s
 
 std::string_view UserNames::name(std::uint32_t uid) {
   return cached(names_, uid, [this](std::uint32_t id) { return database_.user_name(id); });
+}
+
+std::string_view UserNames::account(std::string_view sid) {
+  if (sid.empty()) return {};
+  return cached(accounts_, std::string(sid), [this](const std::string& s) { return database_.account_name(s); });
 }
 
 std::string_view UserNames::group(std::uint32_t gid) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,15 @@ struct SeenEvent {
   std::string command_line;
   bool command_line_truncated = false;
   std::uint32_t command_line_original_length = 0;
+  std::string parent_image;
+  std::string parent_command_line;
+  std::string user_sid;
+  std::optional<std::uint32_t> integrity_rid;
+  std::optional<bool> elevated;
+  std::uint8_t elevation_type = 0;
+  std::optional<std::uint64_t> logon_id;
+  std::uint8_t token_type = 0;
+  std::uint32_t session_id = 0;
 };
 
 class ClientPath {
@@ -72,10 +82,27 @@ class ClientPath {
   class KeepingSink final : public Sink {
    public:
     void write(const Event& e) override {
-      events.push_back({e.kind, e.task.pid, e.task.ppid, std::string(e.process_uid.view()),
-                        std::string(e.parent_uid.view()), e.lost_count, std::string(e.image.bytes), e.image.truncated,
-                        e.image.original_length, std::string(e.command_line.bytes), e.command_line.truncated,
-                        e.command_line.original_length});
+      events.push_back({e.kind,
+                        e.task.pid,
+                        e.task.ppid,
+                        std::string(e.process_uid.view()),
+                        std::string(e.parent_uid.view()),
+                        e.lost_count,
+                        std::string(e.image.bytes),
+                        e.image.truncated,
+                        e.image.original_length,
+                        std::string(e.command_line.bytes),
+                        e.command_line.truncated,
+                        e.command_line.original_length,
+                        std::string(e.parent_image.bytes),
+                        std::string(e.parent_argv_raw.bytes),
+                        std::string(e.token.user_sid),
+                        e.token.integrity_rid,
+                        e.token.elevated,
+                        e.token.elevation_type,
+                        e.token.logon_id,
+                        e.token.token_type,
+                        e.session_id});
     }
     void flush() override {}
     std::vector<SeenEvent> events;

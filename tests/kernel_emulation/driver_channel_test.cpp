@@ -82,12 +82,15 @@ class DriverChannel : public DriverFixture {
  protected:
   // A process whose image and command line are `units` UTF-16 units of `fill`, handed to the
   // callback with Length `length` bytes (a UNICODE_STRING may be odd, up to 65535).
+  // 15 sub-authorities: PS_SID_MAX bytes.
+  static constexpr const char* kLongestSid = "S-1-5-21-1-2-3-4-5-6-7-8-9-10-11-12-13-4294967295";
   std::unique_ptr<FakeProcess> long_strings(ULONG pid, std::u16string fill, USHORT length) {
     std::u16string text;
     while (text.size() * 2 < 65536) text += fill;
     auto p = std::make_unique<FakeProcess>(pid, 4, text, text, 0);
     p->image_us.Length = length;
     p->command_us.Length = length;
+    p->eprocess.token.user = kemu::sid_from_string(kLongestSid);  // the record's largest
     return p;
   }
 };
@@ -271,7 +274,7 @@ TEST_F(DriverChannel, AFullQueuesLossFollowsTheRecordsQueuedBeforeIt) {
 
 // A record that fills a read exactly: the loss after it leads the next read, still in place.
 TEST_F(DriverChannel, ALossThatDoesNotFitAfterAFullReadLeadsTheNext) {
-  auto full = long_strings(500, u"ab", 65534);  // sizeof(ps_create) + 2 * 65534 = the read size
+  auto full = long_strings(500, u"ab", 65534);  // sizeof(ps_create) + 2 * 65534 + 68 = the read size
   ASSERT_TRUE(full->create());
   kemu::set_pool_failure_every(1);
   FakeProcess lost(504, 4, u"b.exe", u"b", 0);

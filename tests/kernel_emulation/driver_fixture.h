@@ -45,6 +45,8 @@ class DriverFixture : public ::testing::Test {
     EXPECT_EQ(kemu::live_links(), 0u);
     EXPECT_FALSE(kemu::notify_registered());
     EXPECT_EQ(kemu::process_references(), 0u) << "a PsLookupProcessByProcessId without its ObDereferenceObject";
+    EXPECT_EQ(kemu::token_references(), 0u) << "a PsReferencePrimaryToken without its PsDereferencePrimaryToken";
+    EXPECT_EQ(kemu::open_handles(), 0u) << "an ObOpenObjectByPointer without its ZwClose";
     EXPECT_EQ(kemu::violations().total(), 0u);
   }
   // The client closes its handle: cleanup, then close (no read of its is in flight).

@@ -17,6 +17,7 @@ FakeProcess::FakeProcess(ULONG pid_, ULONG ppid_, std::optional<std::u16string> 
   eprocess.exit_status = exit_status;
   eprocess.session_id = 1;
   eprocess.create_time = 133000000000000000LL;
+  eprocess.token.user = kemu::sid_from_string("S-1-5-18");  // SYSTEM's, as services' children have
   auto to_us = [](std::optional<std::u16string>& s, UNICODE_STRING& us) -> PCUNICODE_STRING {
     if (!s) return nullptr;
     us.Buffer = s->data();
@@ -120,7 +121,13 @@ void Reader::take(const UCHAR* bytes, ULONG_PTR length) {
       if (e.kind == EventKind::create) {
         ps_create body;
         std::memcpy(&body, bytes + at, sizeof(body));
-        if (body.reserved0 != 0 || body.image.reserved0 != 0 || body.command_line.reserved0 != 0) nonzero_reserved++;
+        if (body.reserved0 != 0 || body.image.reserved0 != 0 || body.command_line.reserved0 != 0 ||
+            body.user_sid.reserved0 != 0) {
+          nonzero_reserved++;
+        }
+        for (UCHAR b : body.reserved1) {
+          if (b != 0) nonzero_reserved++;
+        }
         r.creates++;
         if (e.image.present) r.image = std::string(e.image.bytes);
         if (e.command_line.present) r.command_line = std::string(e.command_line.bytes);

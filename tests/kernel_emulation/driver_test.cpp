@@ -207,12 +207,12 @@ TEST_F(Driver, ReturnedBytesAreExactlyWholeRecords) {
   kemu::Request* r = kemu::new_read(PS_WINDOWS_READ_MIN);
   ASSERT_EQ(kemu::send(&driver_, r), STATUS_SUCCESS);
   const ULONG_PTR n = r->irp.IoStatus.Information;
-  EXPECT_EQ(n, sizeof(ps_create) + 2 * (12 + 5));
+  EXPECT_EQ(n, sizeof(ps_create) + 2 * (12 + 5) + 12);  // the strings, then S-1-5-18
   ps_create body;
   std::memcpy(&body, r->buffer.data(), sizeof(body));
   EXPECT_EQ(body.hdr.size, n);
   EXPECT_EQ(body.task.ppid, 4u);
-  EXPECT_EQ(body.create_flags, PS_CREATE_FILE_OPEN_NAME_AVAILABLE | PS_CREATE_PARENT_START_TIME);
+  EXPECT_EQ(body.create_flags, PS_CREATE_FILE_OPEN_NAME_AVAILABLE | PS_CREATE_PARENT_START_TIME | PS_CREATE_TOKEN);
   EXPECT_EQ(r->buffer[n], 0xCC) << "nothing written past the records";
   kemu::free_request(r);
 }

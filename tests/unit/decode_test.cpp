@@ -161,6 +161,71 @@ TEST_F(DecodeTest, WindowsCreateWithUtf16FieldsAndAnAbsentCommandLine) {
   EXPECT_EQ((*r)->session_id, 1u);
 }
 
+// S-1-5-21-1-2-1001 in its binary form.
+const std::string kSidBytes("\x01\x04\0\0\0\0\0\x05\x15\0\0\0\x01\0\0\0\x02\0\0\0\xe9\x03\0\0", 24);
+
+// A create with the token block (PS_CREATE_TOKEN): the facts whose flags are set.
+Bytes create_with_token(std::uint32_t token_flags, std::string_view sid,
+                        std::uint32_t create_flags = PS_CREATE_PARENT_START_TIME | PS_CREATE_TOKEN) {
+  test::RecordBuilder<ps_create> b(PS_REC_CREATE, 1'000, PS_CLOCK_UNIX_EPOCH);
+  ps_create body = b.body();
+  body.task.pid = 800;
+  body.create_flags = create_flags;
+  body.token_flags = token_flags;
+  body.integrity_rid = 0x3000;
+  body.elevated = 1;
+  body.elevation_type = 2;
+  body.logon_id = 0x2'0004c3a1;
+  body.token_type = 1;
+  if (!sid.empty()) body.user_sid = b.add(sid);
+  b.set_body(body);
+  return b.finish();
+}
+
+TEST_F(DecodeTest, WindowsCreateCarriesItsToken) {
+  auto r = decode(create_with_token(PS_TOKEN_FLAGS_KNOWN, kSidBytes));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const WindowsToken& t = (*r)->token;
+  EXPECT_EQ(t.user_sid, "S-1-5-21-1-2-1001");
+  EXPECT_EQ(t.integrity_rid, 0x3000u);
+  EXPECT_EQ(t.elevated, true);
+  EXPECT_EQ(t.elevation_type, 2);
+  EXPECT_EQ(t.logon_id, 0x2'0004c3a1u);
+  EXPECT_EQ(t.token_type, 1);
+}
+
+TEST_F(DecodeTest, WindowsCreateKeepsOnlyTheTokenFactsItsFlagsName) {
+  auto r = decode(create_with_token(PS_TOKEN_INTEGRITY, {}));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const WindowsToken& t = (*r)->token;
+  EXPECT_TRUE(t.user_sid.empty());
+  EXPECT_EQ(t.integrity_rid, 0x3000u);
+  EXPECT_FALSE(t.elevated || t.logon_id);
+  // Without PS_CREATE_TOKEN the block is not read at all (a driver before it).
+  r = decode(create_with_token(PS_TOKEN_FLAGS_KNOWN, {}, PS_CREATE_PARENT_START_TIME));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_FALSE((*r)->token.integrity_rid);
+}
+
+TEST_F(DecodeTest, WindowsCreateTokenErrors) {
+  expect_error(create_with_token(PS_TOKEN_FLAGS_KNOWN, kSidBytes, PS_CREATE_TOKEN), DecodeErrorKind::bad_value,
+               "without the parent's start time");
+  expect_error(create_with_token(0x10, {}), DecodeErrorKind::bad_value, "unknown token flags");
+  expect_error(create_with_token(PS_TOKEN_USER, {}), DecodeErrorKind::bad_value, "user_sid must be present");
+  expect_error(create_with_token(0, kSidBytes), DecodeErrorKind::bad_value, "user_sid must be present");
+  expect_error(create_with_token(PS_TOKEN_USER, kSidBytes.substr(0, 20)), DecodeErrorKind::bad_value, "is not a SID");
+  std::string bad_revision = kSidBytes;
+  bad_revision[0] = 2;
+  expect_error(create_with_token(PS_TOKEN_USER, bad_revision), DecodeErrorKind::bad_value, "is not a SID");
+  Bytes truncated = create_with_token(PS_TOKEN_FLAGS_KNOWN, kSidBytes);
+  truncated.resize(PS_CREATE_PARENT_SIZE + 8);
+  ps_header hdr;
+  std::memcpy(&hdr, truncated.data(), sizeof(hdr));
+  hdr.size = static_cast<std::uint32_t>(truncated.size());
+  std::memcpy(truncated.data(), &hdr, sizeof(hdr));
+  expect_error(truncated, DecodeErrorKind::too_short, "shorter than its body");
+}
+
 TEST_F(DecodeTest, EpochClockIsNotShifted) {
   test::RecordBuilder<ps_fork> b(PS_REC_FORK, 123, PS_CLOCK_UNIX_EPOCH);
   auto r = decode(b.finish());

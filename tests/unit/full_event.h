@@ -59,6 +59,13 @@ struct FullEvent {
         e.command_line = hostile(bad);
         e.creator_pid = 40;
         e.session_id = 1;
+        e.user = "CONTOSO\\J\xc3\xb6rg";  // the pipeline's name of the token's SID
+        e.token.user_sid = "S-1-5-21-3623811015-3361044348-30300820-1013";
+        e.token.integrity_rid = 0x3000;
+        e.token.elevated = true;
+        e.token.elevation_type = 2;
+        e.token.logon_id = 0x3e7;
+        e.token.token_type = 1;
         e.parent_image = hostile(bad);
         e.parent_argv_raw = hostile(bad);
         e.parent_seeded = true;

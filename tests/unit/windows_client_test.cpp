@@ -46,13 +46,25 @@ Output run_under_wine(const std::string& args, bool with_stderr = false) {
   return Output{c.status, with_stderr ? c.out + c.err : c.out};
 }
 
-Bytes windows_create(std::uint32_t pid, const std::u16string& image, const std::u16string& command) {
+// A create as the driver makes it; with `sid` (binary), the token block names its user.
+Bytes windows_create(std::uint32_t pid, const std::u16string& image, const std::u16string& command,
+                     std::string_view sid = {}, std::uint32_t ppid = 600) {
   RecordBuilder<ps_create> b(PS_REC_CREATE, 1'795'521'841'000'000'000, PS_CLOCK_UNIX_EPOCH);
   ps_create body = b.body();
   body.task.pid = pid;
-  body.task.ppid = 600;
-  body.creator_pid = 600;
+  body.task.ppid = ppid;
+  body.creator_pid = ppid;
   body.session_id = 1;
+  if (!sid.empty()) {
+    body.create_flags = PS_CREATE_PARENT_START_TIME | PS_CREATE_TOKEN;
+    body.token_flags = PS_TOKEN_FLAGS_KNOWN;
+    body.integrity_rid = 0x4000;
+    body.elevated = 1;
+    body.elevation_type = 1;
+    body.logon_id = 0x3e7;
+    body.token_type = 1;
+    body.user_sid = b.add(sid);
+  }
   body.image = b.add(std::string_view(reinterpret_cast<const char*>(image.data()), image.size() * 2),
                      PS_STR_PRESENT | PS_STR_UTF16LE);
   body.command_line = b.add(std::string_view(reinterpret_cast<const char*>(command.data()), command.size() * 2),
@@ -96,6 +108,65 @@ TEST_F(WindowsClient, ReplaysWindowsRecordsAsJson) {
   EXPECT_EQ(events[0].at("command_line"), "cmd.exe /c \"echo J\xc3\xb6rg\"");
   EXPECT_EQ(events[1].at("command_line"), "x.exe \x1b[31m");
   EXPECT_FALSE(events[0].contains("uid"));
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+  std::vector<nlohmann::json> events;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    events.push_back(nlohmann::json::parse(line));
+  }
+  return events;
+}
+
+// Records replayed from a file the client reads as Z:\...
+Output replay_under_wine(const std::vector<Bytes>& records, const std::string& options) {
+  fs::path file = fs::temp_directory_path() / ("procsentry-wine-" + std::to_string(getpid()) + ".raw");
+  {
+    std::ofstream out(file, std::ios::binary);
+    for (const Bytes& r : records)
+      out.write(reinterpret_cast<const char*>(r.data()), static_cast<std::streamsize>(r.size()));
+  }
+  Output o = run_under_wine(options + " --replay Z:" + file.string());
+  fs::remove(file);
+  return o;
+}
+
+const std::string kSystemSid("\x01\x01\0\0\0\0\0\x05\x12\0\0\0", 12);  // S-1-5-18
+
+// The token's user is named by Windows' own LookupAccountSidW (Wine's here), the rest as
+// the driver read it; the parent's image and command line come from the client's table.
+TEST_F(WindowsClient, ACreatesTokenAndParentAreShownAsJson) {
+  Output o =
+      replay_under_wine({windows_create(700, u"\\??\\C:\\Windows\\explorer.exe", u"explorer.exe /factory"),
+                         windows_create(704, u"\\??\\C:\\Windows\\System32\\cmd.exe", u"cmd.exe /k", kSystemSid, 700)},
+                        "--json");
+  ASSERT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0) << o.status << "\n" << o.out;
+  auto events = json_lines(o.out);
+  ASSERT_EQ(events.size(), 2u) << o.out;
+  const nlohmann::json& child = events[1];
+  EXPECT_EQ(child.at("user_sid"), "S-1-5-18");
+  EXPECT_EQ(child.at("user"), "NT AUTHORITY\\SYSTEM");
+  EXPECT_EQ(child.at("integrity_level"), "system");
+  EXPECT_EQ(child.at("elevated"), true);
+  EXPECT_EQ(child.at("elevation_type"), "default");
+  EXPECT_EQ(child.at("logon_id"), "0x3e7");
+  EXPECT_EQ(child.at("token_type"), "primary");
+  EXPECT_EQ(child.at("parent_image"), "\\??\\C:\\Windows\\explorer.exe");
+  EXPECT_EQ(child.at("parent_command_line"), "explorer.exe /factory");
+  EXPECT_FALSE(events[0].contains("user")) << "a create without the token block names no user";
+}
+
+TEST_F(WindowsClient, ACreatesUserIsInTheTableAndItsTokenInTheLongForm) {
+  Output o = replay_under_wine({windows_create(704, u"\\??\\C:\\x.exe", u"x.exe", kSystemSid)}, "--long");
+  ASSERT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0) << o.status << "\n" << o.out;
+  // The table escapes a backslash as the image column does (\\??\\C:): unforgeable.
+  EXPECT_NE(o.out.find(" NT AUTHORITY\\\\SYSTEM "), std::string::npos) << o.out;
+  for (std::string pair : {"user_sid=S-1-5-18", "integrity=system", "elevated=yes", "elevation=default",
+                           "logon_id=0x3e7", "token=primary", "session=1"}) {
+    EXPECT_NE(o.out.find(pair), std::string::npos) << pair << " missing in:\n" << o.out;
+  }
 }
 
 TEST_F(WindowsClient, NoDriverIsOneClearLineAndStatus2) {

@@ -28,7 +28,7 @@ PS_STATIC_ASSERT(sizeof(struct ps_device_version) == 8, "ps_device_version size"
  * longer ones are cut, flagged PS_STR_TRUNCATED with their original length (a UNICODE_STRING
  * may be 65535 bytes). A read buffer must hold the largest record the driver can queue. */
 #define PS_WINDOWS_STR_MAX 65534u
-#define PS_WINDOWS_RECORD_MAX (sizeof(struct ps_create) + 2 * PS_WINDOWS_STR_MAX)
+#define PS_WINDOWS_RECORD_MAX (sizeof(struct ps_create) + 2 * PS_WINDOWS_STR_MAX + PS_SID_MAX)
 #define PS_WINDOWS_READ_MIN PS_WINDOWS_RECORD_MAX
 
 #endif

@@ -75,6 +75,16 @@ enum ps_clock {
 /* ps_create.create_flags */
 #define PS_CREATE_FILE_OPEN_NAME_AVAILABLE 0x1u /* image is the name used to open the file */
 #define PS_CREATE_PARENT_START_TIME 0x2u        /* the body has parent_start_time_ns (else it ends before it) */
+#define PS_CREATE_TOKEN 0x4u /* the body has the token block (needs PS_CREATE_PARENT_START_TIME; else it ends before it) */
+
+/* ps_create.token_flags: which of the primary token's facts the driver could read */
+#define PS_TOKEN_USER 0x1u       /* user_sid */
+#define PS_TOKEN_INTEGRITY 0x2u  /* integrity_rid */
+#define PS_TOKEN_ELEVATION 0x4u  /* elevated and elevation_type */
+#define PS_TOKEN_STATISTICS 0x8u /* logon_id and token_type */
+#define PS_TOKEN_FLAGS_KNOWN 0xfu
+/* A SID's largest binary form: 8 bytes plus 15 sub-authorities (SECURITY_MAX_SID_SIZE). */
+#define PS_SID_MAX 68
 
 /* ps_lost.cause */
 enum ps_lost_cause {
@@ -195,8 +205,20 @@ struct ps_create {
 	/* With PS_CREATE_PARENT_START_TIME: the parent's creation time, epoch ns; 0 when the
 	 * parent could not be looked up. Without the flag the body ends at PS_CREATE_BASE_SIZE. */
 	ps_u64 parent_start_time_ns;
+	/* With PS_CREATE_TOKEN: the new process's primary token, read in the callback; each fact
+	 * is valid only with its PS_TOKEN_* flag. Without PS_CREATE_TOKEN the body ends at
+	 * PS_CREATE_PARENT_SIZE. */
+	ps_u64 logon_id;        /* TokenStatistics.AuthenticationId: HighPart << 32 | LowPart */
+	ps_u32 token_flags;     /* PS_TOKEN_* */
+	ps_u32 integrity_rid;   /* the mandatory label's RID: 0x1000 low, 0x2000 medium, 0x3000 high... */
+	ps_u8 token_type;       /* TOKEN_TYPE: 1 primary, 2 impersonation */
+	ps_u8 elevation_type;   /* TOKEN_ELEVATION_TYPE: 1 default, 2 full, 3 limited */
+	ps_u8 elevated;         /* TOKEN_ELEVATION.TokenIsElevated: 0 or 1 */
+	ps_u8 reserved1[5];
+	struct ps_str user_sid; /* TokenUser's SID, its binary form (raw bytes, at most PS_SID_MAX) */
 };
 #define PS_CREATE_BASE_SIZE 120
+#define PS_CREATE_PARENT_SIZE 128
 
 /* A capture (--save-raw) starts with this record, and again at each later append: what a
  * reader needs to print the capture's own times and process uids on any machine, any day.
@@ -241,9 +263,14 @@ PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_fork, parent_start_time_ns) == 80, "ps_fo
 PS_STATIC_ASSERT(sizeof(struct ps_exit) == 80, "ps_exit size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_exit, exit_status) == 72, "ps_exit.exit_status");
 PS_STATIC_ASSERT(sizeof(struct ps_lost) == 40, "ps_lost size");
-PS_STATIC_ASSERT(sizeof(struct ps_create) == 128, "ps_create size");
+PS_STATIC_ASSERT(sizeof(struct ps_create) == 168, "ps_create size");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, parent_start_time_ns) == PS_CREATE_BASE_SIZE,
 		 "ps_create.parent_start_time_ns");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, logon_id) == PS_CREATE_PARENT_SIZE, "ps_create.logon_id");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, token_flags) == 136, "ps_create.token_flags");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, integrity_rid) == 140, "ps_create.integrity_rid");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, token_type) == 144, "ps_create.token_type");
+PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, user_sid) == 152, "ps_create.user_sid");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, image) == 88, "ps_create.image");
 PS_STATIC_ASSERT(PS_OFFSETOF(struct ps_create, command_line) == 104, "ps_create.command_line");
 /* Every body with a task has it right after the header: the decoder relies on it. */

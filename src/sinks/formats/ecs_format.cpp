@@ -1,6 +1,7 @@
 #include "sinks/formats/ecs_format.h"
 
 #include "core/names.h"
+#include "core/windows_token.h"
 #include "sinks/formats/json_writer.h"
 #include "sinks/formats/schema_text.h"
 
@@ -62,6 +63,17 @@ void write_identity(ObjectWriter& p, const Event& e) {
   group.end();
 }
 
+// Windows: the token's user, as ECS's Windows examples give it (id: the SID; name and domain
+// from DOMAIN\name).
+void write_windows_user(ObjectWriter& o, const Event& e) {
+  ObjectWriter user = o.object("user");
+  user.plain("id", e.token.user_sid);
+  const std::size_t slash = e.user.find('\\');
+  if (!e.user.empty()) user.text_value("name", slash == std::string_view::npos ? e.user : e.user.substr(slash + 1));
+  if (slash != std::string_view::npos && slash != 0) user.text_value("domain", e.user.substr(0, slash));
+  user.end();
+}
+
 }  // namespace
 
 void EcsFormatter::append_object(std::string& out, const Event& e) {
@@ -115,6 +127,7 @@ void EcsFormatter::append_object(std::string& out, const Event& e) {
       p.text_value("name", e.task.comm);
       write_identity(p, e);
     }
+    if (e.kind == EventKind::create && !e.token.user_sid.empty()) write_windows_user(p, e);
     if (e.kind != EventKind::hash && (e.task.has_uid_and_comm || e.task.tid != 0)) {
       ObjectWriter thread = p.object("thread");
       thread.number("id", e.task.tid);
@@ -185,6 +198,7 @@ void EcsFormatter::append_object(std::string& out, const Event& e) {
     if (!e.group.empty()) group.text_value("name", e.group);
     group.end();
   }
+  if (e.kind == EventKind::create && !e.token.user_sid.empty()) write_windows_user(o, e);
   if (!e.container_id.empty()) {
     ObjectWriter container = o.object("container");
     container.string("id", e.container_id);
@@ -218,6 +232,14 @@ void EcsFormatter::append_object(std::string& out, const Event& e) {
       ours.companions_of("command_line", e.command_line);
       ours.number("creator_pid", e.creator_pid);
       ours.number("session_id", e.session_id);
+      json::write_token(ours,
+                        WindowsToken{{},
+                                     e.token.integrity_rid,
+                                     e.token.elevated,
+                                     e.token.elevation_type,
+                                     e.token.logon_id,
+                                     e.token.token_type},
+                        {});  // the user is ECS's user.*
       ours.companions_of("parent_image", e.parent_image);
       ours.companions_of("parent_command_line", e.parent_argv_raw);
       if (e.argv_redacted) ours.boolean("argv_redacted", true);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/names.h"
+#include "core/windows_token.h"
 #include "sinks/formats/json_writer.h"
 
 namespace procsentry {
@@ -68,6 +69,30 @@ void write_heartbeat(ObjectWriter& o, const HeartbeatCounts& h) {
   items.clear();
   for (const auto& output : h.dropped) items.emplace_back(output.name, output.dropped);
   o.counts("dropped", items);
+}
+
+std::string_view integrity_level_text(std::uint32_t rid, char (&hex)[12]) {
+  const std::string_view name = integrity_level_name(rid);
+  if (!name.empty()) return name;
+  auto end = fmt::format_to_n(hex, sizeof(hex), "{:#x}", rid);
+  return std::string_view(hex, end.out);
+}
+
+void write_token(ObjectWriter& o, const WindowsToken& token, std::string_view user) {
+  if (!token.user_sid.empty()) o.plain("user_sid", token.user_sid);
+  if (!user.empty()) o.string("user", user);
+  char hex[12];
+  if (token.integrity_rid) o.plain("integrity_level", integrity_level_text(*token.integrity_rid, hex));
+  if (token.elevated) {
+    o.boolean("elevated", *token.elevated);
+    if (const auto type = elevation_type_name(token.elevation_type); !type.empty()) o.plain("elevation_type", type);
+  }
+  if (token.logon_id) {
+    char digits[20];
+    auto end = fmt::format_to_n(digits, sizeof(digits), "{:#x}", *token.logon_id);
+    o.plain("logon_id", std::string_view(digits, end.out));
+    if (const auto type = token_type_name(token.token_type); !type.empty()) o.plain("token_type", type);
+  }
 }
 
 }  // namespace json
@@ -142,6 +167,7 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const std::string& id_mem
       o.text("command_line", e.command_line);
       o.number("creator_pid", e.creator_pid);
       o.number("session_id", e.session_id);
+      json::write_token(o, e.token, e.user);
       o.text("parent_image", e.parent_image);
       o.text("parent_command_line", e.parent_argv_raw);
       if (e.argv_redacted) o.boolean("argv_redacted", true);

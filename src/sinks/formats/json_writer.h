@@ -303,5 +303,10 @@ class ObjectWriter {
 // A heartbeat's counts as the native JSON writes them (json_format.cpp); the schema formats
 // carry them under procsentry.* / unmapped.
 void write_heartbeat(ObjectWriter& o, const HeartbeatCounts& h);
+// A Windows create's token facts under their native keys (user_sid, user, integrity_level,
+// elevated, elevation_type, logon_id, token_type), each only when known.
+void write_token(ObjectWriter& o, const WindowsToken& token, std::string_view user);
+// An integrity level's name, or its RID in hex ("0x2500") when Windows has no name for it.
+std::string_view integrity_level_text(std::uint32_t rid, char (&hex)[12]);
 
 }  // namespace procsentry::json

@@ -1,6 +1,7 @@
 #include "sinks/formats/ocsf_format.h"
 
 #include "core/names.h"
+#include "core/windows_token.h"
 #include "sinks/formats/json_writer.h"
 #include "sinks/formats/schema_text.h"
 
@@ -49,6 +50,55 @@ void write_file(ObjectWriter& o, std::string_view path, const Event* exec, std::
     file.end_array();
   }
   file.end();
+}
+
+// OCSF's integrity_id for a mandatory label's RID (99: Other, named in `integrity`).
+int integrity_id(std::uint32_t rid) {
+  switch (rid) {
+    case 0x0000:
+      return 1;
+    case 0x1000:
+      return 2;
+    case 0x2000:
+    case 0x2100:  // medium plus: OCSF has no level between medium and high
+      return 3;
+    case 0x3000:
+      return 4;
+    case 0x4000:
+      return 5;
+    case 0x5000:
+      return 6;
+    default:
+      return 99;
+  }
+}
+
+constexpr std::string_view kIntegrityCaptions[] = {"Unknown", "Untrusted", "Low",      "Medium",
+                                                   "High",    "System",    "Protected"};
+
+// Windows: the new process's token. user: the SID and DOMAIN\name; the logon session;
+// the integrity level (its caption, or our name for Other).
+void write_windows_token(ObjectWriter& p, const Event& e) {
+  if (!e.token.user_sid.empty()) {
+    ObjectWriter user = p.object("user");
+    user.plain("uid", e.token.user_sid);
+    const std::size_t slash = e.user.find('\\');
+    if (!e.user.empty()) user.text_value("name", slash == std::string_view::npos ? e.user : e.user.substr(slash + 1));
+    if (slash != std::string_view::npos && slash != 0) user.text_value("domain", e.user.substr(0, slash));
+    user.end();
+  }
+  if (e.token.integrity_rid) {
+    const int id = integrity_id(*e.token.integrity_rid);
+    p.number("integrity_id", id);
+    char hex[12];
+    p.plain("integrity", id == 99 ? json::integrity_level_text(*e.token.integrity_rid, hex)
+                                  : kIntegrityCaptions[static_cast<std::size_t>(id)]);
+  }
+  if (e.token.logon_id) {
+    ObjectWriter session = p.object("session");
+    session.plain("uid", logon_id_text(*e.token.logon_id));
+    session.end();
+  }
 }
 
 struct Classified {
@@ -216,6 +266,7 @@ void OcsfFormatter::append_object(std::string& out, const Event& e) {
       if (!e.user.empty()) user.text_value("name", e.user);
       user.end();
     }
+    if (e.kind == EventKind::create) write_windows_token(p, e);
     if (e.kind != EventKind::hash) {
       ObjectWriter parent = p.object("parent_process");
       write_parent(parent);
@@ -259,6 +310,15 @@ void OcsfFormatter::append_object(std::string& out, const Event& e) {
       ours.companions_of("command_line", e.command_line);
       ours.number("creator_pid", e.creator_pid);
       ours.number("session_id", e.session_id);
+      if (e.token.elevated) {  // OCSF has no elevation; the rest of the token is under process
+        ours.boolean("elevated", *e.token.elevated);
+        if (const auto type = elevation_type_name(e.token.elevation_type); !type.empty()) {
+          ours.plain("elevation_type", type);
+        }
+      }
+      if (e.token.logon_id) {
+        if (const auto type = token_type_name(e.token.token_type); !type.empty()) ours.plain("token_type", type);
+      }
       ours.companions_of("parent_image", e.parent_image);
       ours.companions_of("parent_command_line", e.parent_argv_raw);
       if (e.argv_redacted) ours.boolean("argv_redacted", true);

@@ -4,6 +4,7 @@
 
 #include "core/names.h"
 #include "core/text_escape.h"
+#include "core/windows_token.h"
 
 namespace procsentry {
 namespace {
@@ -85,7 +86,9 @@ void TableFormatter::append_line(std::string& out, const Event& e) {
   if (e.kind == EventKind::heartbeat && e.heartbeat != nullptr) return append_heartbeat(out, e);
   fmt::format_to(std::back_inserter(out), "{:<7} {:<7} ", e.task.pid, e.task.ppid);
   cell_.clear();
-  if (!e.task.has_uid_and_comm) {
+  if (e.kind == EventKind::create && !(e.user.empty() && e.token.user_sid.empty())) {
+    append_terminal_escaped(cell_, e.user.empty() ? e.token.user_sid : e.user);  // Windows: the token's user
+  } else if (!e.task.has_uid_and_comm) {
     cell_ += '-';
   } else if (e.user.empty()) {
     fmt::format_to(std::back_inserter(cell_), "{}", e.task.uid);
@@ -223,6 +226,24 @@ void TableFormatter::append_context(std::string& out, const Event& e) {
     pair("parent", e.parent_image.bytes);
     for (const auto& a : e.ancestry) pair("ancestor", a.image.empty() ? a.uid.view() : a.image);
     pair("sha256", e.sha256_missing);
+  }
+  if (e.kind == EventKind::create) {
+    number("session", e.session_id);
+    pair("user_sid", e.token.user_sid);
+    if (e.token.integrity_rid) {
+      const std::string_view name = integrity_level_name(*e.token.integrity_rid);
+      pair("integrity", name.empty() ? fmt::format("{:#x}", *e.token.integrity_rid) : std::string(name));
+    }
+    if (e.token.elevated) {
+      pair("elevated", *e.token.elevated ? "yes" : "no");
+      pair("elevation", elevation_type_name(e.token.elevation_type));
+    }
+    if (e.token.logon_id) {
+      pair("logon_id", logon_id_text(*e.token.logon_id));
+      pair("token", token_type_name(e.token.token_type));
+    }
+    pair("parent", e.parent_image.bytes);
+    pair("parent_command_line", e.parent_argv_raw.bytes);
   }
   if (e.seeded) pair("seeded", "yes");
   if (!first) out += '}';

@@ -1,5 +1,6 @@
 #include "process_notify.h"
 
+#include "process_token.h"
 #include "read_dispatch.h"
 #include "system_time.h"
 
@@ -68,7 +69,11 @@ ULONG64 parent_creation_time_ns(HANDLE parent_id) {
 }  // namespace
 
 RecordNode* build_create_record(PEPROCESS process, HANDLE process_id, const PS_CREATE_NOTIFY_INFO& info) {
-  ULONG size = static_cast<ULONG>(sizeof(ps_create)) + kept_length(info.ImageFileName) + kept_length(info.CommandLine);
+  // Room for the largest SID: the token is read once the record exists (an exhausted pool
+  // costs no token queries), and the record then keeps its own size (node->size), which is
+  // what the queue's byte limit counts.
+  ULONG size = static_cast<ULONG>(sizeof(ps_create)) + kept_length(info.ImageFileName) + kept_length(info.CommandLine) +
+               PS_SID_MAX;
 #ifdef PROCSENTRY_TEST_SEED_STATIC_MESSAGE
   // Test-only (never in a shipped build): the seed's bug, one message shared by every
   // concurrent callback, so the emulation's storms can prove they catch it in this code.
@@ -78,21 +83,35 @@ RecordNode* build_create_record(PEPROCESS process, HANDLE process_id, const PS_C
   RecordNode* node = allocate_record(size);
 #endif
   if (node == nullptr) return nullptr;
+  TokenFacts token;
+  read_primary_token(process, token);
   ps_create body;
   RtlZeroMemory(&body, sizeof(body));
-  init_header(body.hdr, PS_REC_CREATE, size, now_epoch_ns());
   body.task.pid = handle_to_id(process_id);
   body.task.ppid = handle_to_id(info.ParentProcessId);
   body.task.tid = handle_to_id(info.CreatingThreadId.UniqueThread);
   body.task.start_time_ns = creation_time_ns(process);
   body.creator_pid = handle_to_id(info.CreatingThreadId.UniqueProcess);
   body.session_id = PsGetProcessSessionId(process);
-  body.create_flags = PS_CREATE_PARENT_START_TIME;
+  body.create_flags = PS_CREATE_PARENT_START_TIME | PS_CREATE_TOKEN;
   if (info.FileOpenNameAvailable) body.create_flags |= PS_CREATE_FILE_OPEN_NAME_AVAILABLE;
   body.parent_start_time_ns = parent_creation_time_ns(info.ParentProcessId);
+  body.token_flags = token.flags;
+  body.integrity_rid = token.integrity_rid;
+  body.logon_id = token.logon_id;
+  body.token_type = token.token_type;
+  body.elevation_type = token.elevation_type;
+  body.elevated = token.elevated;
   ULONG at = sizeof(ps_create);
   place_text(node, at, info.ImageFileName, body.image);
   place_text(node, at, info.CommandLine, body.command_line);
+  if (token.sid_length != 0) {
+    RtlCopyMemory(node->bytes + at, token.sid, token.sid_length);
+    body.user_sid = ps_str{at, token.sid_length, token.sid_length, PS_STR_PRESENT, 0};
+    at += token.sid_length;
+  }
+  node->size = at;
+  init_header(body.hdr, PS_REC_CREATE, at, now_epoch_ns());
   RtlCopyMemory(node->bytes, &body, sizeof(body));
   return node;
 }

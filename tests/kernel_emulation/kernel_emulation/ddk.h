@@ -57,6 +57,8 @@ constexpr NTSTATUS STATUS_ALLOTTED_SPACE_EXCEEDED = static_cast<NTSTATUS>(0xC000
 constexpr NTSTATUS STATUS_OBJECT_PATH_NOT_FOUND = static_cast<NTSTATUS>(0xC000003A);
 constexpr NTSTATUS STATUS_DELETE_PENDING = static_cast<NTSTATUS>(0xC0000056);
 constexpr NTSTATUS STATUS_ACCESS_DENIED = static_cast<NTSTATUS>(0xC0000022);
+constexpr NTSTATUS STATUS_INVALID_HANDLE = static_cast<NTSTATUS>(0xC0000008);
+constexpr NTSTATUS STATUS_INVALID_INFO_CLASS = static_cast<NTSTATUS>(0xC0000003);
 
 constexpr KIRQL PASSIVE_LEVEL = 0;
 constexpr KIRQL DISPATCH_LEVEL = 2;
@@ -265,7 +267,7 @@ PIRP IoCsqRemoveNextIrp(PIO_CSQ csq, PVOID peek_context);
 
 // Security: just enough of SIDs, ACLs and descriptors for the device's DACL.
 struct SID {
-  UCHAR bytes[16];
+  UCHAR bytes[68];  // the binary form (SECURITY_MAX_SID_SIZE), what a real PSID points at
   ULONG length;
 };
 using PSID = SID*;
@@ -366,3 +368,54 @@ constexpr NTSTATUS STATUS_INVALID_CID = static_cast<NTSTATUS>(0xC000000B);
 // Takes a reference on the process object: each success needs one ObDereferenceObject.
 NTSTATUS PsLookupProcessByProcessId(HANDLE process_id, PEPROCESS* process);
 VOID ObDereferenceObject(PVOID object);
+
+// Access tokens (kernel_emulation/token.cpp): a process's primary token, referenced and
+// queried as ntifs.h's routines do. PsReferencePrimaryToken's reference needs one
+// PsDereferencePrimaryToken, ObOpenObjectByPointer's handle one ZwClose: the emulation counts
+// both, and a release of what was not held is a violation.
+using PACCESS_TOKEN = PVOID;
+struct LUID {
+  ULONG LowPart;
+  LONG HighPart;
+};
+enum TOKEN_TYPE { TokenPrimary = 1, TokenImpersonation = 2 };
+enum TOKEN_INFORMATION_CLASS {
+  TokenUser = 1,
+  TokenStatistics = 10,
+  TokenElevationType = 18,
+  TokenElevation = 20,
+  TokenIntegrityLevel = 25,
+};
+struct SID_AND_ATTRIBUTES {
+  PSID Sid;
+  ULONG Attributes;
+};
+struct TOKEN_USER {
+  SID_AND_ATTRIBUTES User;
+};
+struct TOKEN_MANDATORY_LABEL {
+  SID_AND_ATTRIBUTES Label;
+};
+struct TOKEN_ELEVATION {
+  ULONG TokenIsElevated;
+};
+struct TOKEN_STATISTICS {
+  LUID TokenId;
+  LUID AuthenticationId;
+  LARGE_INTEGER ExpirationTime;
+  TOKEN_TYPE TokenType;
+  ULONG ImpersonationLevel;
+  ULONG DynamicCharged;
+  ULONG DynamicAvailable;
+  ULONG GroupCount;
+  ULONG PrivilegeCount;
+  LUID ModifiedId;
+};
+constexpr ACCESS_MASK TOKEN_QUERY = 0x0008;
+PACCESS_TOKEN PsReferencePrimaryToken(PEPROCESS process);
+VOID PsDereferencePrimaryToken(PACCESS_TOKEN token);
+NTSTATUS ZwQueryInformationToken(HANDLE token, TOKEN_INFORMATION_CLASS what, PVOID buffer, ULONG length,
+                                 PULONG returned);
+BOOLEAN RtlValidSid(PSID sid);
+PUCHAR RtlSubAuthorityCountSid(PSID sid);
+PULONG RtlSubAuthoritySid(PSID sid, ULONG index);

@@ -1,5 +1,7 @@
 #include "kernel_emulation/emulation.h"
 
+#include "kernel_emulation/internal.h"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +40,7 @@ struct Kernel {
 
   std::map<HANDLE, PEPROCESS> processes;
   std::map<PEPROCESS, long> references;
+  std::map<HANDLE, long> handles;  // ObOpenObjectByPointer's (the handle is the object) -> opens
 
   std::shared_mutex registration;  // shared: callbacks in flight; exclusive: (un)registering
   PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine = nullptr;
@@ -69,7 +72,7 @@ SID g_system_sid = make_sid({1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0});
 SID g_admins_sid = make_sid({1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0});
 SE_EXPORTS g_exports{&g_system_sid, &g_admins_sid};
 
-_EPROCESS g_system_process{0, 0, kemu::kSystemCreateTime};
+_EPROCESS g_system_process{0, 0, kemu::kSystemCreateTime, {}};
 HANDLE pid_handle(ULONG pid) { return reinterpret_cast<HANDLE>(static_cast<ULONG_PTR>(pid)); }
 
 std::string sid_string(const UCHAR* sid) {
@@ -373,6 +376,11 @@ NTSTATUS RtlSetDaclSecurityDescriptor(PSECURITY_DESCRIPTOR descriptor, BOOLEAN p
 }
 
 NTSTATUS ObOpenObjectByPointer(PVOID object, ULONG, PVOID, ACCESS_MASK, PVOID, KPROCESSOR_MODE, HANDLE* handle) {
+  if (current_irql != PASSIVE_LEVEL) irql_violation();
+  // A token's test may refuse the open (the driver then reads nothing of it).
+  if (kemu::internal::token_open_refused(object)) return STATUS_ACCESS_DENIED;
+  std::lock_guard lock(kernel().mutex);
+  kernel().handles[object]++;
   *handle = object;  // the emulated handle is the object itself
   return STATUS_SUCCESS;
 }
@@ -396,7 +404,16 @@ NTSTATUS ZwSetSecurityObject(HANDLE handle, ULONG information, PSECURITY_DESCRIP
   return STATUS_SUCCESS;
 }
 
-NTSTATUS ZwClose(HANDLE) { return STATUS_SUCCESS; }
+NTSTATUS ZwClose(HANDLE handle) {
+  std::lock_guard lock(kernel().mutex);
+  auto it = kernel().handles.find(handle);
+  if (it == kernel().handles.end()) {
+    kernel().violations.handle_errors++;  // closed twice, or never opened
+    return STATUS_INVALID_HANDLE;
+  }
+  if (--it->second == 0) kernel().handles.erase(it);
+  return STATUS_SUCCESS;
+}
 
 NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine, BOOLEAN remove) {
   // Exclusive: waits for every callback in flight, as the kernel's rundown protection does.
@@ -448,6 +465,8 @@ void reset() {
   k.links.clear();
   k.dacls.clear();
   k.references.clear();
+  k.handles.clear();
+  internal::reset_tokens();
   k.processes.clear();
   k.dacl_protected.clear();
   k.open_files.clear();
@@ -467,6 +486,7 @@ void remove_process(HANDLE pid, PEPROCESS process) {
   auto it = kernel().processes.find(pid);
   if (it != kernel().processes.end() && it->second == process) kernel().processes.erase(it);
   if (kernel().references.count(process) != 0) kernel().violations.reference_errors++;
+  if (internal::token_referenced(&process->token)) kernel().violations.reference_errors++;
 }
 
 std::size_t process_references() {
@@ -475,6 +495,30 @@ std::size_t process_references() {
   for (const auto& [process, count] : kernel().references) n += static_cast<std::size_t>(count);
   return n;
 }
+
+std::size_t open_handles() {
+  std::lock_guard lock(kernel().mutex);
+  std::size_t n = 0;
+  for (const auto& [handle, count] : kernel().handles) n += static_cast<std::size_t>(count);
+  return n;
+}
+
+namespace internal {
+void count_reference_error() {
+  std::lock_guard lock(kernel().mutex);
+  kernel().violations.reference_errors++;
+}
+void count_handle_error() {
+  std::lock_guard lock(kernel().mutex);
+  kernel().violations.handle_errors++;
+}
+void count_irql_error() { irql_violation(); }
+bool handle_open(HANDLE handle) {
+  std::lock_guard lock(kernel().mutex);
+  return kernel().handles.count(handle) != 0;
+}
+KIRQL current_irql() { return ::current_irql; }
+}  // namespace internal
 
 PoolStats pool_stats(ULONG tag) {
   std::lock_guard lock(kernel().mutex);

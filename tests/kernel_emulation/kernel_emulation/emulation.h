@@ -7,10 +7,23 @@
 
 #include "kernel_emulation/ddk.h"
 
+// A primary token: what ZwQueryInformationToken answers for each class.
+struct EmulatedToken {
+  SID user{};                      // TokenUser (kemu::sid_from_string builds one)
+  ULONG integrity_rid = 0x2000;    // TokenIntegrityLevel: the label S-1-16-<rid> (medium)
+  ULONG elevated = 0;              // TokenElevation
+  ULONG elevation_type = 1;        // TokenElevationType: default
+  LUID logon_id{0x3e7, 0};         // TokenStatistics.AuthenticationId (SYSTEM's logon session)
+  TOKEN_TYPE type = TokenPrimary;  // TokenStatistics.TokenType
+  ULONG failing_classes = 0;       // 1 << class: ZwQueryInformationToken fails for it
+  bool open_fails = false;         // ObOpenObjectByPointer refuses a handle to it
+};
+
 struct _EPROCESS {
   NTSTATUS exit_status = 0;
   ULONG session_id = 1;
   LONGLONG create_time = 0;  // PsGetProcessCreateTimeQuadPart: 100 ns since 1601
+  EmulatedToken token;       // PsReferencePrimaryToken's
 };
 
 namespace kemu {
@@ -29,9 +42,11 @@ struct Violations {
   std::size_t wrong_tag_frees = 0;
   std::size_t irql_errors = 0;
   std::size_t double_completions = 0;
-  std::size_t reference_errors = 0;  // a process dereferenced more than looked up, or gone while referenced
+  std::size_t reference_errors = 0;  // a process or token dereferenced more than referenced, or gone while referenced
+  std::size_t handle_errors = 0;     // ZwClose of a handle not open, a query through one
   std::size_t total() const {
-    return double_frees + unknown_frees + wrong_tag_frees + irql_errors + double_completions + reference_errors;
+    return double_frees + unknown_frees + wrong_tag_frees + irql_errors + double_completions + reference_errors +
+           handle_errors;
   }
 };
 
@@ -41,6 +56,11 @@ constexpr LONGLONG kSystemCreateTime = 133000000000000000LL;
 void add_process(HANDLE pid, PEPROCESS process);
 void remove_process(HANDLE pid, PEPROCESS process);  // a reference still held is a violation
 std::size_t process_references();                    // held by the driver now: 0 between callbacks
+std::size_t token_references();                      // PsReferencePrimaryToken's, held now
+std::size_t open_handles();                          // ObOpenObjectByPointer's, not yet closed
+std::size_t token_queries();                         // ZwQueryInformationToken calls so far
+// "S-1-5-21-1-2-3-1001" in its binary form; a SID of length 0 if the text is not one.
+SID sid_from_string(const std::string& text);
 
 void reset();  // between tests: forget allocations, violations, devices, links, registration
 PoolStats pool_stats(ULONG tag);
