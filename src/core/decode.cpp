@@ -311,6 +311,7 @@ Result<Event*> Decoder::decode(std::span<const std::uint8_t> record) {
       e.task.has_uid_and_comm = false;
       e.creator_pid = body.creator_pid;
       e.session_id = body.session_id;
+      e.subsystem_process = (body.create_flags & PS_CREATE_SUBSYSTEM_PROCESS) != 0;
       if (has_parent_start && body.parent_start_time_ns != 0) {
         e.parent_start_time_ns = wall(body.parent_start_time_ns);
         e.parent_start_time_raw_ns = body.parent_start_time_ns;

@@ -151,6 +151,7 @@ struct Event {
   Text command_line;
   std::uint32_t creator_pid = 0;
   std::uint32_t session_id = 0;
+  bool subsystem_process = false;  // a subsystem (pico) process: WSL's Linux processes
   WindowsToken token;
 
   // hash (user space): the SHA-256 of an image an earlier exec event reported as pending

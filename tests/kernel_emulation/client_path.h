@@ -39,6 +39,7 @@ struct SeenEvent {
   std::optional<std::uint64_t> logon_id;
   std::uint8_t token_type = 0;
   std::uint32_t session_id = 0;
+  bool subsystem_process = false;
 };
 
 class ClientPath {
@@ -102,7 +103,8 @@ class ClientPath {
                         e.token.elevation_type,
                         e.token.logon_id,
                         e.token.token_type,
-                        e.session_id});
+                        e.session_id,
+                        e.subsystem_process});
     }
     void flush() override {}
     std::vector<SeenEvent> events;

@@ -36,7 +36,7 @@ struct FakeProcess {
   FakeProcess(const FakeProcess&) = delete;
   FakeProcess& operator=(const FakeProcess&) = delete;
   bool create() { return kemu::notify_create(&eprocess, handle(), &info); }
-  bool exit() { return kemu::notify_exit(&eprocess, handle()); }
+  bool exit() { return kemu::notify_exit(&eprocess, handle(), info.IsSubsystemProcess != 0); }
   HANDLE handle() const { return reinterpret_cast<HANDLE>(static_cast<ULONG_PTR>(pid)); }
 };
 

@@ -183,8 +183,10 @@ Bytes create_with_token(std::uint32_t token_flags, std::string_view sid,
 }
 
 TEST_F(DecodeTest, WindowsCreateCarriesItsToken) {
-  auto r = decode(create_with_token(PS_TOKEN_FLAGS_KNOWN, kSidBytes));
+  auto r = decode(create_with_token(PS_TOKEN_FLAGS_KNOWN, kSidBytes,
+                                    PS_CREATE_PARENT_START_TIME | PS_CREATE_TOKEN | PS_CREATE_SUBSYSTEM_PROCESS));
   ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE((*r)->subsystem_process);
   const WindowsToken& t = (*r)->token;
   EXPECT_EQ(t.user_sid, "S-1-5-21-1-2-1001");
   EXPECT_EQ(t.integrity_rid, 0x3000u);
@@ -199,6 +201,7 @@ TEST_F(DecodeTest, WindowsCreateKeepsOnlyTheTokenFactsItsFlagsName) {
   ASSERT_TRUE(r.has_value()) << r.error().message;
   const WindowsToken& t = (*r)->token;
   EXPECT_TRUE(t.user_sid.empty());
+  EXPECT_FALSE((*r)->subsystem_process);
   EXPECT_EQ(t.integrity_rid, 0x3000u);
   EXPECT_FALSE(t.elevated || t.logon_id);
   // Without PS_CREATE_TOKEN the block is not read at all (a driver before it).

@@ -59,6 +59,7 @@ struct FullEvent {
         e.command_line = hostile(bad);
         e.creator_pid = 40;
         e.session_id = 1;
+        e.subsystem_process = true;
         e.user = "CONTOSO\\J\xc3\xb6rg";  // the pipeline's name of the token's SID
         e.token.user_sid = "S-1-5-21-3623811015-3361044348-30300820-1013";
         e.token.integrity_rid = 0x3000;

@@ -76,6 +76,7 @@ enum ps_clock {
 #define PS_CREATE_FILE_OPEN_NAME_AVAILABLE 0x1u /* image is the name used to open the file */
 #define PS_CREATE_PARENT_START_TIME 0x2u        /* the body has parent_start_time_ns (else it ends before it) */
 #define PS_CREATE_TOKEN 0x4u /* the body has the token block (needs PS_CREATE_PARENT_START_TIME; else it ends before it) */
+#define PS_CREATE_SUBSYSTEM_PROCESS 0x8u /* a subsystem (pico) process: WSL's Linux processes */
 
 /* ps_create.token_flags: which of the primary token's facts the driver could read */
 #define PS_TOKEN_USER 0x1u       /* user_sid */

@@ -232,6 +232,7 @@ void EcsFormatter::append_object(std::string& out, const Event& e) {
       ours.companions_of("command_line", e.command_line);
       ours.number("creator_pid", e.creator_pid);
       ours.number("session_id", e.session_id);
+      if (e.subsystem_process) ours.boolean("subsystem_process", true);
       json::write_token(ours,
                         WindowsToken{{},
                                      e.token.integrity_rid,

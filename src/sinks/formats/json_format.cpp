@@ -167,6 +167,7 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const std::string& id_mem
       o.text("command_line", e.command_line);
       o.number("creator_pid", e.creator_pid);
       o.number("session_id", e.session_id);
+      if (e.subsystem_process) o.boolean("subsystem_process", true);
       json::write_token(o, e.token, e.user);
       o.text("parent_image", e.parent_image);
       o.text("parent_command_line", e.parent_argv_raw);

@@ -310,6 +310,7 @@ void OcsfFormatter::append_object(std::string& out, const Event& e) {
       ours.companions_of("command_line", e.command_line);
       ours.number("creator_pid", e.creator_pid);
       ours.number("session_id", e.session_id);
+      if (e.subsystem_process) ours.boolean("subsystem_process", true);
       if (e.token.elevated) {  // OCSF has no elevation; the rest of the token is under process
         ours.boolean("elevated", *e.token.elevated);
         if (const auto type = elevation_type_name(e.token.elevation_type); !type.empty()) {

@@ -229,6 +229,7 @@ void TableFormatter::append_context(std::string& out, const Event& e) {
   }
   if (e.kind == EventKind::create) {
     number("session", e.session_id);
+    if (e.subsystem_process) pair("subsystem_process", "yes");
     pair("user_sid", e.token.user_sid);
     if (e.token.integrity_rid) {
       const std::string_view name = integrity_level_name(*e.token.integrity_rid);

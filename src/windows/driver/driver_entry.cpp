@@ -1,5 +1,6 @@
 // DriverEntry and DriverUnload: register, create the device, and leave nothing behind.
 #include "device_security.h"
+#include "notify_registration.h"
 #include "process_notify.h"
 #include "read_dispatch.h"
 #include "system_time.h"
@@ -14,14 +15,14 @@ void notify_trampoline(PEPROCESS process, HANDLE process_id, PPS_CREATE_NOTIFY_I
   on_process_notify(process, process_id, create_info);
 }
 
-// Undoes whatever DriverEntry got to, in reverse order. After PsSetCreateProcessNotifyRoutineEx
-// returns from removal no callback is running or will run, so the queue can be emptied.
+// Undoes whatever DriverEntry got to, in reverse order. After the notify routine's removal
+// returns no callback is running or will run, so the queue can be emptied.
 void tear_down(PDRIVER_OBJECT driver) {
   PDEVICE_OBJECT device = driver->DeviceObject;
   if (device == nullptr) return;
   auto* context = static_cast<DeviceContext*>(device->DeviceExtension);
   if (context->notify_registered) {
-    PsSetCreateProcessNotifyRoutineEx(notify_trampoline, TRUE);
+    unregister_process_notify(notify_trampoline);
     context->notify_registered = FALSE;
   }
   g_context = nullptr;
@@ -70,8 +71,7 @@ extern "C" NTSTATUS DriverEntry(PDRIVER_OBJECT driver, PUNICODE_STRING) {
   }
   if (NT_SUCCESS(status)) {
     g_context = context;
-    // Fails with STATUS_ACCESS_DENIED unless the image has the force-integrity flag.
-    status = PsSetCreateProcessNotifyRoutineEx(notify_trampoline, FALSE);
+    status = register_process_notify(notify_trampoline);
     context->notify_registered = NT_SUCCESS(status);
   }
   if (!NT_SUCCESS(status)) {

@@ -95,6 +95,8 @@ RecordNode* build_create_record(PEPROCESS process, HANDLE process_id, const PS_C
   body.session_id = PsGetProcessSessionId(process);
   body.create_flags = PS_CREATE_PARENT_START_TIME | PS_CREATE_TOKEN;
   if (info.FileOpenNameAvailable) body.create_flags |= PS_CREATE_FILE_OPEN_NAME_AVAILABLE;
+  // PS_CREATE_NOTIFY_INFO.IsSubsystemProcess (bit 1 of Flags; mingw-w64's DDK has no field for it).
+  if ((info.Flags & 0x2u) != 0) body.create_flags |= PS_CREATE_SUBSYSTEM_PROCESS;
   body.parent_start_time_ns = parent_creation_time_ns(info.ParentProcessId);
   body.token_flags = token.flags;
   body.integrity_rid = token.integrity_rid;

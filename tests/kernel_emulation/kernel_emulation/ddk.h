@@ -361,6 +361,9 @@ VOID IoDeleteDevice(PDEVICE_OBJECT device);
 NTSTATUS IoCreateSymbolicLink(PUNICODE_STRING link, PUNICODE_STRING target);
 NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING link);
 NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine, BOOLEAN remove);
+// PsSetCreateProcessNotifyRoutineEx2 (Windows 10 1703+) is no export of the emulation either:
+// MmGetSystemRoutineAddress finds it when the emulated kernel has it (kemu::set_notify_ex2_available).
+enum PSCREATEPROCESSNOTIFYTYPE { PsCreateProcessNotifySubsystems = 0 };
 NTSTATUS PsGetProcessExitStatus(PEPROCESS process);
 ULONG PsGetProcessSessionId(PEPROCESS process);
 LONGLONG PsGetProcessCreateTimeQuadPart(PEPROCESS process);

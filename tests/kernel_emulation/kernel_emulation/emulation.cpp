@@ -44,6 +44,8 @@ struct Kernel {
 
   std::shared_mutex registration;  // shared: callbacks in flight; exclusive: (un)registering
   PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine = nullptr;
+  bool routine_ex2 = false;   // registered through Ex2 for subsystems
+  bool ex2_available = true;  // MmGetSystemRoutineAddress finds PsSetCreateProcessNotifyRoutineEx2
 };
 
 Kernel& kernel() {
@@ -84,9 +86,10 @@ std::string sid_string(const UCHAR* sid) {
   return s;
 }
 
-bool call_routine(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info) {
+bool call_routine(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info, bool subsystem) {
   std::shared_lock lock(kernel().registration);
   if (kernel().routine == nullptr) return false;
+  if (subsystem && !kernel().routine_ex2) return false;  // Ex's routines never see pico processes
   if (current_irql != PASSIVE_LEVEL) irql_violation();
   if (info != nullptr) kemu::enter_create_callback();
   kernel().routine(process, pid, info);
@@ -191,11 +194,16 @@ static VOID KeQuerySystemTimePrecise(PLARGE_INTEGER time) {
   time->QuadPart = system_time_now();
 }
 
+static NTSTATUS PsSetCreateProcessNotifyRoutineEx2(PSCREATEPROCESSNOTIFYTYPE type, PVOID routine, BOOLEAN remove);
+
 PVOID MmGetSystemRoutineAddress(PUNICODE_STRING name) {
   if (current_irql != PASSIVE_LEVEL) irql_violation();
   std::lock_guard lock(kernel().mutex);
   if (to_u16(name) == u"KeQuerySystemTimePrecise" && kernel().precise_time) {
     return reinterpret_cast<PVOID>(&KeQuerySystemTimePrecise);
+  }
+  if (to_u16(name) == u"PsSetCreateProcessNotifyRoutineEx2" && kernel().ex2_available) {
+    return reinterpret_cast<PVOID>(&PsSetCreateProcessNotifyRoutineEx2);
   }
   return nullptr;
 }
@@ -415,17 +423,31 @@ NTSTATUS ZwClose(HANDLE handle) {
   return STATUS_SUCCESS;
 }
 
-NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine, BOOLEAN remove) {
+// Ex and Ex2 keep separate lists in the kernel: a routine is removed only through the one that
+// added it.
+static NTSTATUS set_notify_routine(PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine, BOOLEAN remove, bool ex2) {
+  if (current_irql != PASSIVE_LEVEL) irql_violation();
   // Exclusive: waits for every callback in flight, as the kernel's rundown protection does.
   std::unique_lock lock(kernel().registration);
   if (remove) {
-    if (kernel().routine != routine) return STATUS_PROCEDURE_NOT_FOUND;
+    if (kernel().routine != routine || kernel().routine_ex2 != ex2) return STATUS_PROCEDURE_NOT_FOUND;
     kernel().routine = nullptr;
+    kernel().routine_ex2 = false;
     return STATUS_SUCCESS;
   }
   if (kernel().routine != nullptr) return STATUS_INVALID_PARAMETER;
   kernel().routine = routine;
+  kernel().routine_ex2 = ex2;
   return STATUS_SUCCESS;
+}
+
+NTSTATUS PsSetCreateProcessNotifyRoutineEx(PCREATE_PROCESS_NOTIFY_ROUTINE_EX routine, BOOLEAN remove) {
+  return set_notify_routine(routine, remove, false);
+}
+
+static NTSTATUS PsSetCreateProcessNotifyRoutineEx2(PSCREATEPROCESSNOTIFYTYPE type, PVOID routine, BOOLEAN remove) {
+  if (type != PsCreateProcessNotifySubsystems) return STATUS_INVALID_PARAMETER;
+  return set_notify_routine(reinterpret_cast<PCREATE_PROCESS_NOTIFY_ROUTINE_EX>(routine), remove, true);
 }
 
 NTSTATUS PsGetProcessExitStatus(PEPROCESS process) { return process->exit_status; }
@@ -471,6 +493,7 @@ void reset() {
   k.dacl_protected.clear();
   k.open_files.clear();
   k.precise_time = true;
+  k.ex2_available = true;
   k.precise_queries = 0;
   k.coarse_queries = 0;
   k.processes[pid_handle(4)] = &g_system_process;
@@ -537,9 +560,22 @@ void set_pool_failure_every(std::size_t n) {
 }
 
 bool notify_create(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info) {
-  return call_routine(process, pid, info);
+  return call_routine(process, pid, info, info->IsSubsystemProcess != 0);
 }
-bool notify_exit(PEPROCESS process, HANDLE pid) { return call_routine(process, pid, nullptr); }
+bool notify_exit(PEPROCESS process, HANDLE pid, bool subsystem) {
+  return call_routine(process, pid, nullptr, subsystem);
+}
+
+std::string notify_registered_with() {
+  std::shared_lock lock(kernel().registration);
+  if (kernel().routine == nullptr) return {};
+  return kernel().routine_ex2 ? "Ex2" : "Ex";
+}
+
+void set_notify_ex2_available(bool available) {
+  std::lock_guard lock(kernel().mutex);
+  kernel().ex2_available = available;
+}
 
 bool notify_registered() {
   std::shared_lock lock(kernel().registration);

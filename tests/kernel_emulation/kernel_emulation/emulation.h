@@ -69,9 +69,17 @@ void set_pool_failure_every(std::size_t n);  // 0: never; n: every n-th allocati
 
 // Calls the registered process-notify routine the way Windows does (PASSIVE_LEVEL, from the
 // calling thread; many threads may call at once). False when no routine is registered.
+// A subsystem (pico) process (info->IsSubsystemProcess, or `subsystem` for its exit) reaches
+// only a routine registered through PsSetCreateProcessNotifyRoutineEx2 for subsystems.
 bool notify_create(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info);
-bool notify_exit(PEPROCESS process, HANDLE pid);
+bool notify_exit(PEPROCESS process, HANDLE pid, bool subsystem = false);
 bool notify_registered();
+// Which routine registered the callback: "Ex", "Ex2" (for subsystems) or "" (none). Removing
+// it with the other routine fails, as on Windows, and leaves it registered.
+std::string notify_registered_with();
+// Whether MmGetSystemRoutineAddress finds PsSetCreateProcessNotifyRoutineEx2 (before
+// DriverEntry; reset() makes it available, as on Windows 10 1703+).
+void set_notify_ex2_available(bool available);
 
 // A client's device-control request, dispatched to the driver as the IO manager would.
 struct Request {
