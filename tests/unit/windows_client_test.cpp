@@ -169,6 +169,33 @@ TEST_F(WindowsClient, ACreatesUserIsInTheTableAndItsTokenInTheLongForm) {
   }
 }
 
+// --output under Windows' file semantics (Wine's): a rename never replaces its target, so the
+// rotation must move FILE.1 away before FILE becomes FILE.1.
+TEST_F(WindowsClient, OutputWritesJsonLinesAndRotates) {
+  const fs::path dir = fs::temp_directory_path() / ("procsentry-wine-out-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path file = dir / "events.jsonl";
+  std::vector<Bytes> records;
+  for (std::uint32_t i = 0; i < 8; ++i) records.push_back(windows_create(800 + 4 * i, u"\\??\\C:\\x.exe", u"x.exe"));
+  // Each line is 201 bytes: a rotation every two lines, two rotated files kept.
+  Output o = replay_under_wine(records, "--quiet --output Z:" + file.string() + " --rotate 450 --keep-files 2");
+  ASSERT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0) << o.status << "\n" << o.out;
+  std::vector<std::uint32_t> pids;
+  for (const fs::path& f : {dir / "events.jsonl.2", dir / "events.jsonl.1", file}) {
+    ASSERT_TRUE(fs::exists(f)) << f;
+    std::ifstream in(f);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto events = json_lines(text.str());
+    EXPECT_EQ(events.size(), 2u) << f << ":\n" << text.str();
+    for (const auto& e : events) pids.push_back(e.at("pid").get<std::uint32_t>());
+  }
+  EXPECT_FALSE(fs::exists(dir / "events.jsonl.3"));
+  EXPECT_EQ(pids, (std::vector<std::uint32_t>{808, 812, 816, 820, 824, 828})) << "the oldest two rotated away";
+  fs::remove_all(dir);
+}
+
 TEST_F(WindowsClient, NoDriverIsOneClearLineAndStatus2) {
   Output o = run_under_wine("--json", true);
   EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 2) << o.status;

@@ -29,7 +29,6 @@ std::string linux_only_request(const procsentry::AppOptions& o) {
   if (o.command == Command::query) return "query";
   if (o.command == Command::report) return "report";
   if (!o.syslog_url.empty()) return "--syslog";
-  if (!o.output_file.empty()) return "--output";
   if (o.hash) return "--hash";
   if (!o.save_raw.empty()) return "--save-raw";
   if (!o.metrics.empty()) return "--metrics";
