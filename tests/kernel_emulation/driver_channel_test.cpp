@@ -174,6 +174,7 @@ TEST_F(DriverChannel, AReadRacingCleanupIsCancelledNotLeftPending) {
   EXPECT_EQ(kemu::close(&driver_, &client_file_), STATUS_SUCCESS);
   kemu::File again;
   ASSERT_EQ(kemu::open(&driver_, &again), STATUS_SUCCESS);
+  ASSERT_EQ(say_version(&driver_, PS_WIRE_VERSION), STATUS_SUCCESS);
   FakeProcess p(300, 4, u"a.exe", u"a", 0);
   ASSERT_TRUE(p.create());
   EXPECT_EQ(sequence(read_all(&driver_)), "c300");
@@ -189,6 +190,7 @@ TEST_F(DriverChannel, ReadsAndCallbacksRacingCleanupLeaveNoReadPending) {
   for (int round = 0; round < 200; ++round) {
     kemu::File file;
     ASSERT_EQ(kemu::open(&driver_, &file), STATUS_SUCCESS);
+    ASSERT_EQ(say_version(&driver_, PS_WIRE_VERSION), STATUS_SUCCESS);
     std::atomic<bool> stop{false};
     std::vector<std::vector<kemu::Request*>> sent(2);
     std::vector<std::thread> threads;
@@ -338,6 +340,7 @@ TEST_F(DriverChannel, TickClockWhereTheKernelHasNoPreciseClock) {
   loaded_ = true;
   ASSERT_EQ(kemu::open(&driver_, &client_file_), STATUS_SUCCESS);
   client_open_ = true;
+  ASSERT_EQ(say_version(&driver_, PS_WIRE_VERSION), STATUS_SUCCESS);
   const auto before_queries = kemu::time_queries();
   std::vector<std::unique_ptr<FakeProcess>> processes;
   for (ULONG i = 0; i < 20; ++i) {

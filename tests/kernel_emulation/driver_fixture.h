@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "driver_harness.h"
+#include "procsentry/wire/windows_device.h"
 
 namespace procsentry::driver_test {
 
@@ -28,14 +29,15 @@ template <typename Done>
 
 class DriverFixture : public ::testing::Test {
  protected:
-  // The client has the device open (\\.\procsentry) from SetUp to TearDown, unless the test
-  // closes it.
+  // The client has the device open (\\.\procsentry) and said its wire version from SetUp to
+  // TearDown, unless the test closes it.
   void SetUp() override {
     kemu::reset();
     ASSERT_EQ(DriverEntry(&driver_, nullptr), STATUS_SUCCESS);
     loaded_ = true;
     ASSERT_EQ(kemu::open(&driver_, &client_file_), STATUS_SUCCESS);
     client_open_ = true;
+    ASSERT_EQ(say_version(&driver_, PS_WIRE_VERSION), STATUS_SUCCESS);
   }
   void TearDown() override {
     close_client();

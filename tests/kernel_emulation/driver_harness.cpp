@@ -73,6 +73,15 @@ NTSTATUS send_bounded(PDRIVER_OBJECT driver, kemu::Request* request, int limit_s
   return status;
 }
 
+NTSTATUS say_version(PDRIVER_OBJECT driver, std::uint32_t version) {
+  kemu::Request* r = kemu::new_read(sizeof(ps_device_version), sizeof(ps_device_version), PS_IOCTL_VERSION);
+  ps_device_version sent{version, 0};
+  std::memcpy(r->buffer.data(), &sent, sizeof(sent));
+  NTSTATUS status = send_bounded(driver, r);
+  kemu::free_request(r);
+  return status;
+}
+
 bool Reader::read_once(int wait_ms) {
   kemu::Request* request = kemu::new_read(PS_WINDOWS_READ_MIN);
   NTSTATUS status = kemu::send(driver_, request);

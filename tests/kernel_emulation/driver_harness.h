@@ -50,6 +50,10 @@ std::string utf8(const std::u16string& s);
 // stuck in the driver can be neither joined nor cancelled.
 NTSTATUS send_bounded(PDRIVER_OBJECT driver, kemu::Request* request, int limit_s = 60);
 
+// The client's PS_IOCTL_VERSION on its open (as DeviceSource::open sends it): the driver's
+// reads work on that open only after `version` matched its own.
+NTSTATUS say_version(PDRIVER_OBJECT driver, std::uint32_t version);
+
 struct Received {
   std::size_t creates = 0;
   std::size_t exits = 0;

@@ -1,9 +1,11 @@
 // The version handshake end to end: the driver's PS_IOCTL_VERSION answer, handed to the
-// client's own decision (src/windows/client/driver_version.cpp) as DeviceSource::open does.
+// client's own decision (src/windows/client/driver_version.cpp) as DeviceSource::open does;
+// and the driver's own refusal: no records on an open whose client did not say its version.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "driver_fixture.h"
 #include "driver_version.h"
@@ -87,6 +89,69 @@ TEST_F(DriverVersion, ReadsWorkAfterTheHandshake) {
   EXPECT_EQ(send_bounded(&driver_, r), STATUS_SUCCESS);
   EXPECT_GT(r->irp.IoStatus.Information, sizeof(ps_header));
   kemu::free_request(r);
+}
+
+// A read as the client sends it; its status, and the bytes it returned.
+std::pair<NTSTATUS, ULONG_PTR> read_once(PDRIVER_OBJECT driver) {
+  kemu::Request* r = kemu::new_read(PS_WINDOWS_READ_MIN);
+  NTSTATUS status = send_bounded(driver, r);
+  if (status == STATUS_PENDING) {
+    kemu::cancel(r);
+    kemu::wait(r, 10'000);
+    status = r->irp.IoStatus.Status;
+  }
+  EXPECT_EQ(kemu::completions(r), 1);
+  ULONG_PTR bytes = r->irp.IoStatus.Information;
+  kemu::free_request(r);
+  return {status, bytes};
+}
+
+// A client older than the handshake (it reads at once): refused, and the records wait for a
+// client that can read them.
+TEST_F(DriverVersion, TheDriverRefusesReadsBeforeTheHandshake) {
+  close_client();
+  kemu::File file;
+  ASSERT_EQ(kemu::open(&driver_, &file), STATUS_SUCCESS);
+  FakeProcess p(4242, 4, u"C:\\x.exe", u"x", 0);
+  ASSERT_TRUE(p.create());
+  auto [status, bytes] = read_once(&driver_);
+  EXPECT_EQ(status, STATUS_REVISION_MISMATCH);
+  EXPECT_EQ(bytes, 0u);
+  ASSERT_EQ(say_version(&driver_, PS_WIRE_VERSION), STATUS_SUCCESS);
+  auto [after, after_bytes] = read_once(&driver_);
+  EXPECT_EQ(after, STATUS_SUCCESS);
+  EXPECT_GT(after_bytes, sizeof(ps_header)) << "the record waited for the handshake";
+  EXPECT_EQ(kemu::cleanup(&driver_, &file), STATUS_SUCCESS);
+  EXPECT_EQ(kemu::close(&driver_, &file), STATUS_SUCCESS);
+}
+
+// A client of another version gets the driver's version (to name it) but no records, on this
+// open and whatever it said before; saying the right version again opens the reads.
+TEST_F(DriverVersion, TheDriverRefusesReadsFromAClientOfAnotherVersion) {
+  FakeProcess p(4242, 4, u"C:\\x.exe", u"x", 0);
+  ASSERT_TRUE(p.create());
+  for (std::uint32_t other : {PS_WIRE_VERSION + 1u, PS_WIRE_VERSION - 1u, 0u}) {
+    Sent s = handshake(&driver_, other);
+    ASSERT_EQ(s.status, STATUS_SUCCESS);
+    EXPECT_EQ(s.answer.version.wire_version, static_cast<std::uint32_t>(PS_WIRE_VERSION));
+    auto [status, bytes] = read_once(&driver_);
+    EXPECT_EQ(status, STATUS_REVISION_MISMATCH) << "client version " << other;
+    EXPECT_EQ(bytes, 0u);
+  }
+  ASSERT_EQ(handshake(&driver_, PS_WIRE_VERSION).status, STATUS_SUCCESS);
+  auto [status, bytes] = read_once(&driver_);
+  EXPECT_EQ(status, STATUS_SUCCESS);
+  EXPECT_GT(bytes, sizeof(ps_header));
+}
+
+// The agreement belongs to one open: the next client says its version again.
+TEST_F(DriverVersion, ANewOpenForgetsThePreviousHandshake) {
+  close_client();
+  kemu::File file;
+  ASSERT_EQ(kemu::open(&driver_, &file), STATUS_SUCCESS);
+  EXPECT_EQ(read_once(&driver_).first, STATUS_REVISION_MISMATCH);
+  EXPECT_EQ(kemu::cleanup(&driver_, &file), STATUS_SUCCESS);
+  EXPECT_EQ(kemu::close(&driver_, &file), STATUS_SUCCESS);
 }
 
 }  // namespace

@@ -15,7 +15,9 @@
 /* CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_BUFFERED, FILE_READ_ACCESS): the version
  * handshake a client makes on open. Input: the client's ps_device_version; output: the
  * driver's (wire_version = its PS_WIRE_VERSION). A client refuses a driver of another wire
- * version; a driver older than the handshake answers STATUS_INVALID_DEVICE_REQUEST. */
+ * version; a driver older than the handshake answers STATUS_INVALID_DEVICE_REQUEST. The
+ * driver fails PS_IOCTL_READ with STATUS_REVISION_MISMATCH on an open whose client has not
+ * sent its own PS_WIRE_VERSION here. */
 #define PS_IOCTL_VERSION 0x00226004u
 
 struct ps_device_version {

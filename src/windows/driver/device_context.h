@@ -16,6 +16,9 @@ struct DeviceContext {
   // may pend a read holds it, so after cleanup's wait no read can pend. One per device: the
   // device is exclusive, so there is one open file object at a time.
   EX_RUNDOWN_REF reads_rundown;
+  // 1 once this open's client sent PS_IOCTL_VERSION with our wire version; reads fail until
+  // then. Per open, kept here: the device is exclusive (one file object at a time).
+  volatile LONG client_agreed;
   PDEVICE_OBJECT device;
   BOOLEAN notify_registered;
   BOOLEAN link_created;

@@ -55,20 +55,27 @@ void deliver_locked_out(DeviceContext& context) {
   }
 }
 
-// The handshake: the driver answers its own wire version whatever the client's; the client
-// decides (one line to its user), and an older driver simply has no such IOCTL.
-NTSTATUS answer_version(PIRP irp) {
+// The handshake: the driver answers its own wire version whatever the client's (so that the
+// client can name both in its line), and reads on this open work only if they matched: a
+// client of another version, or one older than the handshake, gets no records it would
+// misread.
+NTSTATUS answer_version(DeviceContext& context, PIRP irp) {
   const auto& io = IoGetCurrentIrpStackLocation(irp)->Parameters.DeviceIoControl;
   if (io.InputBufferLength != sizeof(ps_device_version)) return complete(irp, STATUS_INVALID_PARAMETER, 0);
   if (io.OutputBufferLength < sizeof(ps_device_version) || irp->AssociatedIrp.SystemBuffer == nullptr) {
     return complete(irp, STATUS_BUFFER_TOO_SMALL, 0);
   }
-  // METHOD_BUFFERED: input and output share SystemBuffer; every output byte is written.
-  auto* answer = static_cast<ps_device_version*>(irp->AssociatedIrp.SystemBuffer);
-  answer->wire_version = PS_WIRE_VERSION;
-  answer->reserved = 0;
+  // METHOD_BUFFERED: input and output share SystemBuffer; the question is read before the
+  // answer overwrites it, and every output byte is written.
+  auto* buffer = static_cast<ps_device_version*>(irp->AssociatedIrp.SystemBuffer);
+  const bool agreed = buffer->wire_version == PS_WIRE_VERSION;
+  buffer->wire_version = PS_WIRE_VERSION;
+  buffer->reserved = 0;
+  InterlockedExchange(&context.client_agreed, agreed ? 1 : 0);
   return complete(irp, STATUS_SUCCESS, sizeof(ps_device_version));
 }
+
+bool client_agreed(DeviceContext& context) { return InterlockedCompareExchange(&context.client_agreed, 0, 0) != 0; }
 
 }  // namespace
 
@@ -101,7 +108,9 @@ NTSTATUS dispatch_create(PDEVICE_OBJECT device, PIRP irp) {
     return complete(irp, STATUS_OBJECT_PATH_NOT_FOUND, 0);
   }
   // Exclusive device: the previous file object is closed, its cleanup ran the reads down.
-  ExReInitializeRundownProtection(&static_cast<DeviceContext*>(device->DeviceExtension)->reads_rundown);
+  auto* context = static_cast<DeviceContext*>(device->DeviceExtension);
+  InterlockedExchange(&context->client_agreed, 0);  // this client has not said its version yet
+  ExReInitializeRundownProtection(&context->reads_rundown);
   return complete(irp, STATUS_SUCCESS, 0);
 }
 
@@ -121,13 +130,17 @@ NTSTATUS dispatch_device_control(PDEVICE_OBJECT device, PIRP irp) {
   DeviceContext& context = *static_cast<DeviceContext*>(device->DeviceExtension);
   PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(irp);
   const auto& io = stack->Parameters.DeviceIoControl;
-  if (io.IoControlCode == PS_IOCTL_VERSION) return answer_version(irp);
+  if (io.IoControlCode == PS_IOCTL_VERSION) return answer_version(context, irp);
   if (io.IoControlCode != PS_IOCTL_READ) return complete(irp, STATUS_INVALID_DEVICE_REQUEST, 0);
   if (io.InputBufferLength != 0) return complete(irp, STATUS_INVALID_PARAMETER, 0);
   if (io.OutputBufferLength < PS_WINDOWS_READ_MIN || irp->AssociatedIrp.SystemBuffer == nullptr) {
     return complete(irp, STATUS_BUFFER_TOO_SMALL, 0);
   }
   if (!ExAcquireRundownProtection(&context.reads_rundown)) return complete(irp, STATUS_DELETE_PENDING, 0);
+  if (!client_agreed(context)) {
+    ExReleaseRundownProtection(&context.reads_rundown);
+    return complete(irp, STATUS_REVISION_MISMATCH, 0);
+  }
   ULONG written = context.queue.drain_into(static_cast<UCHAR*>(irp->AssociatedIrp.SystemBuffer), io.OutputBufferLength);
   if (written != 0) {
     ExReleaseRundownProtection(&context.reads_rundown);

@@ -59,6 +59,7 @@ constexpr NTSTATUS STATUS_DELETE_PENDING = static_cast<NTSTATUS>(0xC0000056);
 constexpr NTSTATUS STATUS_ACCESS_DENIED = static_cast<NTSTATUS>(0xC0000022);
 constexpr NTSTATUS STATUS_INVALID_HANDLE = static_cast<NTSTATUS>(0xC0000008);
 constexpr NTSTATUS STATUS_INVALID_INFO_CLASS = static_cast<NTSTATUS>(0xC0000003);
+constexpr NTSTATUS STATUS_REVISION_MISMATCH = static_cast<NTSTATUS>(0xC0000059);
 
 constexpr KIRQL PASSIVE_LEVEL = 0;
 constexpr KIRQL DISPATCH_LEVEL = 2;
@@ -66,6 +67,14 @@ constexpr KIRQL DISPATCH_LEVEL = 2;
 #define FIELD_OFFSET(type, field) (offsetof(type, field))
 #define CONTAINING_RECORD(address, type, field) \
   (reinterpret_cast<type*>(reinterpret_cast<char*>(address) - offsetof(type, field)))
+// Full barriers, as the kernel's.
+inline LONG InterlockedExchange(volatile LONG* target, LONG value) {
+  return __atomic_exchange_n(target, value, __ATOMIC_SEQ_CST);
+}
+inline LONG InterlockedCompareExchange(volatile LONG* target, LONG exchange, LONG comparand) {
+  __atomic_compare_exchange_n(target, &comparand, exchange, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return comparand;
+}
 inline void RtlZeroMemory(void* destination, SIZE_T bytes) { std::memset(destination, 0, bytes); }
 inline void RtlCopyMemory(void* destination, const void* source, SIZE_T bytes) {
   kemu::schedule_point(kemu::Point::copy_memory);
