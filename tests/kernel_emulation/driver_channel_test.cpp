@@ -142,12 +142,12 @@ TEST_F(DriverChannel, MaximalStringsDecodeAsTruncatedWithTheirOriginalLength) {
 }
 
 // A read in flight when the client closes its handle: cleanup waits for it, then cancels it.
-// The read is made to reach IoCsqInsertIrp, then cleanup runs to the end if it can, and only
+// The read is made to reach its pending (either queue), then cleanup runs to the end if it can, and only
 // then is the read queued: without the rundown guard it would stay pending after cleanup.
 TEST_F(DriverChannel, AReadRacingCleanupIsCancelledNotLeftPending) {
   std::atomic<bool> cleanup_returned{false};
   std::thread cleaner;
-  kemu::on_next(kemu::Point::csq_insert, [&] {
+  kemu::on_next(kemu::Point::read_pend, [&] {
     cleaner = std::thread([&] {
       EXPECT_EQ(kemu::cleanup(&driver_, &client_file_), STATUS_SUCCESS);
       cleanup_returned = true;
@@ -157,7 +157,7 @@ TEST_F(DriverChannel, AReadRacingCleanupIsCancelledNotLeftPending) {
   });
   kemu::Request* r = kemu::new_read(PS_WINDOWS_READ_MIN);
   EXPECT_EQ(kemu::send(&driver_, r), STATUS_PENDING);
-  ASSERT_TRUE(cleaner.joinable()) << "the read never reached IoCsqInsertIrp";
+  ASSERT_TRUE(cleaner.joinable()) << "the read never reached its pending";
   cleaner.join();
   EXPECT_EQ(kemu::completions(r), 1) << "a read pends after cleanup returned";
   EXPECT_EQ(r->irp.IoStatus.Status, STATUS_CANCELLED);

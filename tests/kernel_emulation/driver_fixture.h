@@ -33,6 +33,8 @@ class DriverFixture : public ::testing::Test {
   // TearDown, unless the test closes it.
   void SetUp() override {
     kemu::reset();
+    csq_exports_ = kemu::csq_exports_from_environment();  // ctest runs every test on both paths
+    kemu::set_csq_exports(csq_exports_);
     ASSERT_EQ(DriverEntry(&driver_, nullptr), STATUS_SUCCESS);
     loaded_ = true;
     ASSERT_EQ(kemu::open(&driver_, &client_file_), STATUS_SUCCESS);
@@ -50,6 +52,9 @@ class DriverFixture : public ::testing::Test {
     EXPECT_EQ(kemu::token_references(), 0u) << "a PsReferencePrimaryToken without its PsDereferencePrimaryToken";
     EXPECT_EQ(kemu::open_handles(), 0u) << "an ObOpenObjectByPointer without its ZwClose";
     EXPECT_EQ(kemu::violations().total(), 0u);
+    if (csq_exports_ == kemu::CsqExports::wine8) {
+      EXPECT_EQ(kemu::csq_insertions(), csq_insertions_at_load_) << "IoCsq used on Wine 8";
+    }
   }
   // The client closes its handle: cleanup, then close (no read of its is in flight).
   void close_client() {
@@ -65,6 +70,8 @@ class DriverFixture : public ::testing::Test {
     loaded_ = false;
   }
 
+  kemu::CsqExports csq_exports_ = kemu::CsqExports::windows;
+  std::size_t csq_insertions_at_load_ = 0;
   DRIVER_OBJECT driver_{};
   bool loaded_ = false;
   kemu::File client_file_;

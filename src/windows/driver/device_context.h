@@ -3,15 +3,14 @@
 // callback is registered and cleared after it is unregistered (never while callbacks run).
 #pragma once
 
+#include "read_queue.h"
 #include "record_queue.h"
 
 namespace procsentry::driver {
 
 struct DeviceContext {
   RecordQueue queue;
-  IO_CSQ read_csq;       // pended read IRPs (inverted call), cancel-safe
-  KSPIN_LOCK read_lock;  // guards pending_reads; taken by the IO_CSQ callbacks only
-  LIST_ENTRY pending_reads;
+  ReadQueue reads;  // pended read IRPs (inverted call), cancel-safe
   // Run down from cleanup to the next open (as the cancel sample's FileRundownLock): whoever
   // may pend a read holds it, so after cleanup's wait no read can pend. One per device: the
   // device is exclusive, so there is one open file object at a time.

@@ -9,7 +9,7 @@
 // mingw-w64's ddk headers compile as C++ once these intrinsics are declared as present.
 #define __INTRINSIC_DEFINED_InterlockedBitTestAndSet
 #define __INTRINSIC_DEFINED_InterlockedBitTestAndReset
-#include <ntifs.h>  // ntddk.h plus the security APIs (SeExports, ACLs)
+#include <ntifs.h>  // ntddk.h plus the security APIs (SIDs, ACLs)
 extern "C" NTKERNELAPI NTSTATUS NTAPI PsGetProcessExitStatus(PEPROCESS Process);
 extern "C" NTKERNELAPI ULONG NTAPI PsGetProcessSessionId(PEPROCESS Process);
 extern "C" NTKERNELAPI LONGLONG NTAPI PsGetProcessCreateTimeQuadPart(PEPROCESS Process);

@@ -3,29 +3,6 @@
 namespace procsentry::driver {
 namespace {
 
-DeviceContext& context_of(PIO_CSQ csq) { return *CONTAINING_RECORD(csq, DeviceContext, read_csq); }
-
-// IO_CSQ callbacks: the IO manager's cancel-safe queue calls these under csq_acquire_lock.
-VOID csq_insert(PIO_CSQ csq, PIRP irp) { InsertTailList(&context_of(csq).pending_reads, &irp->Tail.Overlay.ListEntry); }
-
-VOID csq_remove(PIO_CSQ, PIRP irp) { RemoveEntryList(&irp->Tail.Overlay.ListEntry); }
-
-PIRP csq_peek_next(PIO_CSQ csq, PIRP irp, PVOID) {
-  LIST_ENTRY* head = &context_of(csq).pending_reads;
-  LIST_ENTRY* next = irp == nullptr ? head->Flink : irp->Tail.Overlay.ListEntry.Flink;
-  return next == head ? nullptr : CONTAINING_RECORD(next, IRP, Tail.Overlay.ListEntry);
-}
-
-VOID csq_acquire_lock(PIO_CSQ csq, PKIRQL irql) { KeAcquireSpinLock(&context_of(csq).read_lock, irql); }
-
-VOID csq_release_lock(PIO_CSQ csq, KIRQL irql) { KeReleaseSpinLock(&context_of(csq).read_lock, irql); }
-
-VOID csq_complete_canceled(PIO_CSQ, PIRP irp) {
-  irp->IoStatus.Status = STATUS_CANCELLED;
-  irp->IoStatus.Information = 0;
-  IoCompleteRequest(irp, IO_NO_INCREMENT);
-}
-
 NTSTATUS complete(PIRP irp, NTSTATUS status, ULONG_PTR information) {
   irp->IoStatus.Status = status;
   irp->IoStatus.Information = information;
@@ -42,13 +19,13 @@ ULONG output_length(PIRP irp) {
 // caller holds reads_rundown.
 void deliver_locked_out(DeviceContext& context) {
   while (context.queue.has_data()) {
-    PIRP irp = IoCsqRemoveNextIrp(&context.read_csq, nullptr);
+    PIRP irp = context.reads.remove_next();
     if (irp == nullptr) return;
     auto* buffer = static_cast<UCHAR*>(irp->AssociatedIrp.SystemBuffer);
     ULONG written = context.queue.drain_into(buffer, output_length(irp));
     if (written == 0) {
       // Another thread took the records between the check and the drain: re-pend.
-      IoCsqInsertIrp(&context.read_csq, irp, nullptr);
+      context.reads.insert(irp);
       continue;
     }
     complete(irp, STATUS_SUCCESS, written);
@@ -80,14 +57,11 @@ bool client_agreed(DeviceContext& context) { return InterlockedCompareExchange(&
 }  // namespace
 
 NTSTATUS init_read_queue(DeviceContext& context) {
-  KeInitializeSpinLock(&context.read_lock);
-  InitializeListHead(&context.pending_reads);
   // Closed until the first open.
   ExInitializeRundownProtection(&context.reads_rundown);
   ExWaitForRundownProtectionRelease(&context.reads_rundown);
   ExRundownCompleted(&context.reads_rundown);
-  return IoCsqInitialize(&context.read_csq, csq_insert, csq_remove, csq_peek_next, csq_acquire_lock, csq_release_lock,
-                         csq_complete_canceled);
+  return context.reads.init();
 }
 
 void deliver_pending_reads(DeviceContext& context) {
@@ -98,7 +72,7 @@ void deliver_pending_reads(DeviceContext& context) {
 }
 
 void cancel_pending_reads(DeviceContext& context) {
-  while (PIRP irp = IoCsqRemoveNextIrp(&context.read_csq, nullptr)) complete(irp, STATUS_CANCELLED, 0);
+  while (PIRP irp = context.reads.remove_next()) complete(irp, STATUS_CANCELLED, 0);
 }
 
 NTSTATUS dispatch_create(PDEVICE_OBJECT device, PIRP irp) {
@@ -146,8 +120,8 @@ NTSTATUS dispatch_device_control(PDEVICE_OBJECT device, PIRP irp) {
     ExReleaseRundownProtection(&context.reads_rundown);
     return complete(irp, STATUS_SUCCESS, written);
   }
-  IoCsqInsertIrp(&context.read_csq, irp, nullptr);  // marks the IRP pending
-  deliver_locked_out(context);                      // a record may have arrived before the read was queued
+  context.reads.insert(irp);    // marks the IRP pending
+  deliver_locked_out(context);  // a record may have arrived before the read was queued
   ExReleaseRundownProtection(&context.reads_rundown);
   return STATUS_PENDING;
 }

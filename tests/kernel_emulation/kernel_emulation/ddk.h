@@ -199,7 +199,9 @@ struct IO_STACK_LOCATION {
 };
 using PIO_STACK_LOCATION = IO_STACK_LOCATION*;
 
-struct _IO_CSQ;
+struct DEVICE_OBJECT;
+struct IRP;
+using PDRIVER_CANCEL = VOID (*)(DEVICE_OBJECT*, IRP*);
 struct IRP {
   IO_STATUS_BLOCK IoStatus;
   union {
@@ -207,14 +209,17 @@ struct IRP {
   } AssociatedIrp;
   struct {
     struct {
+      PVOID DriverContext[4];  // the driver's while it holds the IRP (IoCsq uses [3])
       LIST_ENTRY ListEntry;
     } Overlay;
   } Tail;
-  BOOLEAN Cancel;
+  std::atomic<BOOLEAN> Cancel;   // set by IoCancelIrp on another thread (volatile in the kernel)
+  KIRQL CancelIrql;              // the IRQL the cancel routine restores with IoReleaseCancelSpinLock
+  PDRIVER_CANCEL CancelRoutine;  // only through IoSetCancelRoutine (an interlocked exchange)
   BOOLEAN PendingReturned;
-  // Emulation only: the stack location, the queue holding the IRP, completion signalling.
+  // Emulation only: the stack location, the device it was sent to, completion signalling.
   IO_STACK_LOCATION stack;
-  _IO_CSQ* queued_in;
+  DEVICE_OBJECT* device;
   std::atomic<int> completions;
   std::mutex mutex;
   std::condition_variable completed;
@@ -223,6 +228,17 @@ using PIRP = IRP*;
 inline PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP irp) { return &irp->stack; }
 constexpr char IO_NO_INCREMENT = 0;
 void IoCompleteRequest(PIRP irp, char priority_boost);
+inline PDRIVER_CANCEL IoSetCancelRoutine(PIRP irp, PDRIVER_CANCEL routine) {
+  return __atomic_exchange_n(&irp->CancelRoutine, routine, __ATOMIC_SEQ_CST);
+}
+// The cancel spin lock: IoCancelIrp holds it while it takes the cancel routine and calls it;
+// the routine releases it first thing.
+VOID IoAcquireCancelSpinLock(PKIRQL irql);
+VOID IoReleaseCancelSpinLock(KIRQL irql);
+inline void IoMarkIrpPending(PIRP irp) {
+  kemu::schedule_point(kemu::Point::read_pend);
+  irp->PendingReturned = TRUE;
+}
 
 struct DEVICE_OBJECT;
 struct DRIVER_OBJECT;
@@ -250,17 +266,18 @@ struct DRIVER_OBJECT {
   PDRIVER_DISPATCH MajorFunction[IRP_MJ_MAXIMUM_FUNCTION + 1];
 };
 
-// Cancel-safe IRP queue.
+// Cancel-safe IRP queue: the types only. The driver finds the routines with
+// MmGetSystemRoutineAddress (kemu::set_csq_exports says which the emulated kernel has).
 struct _IO_CSQ;
 using PIO_CSQ = _IO_CSQ*;
-using PIO_CSQ_INSERT_IRP = VOID (*)(PIO_CSQ, PIRP);
+using PIO_CSQ_INSERT_IRP_EX = NTSTATUS (*)(PIO_CSQ, PIRP, PVOID);
 using PIO_CSQ_REMOVE_IRP = VOID (*)(PIO_CSQ, PIRP);
 using PIO_CSQ_PEEK_NEXT_IRP = PIRP (*)(PIO_CSQ, PIRP, PVOID);
 using PIO_CSQ_ACQUIRE_LOCK = VOID (*)(PIO_CSQ, PKIRQL);
 using PIO_CSQ_RELEASE_LOCK = VOID (*)(PIO_CSQ, KIRQL);
 using PIO_CSQ_COMPLETE_CANCELED_IRP = VOID (*)(PIO_CSQ, PIRP);
 struct _IO_CSQ {
-  PIO_CSQ_INSERT_IRP insert;
+  PIO_CSQ_INSERT_IRP_EX insert;
   PIO_CSQ_REMOVE_IRP remove;
   PIO_CSQ_PEEK_NEXT_IRP peek;
   PIO_CSQ_ACQUIRE_LOCK acquire;
@@ -268,11 +285,12 @@ struct _IO_CSQ {
   PIO_CSQ_COMPLETE_CANCELED_IRP complete_canceled;
 };
 using IO_CSQ = _IO_CSQ;
-NTSTATUS IoCsqInitialize(PIO_CSQ csq, PIO_CSQ_INSERT_IRP insert, PIO_CSQ_REMOVE_IRP remove, PIO_CSQ_PEEK_NEXT_IRP peek,
-                         PIO_CSQ_ACQUIRE_LOCK acquire, PIO_CSQ_RELEASE_LOCK release,
-                         PIO_CSQ_COMPLETE_CANCELED_IRP complete_canceled);
-VOID IoCsqInsertIrp(PIO_CSQ csq, PIRP irp, PVOID context);
-PIRP IoCsqRemoveNextIrp(PIO_CSQ csq, PVOID peek_context);
+struct IO_CSQ_IRP_CONTEXT {
+  ULONG Type;
+  PIRP Irp;
+  PIO_CSQ Csq;
+};
+using PIO_CSQ_IRP_CONTEXT = IO_CSQ_IRP_CONTEXT*;
 
 // Security: just enough of SIDs, ACLs and descriptors for the device's DACL.
 struct SID {
@@ -280,6 +298,18 @@ struct SID {
   ULONG length;
 };
 using PSID = SID*;
+constexpr ULONG SECURITY_MAX_SID_SIZE = 68;
+struct SID_IDENTIFIER_AUTHORITY {
+  UCHAR Value[6];
+};
+using PSID_IDENTIFIER_AUTHORITY = SID_IDENTIFIER_AUTHORITY*;
+#define SECURITY_NT_AUTHORITY \
+  { 0, 0, 0, 0, 0, 5 }
+constexpr ULONG SECURITY_LOCAL_SYSTEM_RID = 0x12;
+constexpr ULONG SECURITY_BUILTIN_DOMAIN_RID = 0x20;
+constexpr ULONG DOMAIN_ALIAS_RID_ADMINS = 0x220;
+ULONG RtlLengthRequiredSid(ULONG sub_authority_count);
+NTSTATUS RtlInitializeSid(PSID sid, PSID_IDENTIFIER_AUTHORITY authority, UCHAR sub_authority_count);
 struct ACL {
   UCHAR AclRevision;
   UCHAR Sbz1;
@@ -311,11 +341,6 @@ struct SECURITY_DESCRIPTOR {  // absolute form, as in ntifs.h
   PACL Dacl;
 };
 using PSECURITY_DESCRIPTOR = PVOID;
-struct SE_EXPORTS {
-  PSID SeLocalSystemSid;
-  PSID SeAliasAdminsSid;
-};
-extern SE_EXPORTS* SeExports;
 constexpr ULONG SECURITY_DESCRIPTOR_REVISION = 1;
 constexpr ULONG ACL_REVISION = 2;
 constexpr ACCESS_MASK GENERIC_ALL = 0x10000000;

@@ -33,6 +33,8 @@ struct Kernel {
   std::map<PDEVICE_OBJECT, bool> dacl_protected;
   std::map<PDEVICE_OBJECT, PFILE_OBJECT> open_files;  // exclusive devices: the one not yet closed
   bool precise_time = true;
+  kemu::CsqExports csq_exports = kemu::CsqExports::windows;
+  std::size_t csq_insertions = 0;
   std::size_t precise_queries = 0;
   std::size_t coarse_queries = 0;
   std::set<PDEVICE_OBJECT> exclusive_devices;
@@ -62,18 +64,6 @@ void irql_violation() {
 
 std::u16string to_u16(const UNICODE_STRING* s) { return std::u16string(s->Buffer, s->Length / 2); }
 
-SID make_sid(std::initializer_list<UCHAR> bytes) {
-  SID sid{};
-  std::size_t i = 0;
-  for (UCHAR b : bytes) sid.bytes[i++] = b;
-  sid.length = static_cast<ULONG>(i);
-  return sid;
-}
-// S-1-5-18 and S-1-5-32-544 in their binary forms.
-SID g_system_sid = make_sid({1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0});
-SID g_admins_sid = make_sid({1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0});
-SE_EXPORTS g_exports{&g_system_sid, &g_admins_sid};
-
 _EPROCESS g_system_process{0, 0, kemu::kSystemCreateTime, {}};
 HANDLE pid_handle(ULONG pid) { return reinterpret_cast<HANDLE>(static_cast<ULONG_PTR>(pid)); }
 
@@ -99,8 +89,6 @@ bool call_routine(PEPROCESS process, HANDLE pid, PS_CREATE_NOTIFY_INFO* info, bo
 }
 
 }  // namespace
-
-SE_EXPORTS* SeExports = &g_exports;
 
 void KeBugCheckEx(ULONG code, ULONG_PTR parameter1, const char* what) {
   std::fprintf(stderr, "kemu: BUGCHECK 0x%X (0x%lX): %s\n", static_cast<unsigned>(code),
@@ -195,17 +183,21 @@ static VOID KeQuerySystemTimePrecise(PLARGE_INTEGER time) {
 }
 
 static NTSTATUS PsSetCreateProcessNotifyRoutineEx2(PSCREATEPROCESSNOTIFYTYPE type, PVOID routine, BOOLEAN remove);
+namespace {
+PVOID csq_routine(const std::u16string& name, kemu::CsqExports exports);
+}  // namespace
 
 PVOID MmGetSystemRoutineAddress(PUNICODE_STRING name) {
   if (current_irql != PASSIVE_LEVEL) irql_violation();
   std::lock_guard lock(kernel().mutex);
-  if (to_u16(name) == u"KeQuerySystemTimePrecise" && kernel().precise_time) {
+  const std::u16string wanted = to_u16(name);
+  if (wanted == u"KeQuerySystemTimePrecise" && kernel().precise_time) {
     return reinterpret_cast<PVOID>(&KeQuerySystemTimePrecise);
   }
-  if (to_u16(name) == u"PsSetCreateProcessNotifyRoutineEx2" && kernel().ex2_available) {
+  if (wanted == u"PsSetCreateProcessNotifyRoutineEx2" && kernel().ex2_available) {
     return reinterpret_cast<PVOID>(&PsSetCreateProcessNotifyRoutineEx2);
   }
-  return nullptr;
+  return csq_routine(wanted, kernel().csq_exports);
 }
 
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER number) {
@@ -302,6 +294,11 @@ NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING link) {
 
 void IoCompleteRequest(PIRP irp, char) {
   if (current_irql > DISPATCH_LEVEL) irql_violation();
+  if (__atomic_load_n(&irp->CancelRoutine, __ATOMIC_ACQUIRE) != nullptr) {
+    // Driver Verifier's "IRP completed with a cancel routine set": IoCancelIrp could call it.
+    std::lock_guard lock(kernel().mutex);
+    kernel().violations.completed_cancellable++;
+  }
   if (irp->completions.fetch_add(1) != 0) {
     std::lock_guard lock(kernel().mutex);
     kernel().violations.double_completions++;
@@ -311,42 +308,109 @@ void IoCompleteRequest(PIRP irp, char) {
   irp->completed.notify_all();
 }
 
-NTSTATUS IoCsqInitialize(PIO_CSQ csq, PIO_CSQ_INSERT_IRP insert, PIO_CSQ_REMOVE_IRP remove, PIO_CSQ_PEEK_NEXT_IRP peek,
-                         PIO_CSQ_ACQUIRE_LOCK acquire, PIO_CSQ_RELEASE_LOCK release,
-                         PIO_CSQ_COMPLETE_CANCELED_IRP complete_canceled) {
+static KSPIN_LOCK g_cancel_lock = 0;
+
+VOID IoAcquireCancelSpinLock(PKIRQL irql) { KeAcquireSpinLock(&g_cancel_lock, irql); }
+VOID IoReleaseCancelSpinLock(KIRQL irql) { KeReleaseSpinLock(&g_cancel_lock, irql); }
+
+// The IO manager's cancel-safe queue, as documented: the queue's own cancel routine, the
+// queue in DriverContext[3], a read whose cancel routine was taken left to that routine.
+namespace {
+
+VOID csq_cancel_routine(PDEVICE_OBJECT, PIRP irp) {
+  IoReleaseCancelSpinLock(irp->CancelIrql);
+  auto csq = static_cast<PIO_CSQ>(irp->Tail.Overlay.DriverContext[3]);
+  KIRQL irql;
+  csq->acquire(csq, &irql);
+  csq->remove(csq, irp);
+  csq->release(csq, irql);
+  csq->complete_canceled(csq, irp);
+}
+
+NTSTATUS IoCsqInitializeEx(PIO_CSQ csq, PIO_CSQ_INSERT_IRP_EX insert, PIO_CSQ_REMOVE_IRP remove,
+                           PIO_CSQ_PEEK_NEXT_IRP peek, PIO_CSQ_ACQUIRE_LOCK acquire, PIO_CSQ_RELEASE_LOCK release,
+                           PIO_CSQ_COMPLETE_CANCELED_IRP complete_canceled) {
   *csq = _IO_CSQ{insert, remove, peek, acquire, release, complete_canceled};
   return STATUS_SUCCESS;
 }
 
-VOID IoCsqInsertIrp(PIO_CSQ csq, PIRP irp, PVOID) {
-  kemu::schedule_point(kemu::Point::csq_insert);
+NTSTATUS IoCsqInsertIrpEx(PIO_CSQ csq, PIRP irp, PIO_CSQ_IRP_CONTEXT, PVOID insert_context) {
+  kemu::schedule_point(kemu::Point::read_pend);
+  {
+    std::lock_guard lock(kernel().mutex);
+    kernel().csq_insertions++;
+  }
   KIRQL irql;
   csq->acquire(csq, &irql);
+  NTSTATUS status = csq->insert(csq, irp, insert_context);
+  if (!NT_SUCCESS(status)) {
+    csq->release(csq, irql);
+    return status;
+  }
   irp->PendingReturned = TRUE;  // IoMarkIrpPending
-  if (__atomic_load_n(&irp->Cancel, __ATOMIC_ACQUIRE)) {
-    // Cancelled before it could be queued: complete it as cancelled, like the real csq.
+  irp->Tail.Overlay.DriverContext[3] = csq;
+  IoSetCancelRoutine(irp, csq_cancel_routine);
+  if (irp->Cancel && IoSetCancelRoutine(irp, nullptr) != nullptr) {
+    // Cancelled before it was queued: IoCancelIrp found no routine, so it is the queue's.
+    csq->remove(csq, irp);
     csq->release(csq, irql);
     csq->complete_canceled(csq, irp);
-    return;
+    return STATUS_SUCCESS;
   }
-  __atomic_store_n(&irp->queued_in, csq, __ATOMIC_RELEASE);
-  csq->insert(csq, irp);
   csq->release(csq, irql);
+  return STATUS_SUCCESS;
 }
 
 PIRP IoCsqRemoveNextIrp(PIO_CSQ csq, PVOID peek_context) {
   KIRQL irql;
   csq->acquire(csq, &irql);
   PIRP irp = csq->peek(csq, nullptr, peek_context);
+  while (irp != nullptr && IoSetCancelRoutine(irp, nullptr) == nullptr) irp = csq->peek(csq, irp, peek_context);
   if (irp != nullptr) {
     csq->remove(csq, irp);
-    __atomic_store_n(&irp->queued_in, nullptr, __ATOMIC_RELEASE);
+    irp->Tail.Overlay.DriverContext[3] = nullptr;
   }
   csq->release(csq, irql);
   return irp;
 }
 
+// Wine 8's ntoskrnl.exe exports these as stubs: found by name, fatal when called.
+[[noreturn]] void wine_stub(const char* name) {
+  std::fprintf(stderr, "wine: Call from kemu to unimplemented function ntoskrnl.exe.%s, aborting\n", name);
+  std::fflush(stderr);
+  std::abort();
+}
+VOID IoCsqInsertIrp_stub(PIO_CSQ, PIRP, PIO_CSQ_IRP_CONTEXT) { wine_stub("IoCsqInsertIrp"); }
+PIRP IoCsqRemoveIrp_stub(PIO_CSQ, PIO_CSQ_IRP_CONTEXT) { wine_stub("IoCsqRemoveIrp"); }
+PIRP IoCsqRemoveNextIrp_stub(PIO_CSQ, PVOID) { wine_stub("IoCsqRemoveNextIrp"); }
+
+PVOID csq_routine(const std::u16string& name, kemu::CsqExports exports) {
+  if (exports == kemu::CsqExports::windows) {
+    if (name == u"IoCsqInitializeEx") return reinterpret_cast<PVOID>(&IoCsqInitializeEx);
+    if (name == u"IoCsqInsertIrpEx") return reinterpret_cast<PVOID>(&IoCsqInsertIrpEx);
+    if (name == u"IoCsqRemoveNextIrp") return reinterpret_cast<PVOID>(&IoCsqRemoveNextIrp);
+    return nullptr;
+  }
+  if (name == u"IoCsqInsertIrp") return reinterpret_cast<PVOID>(&IoCsqInsertIrp_stub);
+  if (name == u"IoCsqRemoveIrp") return reinterpret_cast<PVOID>(&IoCsqRemoveIrp_stub);
+  if (name == u"IoCsqRemoveNextIrp") return reinterpret_cast<PVOID>(&IoCsqRemoveNextIrp_stub);
+  return nullptr;
+}
+
+}  // namespace
+
+ULONG RtlLengthRequiredSid(ULONG sub_authority_count) { return 8 + 4 * sub_authority_count; }
+
 ULONG RtlLengthSid(PSID sid) { return sid->length; }
+
+NTSTATUS RtlInitializeSid(PSID sid, PSID_IDENTIFIER_AUTHORITY authority, UCHAR sub_authority_count) {
+  if (sub_authority_count > 15) return STATUS_INVALID_PARAMETER;
+  sid->bytes[0] = 1;  // SID_REVISION
+  sid->bytes[1] = sub_authority_count;
+  std::memcpy(sid->bytes + 2, authority->Value, 6);
+  sid->length = RtlLengthRequiredSid(sub_authority_count);
+  return STATUS_SUCCESS;
+}
 
 NTSTATUS RtlCreateSecurityDescriptor(PSECURITY_DESCRIPTOR descriptor, ULONG revision) {
   *static_cast<SECURITY_DESCRIPTOR*>(descriptor) =
@@ -494,6 +558,8 @@ void reset() {
   k.open_files.clear();
   k.precise_time = true;
   k.ex2_available = true;
+  k.csq_exports = kemu::CsqExports::windows;
+  k.csq_insertions = 0;
   k.precise_queries = 0;
   k.coarse_queries = 0;
   k.processes[pid_handle(4)] = &g_system_process;
@@ -594,6 +660,7 @@ Request* new_read(ULONG output_length, ULONG input_length, ULONG code) {
 }
 
 NTSTATUS send(PDRIVER_OBJECT driver, Request* request) {
+  request->irp.device = driver->DeviceObject;
   return driver->MajorFunction[request->irp.stack.MajorFunction](driver->DeviceObject, &request->irp);
 }
 
@@ -604,28 +671,39 @@ bool wait(Request* request, int timeout_ms) {
 }
 
 void cancel(Request* request) {
+  // IoCancelIrp: Cancel set, then the cancel routine taken and called under the cancel spin
+  // lock (which the routine releases); none taken, nothing more happens here.
   IRP& irp = request->irp;
-  __atomic_store_n(&irp.Cancel, static_cast<BOOLEAN>(TRUE), __ATOMIC_RELEASE);
-  PIO_CSQ csq = nullptr;
-  {
-    // Racing with the driver removing it: whoever takes it off the queue completes it.
-    PIO_CSQ queued = __atomic_load_n(&irp.queued_in, __ATOMIC_ACQUIRE);
-    if (queued == nullptr) return;
-    KIRQL irql;
-    queued->acquire(queued, &irql);
-    if (__atomic_load_n(&irp.queued_in, __ATOMIC_ACQUIRE) == queued) {
-      queued->remove(queued, &irp);
-      __atomic_store_n(&irp.queued_in, nullptr, __ATOMIC_RELEASE);
-      csq = queued;
-    }
-    queued->release(queued, irql);
+  KIRQL irql;
+  IoAcquireCancelSpinLock(&irql);
+  irp.Cancel.store(TRUE);
+  PDRIVER_CANCEL routine = IoSetCancelRoutine(&irp, nullptr);
+  if (routine == nullptr) {
+    IoReleaseCancelSpinLock(irql);
+    return;
   }
-  if (csq != nullptr) csq->complete_canceled(csq, &irp);
+  irp.CancelIrql = irql;
+  routine(irp.device, &irp);
 }
 
 int completions(const Request* request) { return request->irp.completions.load(); }
 
 int rundown_waiters() { return g_rundown_waiters.load(); }
+
+void set_csq_exports(CsqExports exports) {
+  std::lock_guard lock(kernel().mutex);
+  kernel().csq_exports = exports;
+}
+
+CsqExports csq_exports_from_environment() {
+  const char* value = std::getenv("PROCSENTRY_KEMU_CSQ");
+  return value != nullptr && std::string(value) == "wine8" ? CsqExports::wine8 : CsqExports::windows;
+}
+
+std::size_t csq_insertions() {
+  std::lock_guard lock(kernel().mutex);
+  return kernel().csq_insertions;
+}
 
 void set_precise_time_available(bool available) {
   std::lock_guard lock(kernel().mutex);

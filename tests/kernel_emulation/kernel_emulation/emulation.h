@@ -44,9 +44,10 @@ struct Violations {
   std::size_t double_completions = 0;
   std::size_t reference_errors = 0;  // a process or token dereferenced more than referenced, or gone while referenced
   std::size_t handle_errors = 0;     // ZwClose of a handle not open, a query through one
+  std::size_t completed_cancellable = 0;  // an IRP completed with its cancel routine still set
   std::size_t total() const {
     return double_frees + unknown_frees + wrong_tag_frees + irql_errors + double_completions + reference_errors +
-           handle_errors;
+           handle_errors + completed_cancellable;
   }
 };
 
@@ -89,7 +90,7 @@ struct Request {
 Request* new_read(ULONG output_length, ULONG input_length = 0, ULONG code = 0x00226000u);
 NTSTATUS send(PDRIVER_OBJECT driver, Request* request);  // STATUS_PENDING or the final status
 bool wait(Request* request, int timeout_ms);             // until completed
-void cancel(Request* request);                           // IoCancelIrp
+void cancel(Request* request);                           // IoCancelIrp, from the calling thread
 int completions(const Request* request);
 void free_request(Request* request);
 
@@ -126,6 +127,16 @@ struct TimeQueries {
   std::size_t coarse = 0;
 };
 TimeQueries time_queries();
+
+// Which IoCsq routines MmGetSystemRoutineAddress finds; set before DriverEntry (reset() makes
+// it windows). windows: IoCsqInitializeEx, IoCsqInsertIrpEx, IoCsqRemoveNextIrp. wine8: as Wine
+// 8's ntoskrnl.exe, no Ex routine, and IoCsqInsertIrp, IoCsqRemoveIrp, IoCsqRemoveNextIrp found
+// but stubs that abort when called (the driver must fall back to its own cancel routine).
+enum class CsqExports { windows, wine8 };
+void set_csq_exports(CsqExports exports);
+// PROCSENTRY_KEMU_CSQ=wine8, else windows: how ctest runs the driver tests on both paths.
+CsqExports csq_exports_from_environment();
+std::size_t csq_insertions();  // IoCsqInsertIrpEx calls since reset()
 
 // Threads inside ExWaitForRundownProtectionRelease, waiting for holders to release.
 int rundown_waiters();

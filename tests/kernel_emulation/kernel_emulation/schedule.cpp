@@ -32,8 +32,8 @@ const char* point_name(Point point) {
       return "rundown_acquired";
     case Point::rundown_wait:
       return "rundown_wait";
-    case Point::csq_insert:
-      return "csq_insert";
+    case Point::read_pend:
+      return "read_pend";
   }
   return "?";
 }

@@ -21,7 +21,7 @@ enum class Point {
   callback_return,   // a process-notify callback returned to the kernel
   rundown_acquired,  // ExAcquireRundownProtection succeeded
   rundown_wait,      // ExWaitForRundownProtectionRelease began the rundown, before waiting
-  csq_insert,        // IoCsqInsertIrp, on entry
+  read_pend,         // a read IRP being pended: IoCsqInsertIrpEx on entry, or IoMarkIrpPending
 };
 
 // Called by the emulated primitives. Free unless an overlap or a hook is armed.
