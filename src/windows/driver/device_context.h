@@ -10,11 +10,9 @@ namespace procsentry::driver {
 
 struct DeviceContext {
   RecordQueue queue;
-  ReadQueue reads;  // pended read IRPs (inverted call), cancel-safe
-  // Run down from cleanup to the next open (as the cancel sample's FileRundownLock): whoever
-  // may pend a read holds it, so after cleanup's wait no read can pend. One per device: the
-  // device is exclusive, so there is one open file object at a time.
-  EX_RUNDOWN_REF reads_rundown;
+  // Pended read IRPs (inverted call), cancel-safe; open from an open to its cleanup. One per
+  // device: the device is exclusive, so there is one open file object at a time.
+  ReadQueue reads;
   // 1 once this open's client sent PS_IOCTL_VERSION with our wire version; reads fail until
   // then. Per open, kept here: the device is exclusive (one file object at a time).
   volatile LONG client_agreed;

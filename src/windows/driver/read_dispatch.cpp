@@ -15,16 +15,16 @@ ULONG output_length(PIRP irp) {
 }
 
 // Callbacks and readers both call this after adding their half; each side re-checks the
-// other, so a record and a read can never both wait for each other (no lost wakeup). The
-// caller holds reads_rundown.
-void deliver_locked_out(DeviceContext& context) {
+// other, so a record and a read can never both wait for each other (no lost wakeup).
+void deliver(DeviceContext& context) {
   while (context.queue.has_data()) {
     PIRP irp = context.reads.remove_next();
     if (irp == nullptr) return;
     auto* buffer = static_cast<UCHAR*>(irp->AssociatedIrp.SystemBuffer);
     ULONG written = context.queue.drain_into(buffer, output_length(irp));
     if (written == 0) {
-      // Another thread took the records between the check and the drain: re-pend.
+      // Another thread took the records between the check and the drain: re-pend (or, once
+      // cleanup closed the queue, completed as cancelled).
       context.reads.insert(irp);
       continue;
     }
@@ -56,24 +56,11 @@ bool client_agreed(DeviceContext& context) { return InterlockedCompareExchange(&
 
 }  // namespace
 
-NTSTATUS init_read_queue(DeviceContext& context) {
-  // Closed until the first open.
-  ExInitializeRundownProtection(&context.reads_rundown);
-  ExWaitForRundownProtectionRelease(&context.reads_rundown);
-  ExRundownCompleted(&context.reads_rundown);
-  return context.reads.init();
-}
+NTSTATUS init_read_queue(DeviceContext& context) { return context.reads.init(); }
 
-void deliver_pending_reads(DeviceContext& context) {
-  // It may re-pend a read it took: only while the device is open (see reads_rundown).
-  if (!ExAcquireRundownProtection(&context.reads_rundown)) return;
-  deliver_locked_out(context);
-  ExReleaseRundownProtection(&context.reads_rundown);
-}
+void deliver_pending_reads(DeviceContext& context) { deliver(context); }
 
-void cancel_pending_reads(DeviceContext& context) {
-  while (PIRP irp = context.reads.remove_next()) complete(irp, STATUS_CANCELLED, 0);
-}
+void cancel_pending_reads(DeviceContext& context) { context.reads.close(); }
 
 NTSTATUS dispatch_create(PDEVICE_OBJECT device, PIRP irp) {
   // \\.\procsentry only: \\.\procsentry\anything (or an open relative to it) names nothing.
@@ -81,22 +68,19 @@ NTSTATUS dispatch_create(PDEVICE_OBJECT device, PIRP irp) {
   if (file != nullptr && (file->FileName.Length != 0 || file->RelatedFileObject != nullptr)) {
     return complete(irp, STATUS_OBJECT_PATH_NOT_FOUND, 0);
   }
-  // Exclusive device: the previous file object is closed, its cleanup ran the reads down.
+  // Exclusive device: the previous file object is closed, its cleanup closed the reads.
   auto* context = static_cast<DeviceContext*>(device->DeviceExtension);
   InterlockedExchange(&context->client_agreed, 0);  // this client has not said its version yet
-  ExReInitializeRundownProtection(&context->reads_rundown);
+  context->reads.open();
   return complete(irp, STATUS_SUCCESS, 0);
 }
 
 NTSTATUS dispatch_close(PDEVICE_OBJECT, PIRP irp) { return complete(irp, STATUS_SUCCESS, 0); }
 
 NTSTATUS dispatch_cleanup(PDEVICE_OBJECT device, PIRP irp) {
-  DeviceContext& context = *static_cast<DeviceContext*>(device->DeviceExtension);
-  // Refuses new reads and waits for a read or a delivery that may still pend one; then
-  // nothing can pend until the next open, and the ones pended are cancelled.
-  ExWaitForRundownProtectionRelease(&context.reads_rundown);
-  ExRundownCompleted(&context.reads_rundown);
-  cancel_pending_reads(context);
+  // Nothing pends from here to the next open (a read or a delivery racing this completes its
+  // read as cancelled), and what pends is cancelled.
+  static_cast<DeviceContext*>(device->DeviceExtension)->reads.close();
   return complete(irp, STATUS_SUCCESS, 0);
 }
 
@@ -110,19 +94,12 @@ NTSTATUS dispatch_device_control(PDEVICE_OBJECT device, PIRP irp) {
   if (io.OutputBufferLength < PS_WINDOWS_READ_MIN || irp->AssociatedIrp.SystemBuffer == nullptr) {
     return complete(irp, STATUS_BUFFER_TOO_SMALL, 0);
   }
-  if (!ExAcquireRundownProtection(&context.reads_rundown)) return complete(irp, STATUS_DELETE_PENDING, 0);
-  if (!client_agreed(context)) {
-    ExReleaseRundownProtection(&context.reads_rundown);
-    return complete(irp, STATUS_REVISION_MISMATCH, 0);
-  }
+  if (!context.reads.is_open()) return complete(irp, STATUS_DELETE_PENDING, 0);  // after cleanup
+  if (!client_agreed(context)) return complete(irp, STATUS_REVISION_MISMATCH, 0);
   ULONG written = context.queue.drain_into(static_cast<UCHAR*>(irp->AssociatedIrp.SystemBuffer), io.OutputBufferLength);
-  if (written != 0) {
-    ExReleaseRundownProtection(&context.reads_rundown);
-    return complete(irp, STATUS_SUCCESS, written);
-  }
-  context.reads.insert(irp);    // marks the IRP pending
-  deliver_locked_out(context);  // a record may have arrived before the read was queued
-  ExReleaseRundownProtection(&context.reads_rundown);
+  if (written != 0) return complete(irp, STATUS_SUCCESS, written);
+  context.reads.insert(irp);  // pends it (or completes it, if cleanup came in between)
+  deliver(context);           // a record may have arrived before the read was queued
   return STATUS_PENDING;
 }
 

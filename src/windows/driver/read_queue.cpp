@@ -23,6 +23,7 @@ using CsqInitializeEx = NTSTATUS(NTAPI*)(PIO_CSQ, PIO_CSQ_INSERT_IRP_EX, PIO_CSQ
 NTSTATUS ReadQueue::init() {
   KeInitializeSpinLock(&lock_);
   InitializeListHead(&irps_);
+  open_ = FALSE;
   csq_insert_ = nullptr;
   csq_remove_next_ = nullptr;
   auto initialize = reinterpret_cast<CsqInitializeEx>(routine(L"IoCsqInitializeEx"));
@@ -37,15 +38,48 @@ NTSTATUS ReadQueue::init() {
   return STATUS_SUCCESS;
 }
 
+void ReadQueue::open() {
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  open_ = TRUE;
+  KeReleaseSpinLock(&lock_, irql);
+}
+
+void ReadQueue::close() {
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  open_ = FALSE;
+  KeReleaseSpinLock(&lock_, irql);
+  while (PIRP irp = remove_next()) complete_cancelled(irp);
+}
+
+bool ReadQueue::is_open() {
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  bool open = open_ != FALSE;
+  KeReleaseSpinLock(&lock_, irql);
+  return open;
+}
+
 void ReadQueue::insert(PIRP irp) {
   if (csq_insert_ != nullptr) {
-    csq_insert_(&csq_, irp, nullptr, nullptr);  // csq_insert never fails
+    if (!NT_SUCCESS(csq_insert_(&csq_, irp, nullptr, nullptr))) {
+      // csq_insert refused it (closed). Pending either way, so the dispatch's STATUS_PENDING
+      // holds whether or not IoCsqInsertIrpEx marked it.
+      IoMarkIrpPending(irp);
+      complete_cancelled(irp);
+    }
     return;
   }
   IoMarkIrpPending(irp);
   irp->Tail.Overlay.DriverContext[0] = this;  // for cancel_queued; ours while we hold the IRP
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
+  if (!open_) {
+    KeReleaseSpinLock(&lock_, irql);
+    complete_cancelled(irp);
+    return;
+  }
   IoSetCancelRoutine(irp, cancel_queued);
   // IoCancelIrp sets Cancel, then takes the cancel routine. Cancelled, and the routine still
   // ours: IoCancelIrp came before it was set and will not call it, so the read is ours to
@@ -94,6 +128,7 @@ VOID NTAPI ReadQueue::cancel_queued(PDEVICE_OBJECT, PIRP irp) {
 ReadQueue& ReadQueue::of(PIO_CSQ csq) { return *CONTAINING_RECORD(csq, ReadQueue, csq_); }
 
 NTSTATUS NTAPI ReadQueue::csq_insert(PIO_CSQ csq, PIRP irp, PVOID) {
+  if (!of(csq).open_) return STATUS_CANCELLED;  // IoCsqInsertIrpEx then leaves it to insert()
   InsertTailList(&of(csq).irps_, &irp->Tail.Overlay.ListEntry);
   return STATUS_SUCCESS;
 }

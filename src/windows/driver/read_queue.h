@@ -5,6 +5,9 @@
 // IoCsqRemoveNextIrp as stubs that abort when called, and no IoCsqInsertIrpEx, so the Ex
 // routines' presence is what tells a kernel that implements the family (every Windows since
 // Server 2003). One binary for both.
+// The queue is closed from cleanup to the next open (as the cancel sample's FileRundownLock,
+// kept under the queue's own lock: Wine 8's Ex*RundownProtection are stubs too), so no read
+// stays pended after cleanup.
 #pragma once
 
 #include "kernel.h"
@@ -13,10 +16,15 @@ namespace procsentry::driver {
 
 class ReadQueue {
  public:
-  // PASSIVE_LEVEL (DriverEntry): resolves the IoCsq routines once.
+  // PASSIVE_LEVEL (DriverEntry): resolves the IoCsq routines once. Created closed.
   NTSTATUS init();
-  // Marks the read pending and queues it; one cancelled before it could be queued is
-  // completed as cancelled. IRQL <= DISPATCH_LEVEL.
+  // IRP_MJ_CREATE: reads queue again.
+  void open();
+  // IRP_MJ_CLEANUP, unload: nothing queues until open(); what is queued completes as cancelled.
+  void close();
+  bool is_open();
+  // Marks the read pending and queues it; one cancelled before it could be queued, or arriving
+  // while the queue is closed, is completed as cancelled. IRQL <= DISPATCH_LEVEL.
   void insert(PIRP irp);
   // The oldest queued read, off the queue and no longer cancellable (the caller completes it);
   // nullptr when none is left. A read whose cancellation began is left to its cancel routine.
@@ -40,6 +48,7 @@ class ReadQueue {
   IO_CSQ csq_;
   KSPIN_LOCK lock_;  // guards irps_ (the IoCsq callbacks take it too)
   LIST_ENTRY irps_;
+  BOOLEAN open_;               // under lock_
   CsqInsertIrpEx csq_insert_;  // nullptr: the fallback
   CsqRemoveNextIrp csq_remove_next_;
 };

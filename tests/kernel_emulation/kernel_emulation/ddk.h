@@ -376,18 +376,6 @@ struct PROCESSOR_NUMBER {
 using PPROCESSOR_NUMBER = PROCESSOR_NUMBER*;
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER number);
 
-// Rundown protection: Count is 2 per holder, bit 0 set once the rundown began (as the
-// kernel's). Atomic builtins, which ThreadSanitizer understands.
-struct EX_RUNDOWN_REF {
-  ULONG_PTR Count;
-};
-using PEX_RUNDOWN_REF = EX_RUNDOWN_REF*;
-VOID ExInitializeRundownProtection(PEX_RUNDOWN_REF ref);
-VOID ExReInitializeRundownProtection(PEX_RUNDOWN_REF ref);
-BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF ref);
-VOID ExReleaseRundownProtection(PEX_RUNDOWN_REF ref);
-VOID ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF ref);
-VOID ExRundownCompleted(PEX_RUNDOWN_REF ref);
 VOID RtlInitUnicodeString(PUNICODE_STRING destination, PCWSTR source);
 NTSTATUS IoCreateDevice(PDRIVER_OBJECT driver, ULONG extension_size, PUNICODE_STRING name, ULONG type,
                         ULONG characteristics, BOOLEAN exclusive, PDEVICE_OBJECT* device);

@@ -158,8 +158,6 @@ VOID KeReleaseSpinLock(PKSPIN_LOCK lock, KIRQL new_irql) {
   kemu::schedule_point(kemu::Point::spin_release);
 }
 
-static std::atomic<int> g_rundown_waiters{0};
-
 static LONGLONG system_time_now() {
   auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
   return std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count() / 100 + 116444736000000000LL;
@@ -205,40 +203,6 @@ ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER number) {
   if (number != nullptr) *number = PROCESSOR_NUMBER{0, static_cast<UCHAR>(cpu), 0};
   return cpu;
 }
-
-VOID ExInitializeRundownProtection(PEX_RUNDOWN_REF ref) { __atomic_store_n(&ref->Count, 0, __ATOMIC_RELEASE); }
-
-VOID ExReInitializeRundownProtection(PEX_RUNDOWN_REF ref) {
-  // Only after a completed rundown (no holder, rundown bit set).
-  if (__atomic_load_n(&ref->Count, __ATOMIC_ACQUIRE) != 1) irql_violation();
-  __atomic_store_n(&ref->Count, 0, __ATOMIC_RELEASE);
-}
-
-BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF ref) {
-  if (current_irql > DISPATCH_LEVEL) irql_violation();
-  ULONG_PTR count = __atomic_load_n(&ref->Count, __ATOMIC_RELAXED);
-  do {
-    if ((count & 1) != 0) return FALSE;
-  } while (!__atomic_compare_exchange_n(&ref->Count, &count, count + 2, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
-  kemu::schedule_point(kemu::Point::rundown_acquired);
-  return TRUE;
-}
-
-VOID ExReleaseRundownProtection(PEX_RUNDOWN_REF ref) {
-  if (__atomic_load_n(&ref->Count, __ATOMIC_RELAXED) < 2) irql_violation();  // released more than acquired
-  __atomic_fetch_sub(&ref->Count, 2, __ATOMIC_RELEASE);
-}
-
-VOID ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF ref) {
-  if (current_irql != PASSIVE_LEVEL) irql_violation();
-  __atomic_fetch_or(&ref->Count, 1, __ATOMIC_ACQ_REL);
-  kemu::schedule_point(kemu::Point::rundown_wait);
-  g_rundown_waiters.fetch_add(1);
-  while (__atomic_load_n(&ref->Count, __ATOMIC_ACQUIRE) != 1) std::this_thread::yield();
-  g_rundown_waiters.fetch_sub(1);
-}
-
-VOID ExRundownCompleted(PEX_RUNDOWN_REF ref) { __atomic_store_n(&ref->Count, 1, __ATOMIC_RELEASE); }
 
 VOID RtlInitUnicodeString(PUNICODE_STRING destination, PCWSTR source) {
   // L"" is UTF-32 on Linux: intern a UTF-16 copy (device names are ASCII).
@@ -342,12 +306,12 @@ NTSTATUS IoCsqInsertIrpEx(PIO_CSQ csq, PIRP irp, PIO_CSQ_IRP_CONTEXT, PVOID inse
   }
   KIRQL irql;
   csq->acquire(csq, &irql);
+  irp->PendingReturned = TRUE;  // IoMarkIrpPending, first (a refused IRP stays marked)
   NTSTATUS status = csq->insert(csq, irp, insert_context);
   if (!NT_SUCCESS(status)) {
     csq->release(csq, irql);
     return status;
   }
-  irp->PendingReturned = TRUE;  // IoMarkIrpPending
   irp->Tail.Overlay.DriverContext[3] = csq;
   IoSetCancelRoutine(irp, csq_cancel_routine);
   if (irp->Cancel && IoSetCancelRoutine(irp, nullptr) != nullptr) {
@@ -687,8 +651,6 @@ void cancel(Request* request) {
 }
 
 int completions(const Request* request) { return request->irp.completions.load(); }
-
-int rundown_waiters() { return g_rundown_waiters.load(); }
 
 void set_csq_exports(CsqExports exports) {
   std::lock_guard lock(kernel().mutex);

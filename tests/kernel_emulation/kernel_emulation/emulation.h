@@ -138,9 +138,6 @@ void set_csq_exports(CsqExports exports);
 CsqExports csq_exports_from_environment();
 std::size_t csq_insertions();  // IoCsqInsertIrpEx calls since reset()
 
-// Threads inside ExWaitForRundownProtectionRelease, waiting for holders to release.
-int rundown_waiters();
-
 // KeGetCurrentProcessorNumberEx for the calling thread: what the test set, else a number
 // 0..7 given to the thread on first use.
 void set_current_processor(ULONG cpu);

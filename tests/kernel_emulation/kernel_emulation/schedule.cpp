@@ -28,10 +28,6 @@ const char* point_name(Point point) {
       return "callback_enter";
     case Point::callback_return:
       return "callback_return";
-    case Point::rundown_acquired:
-      return "rundown_acquired";
-    case Point::rundown_wait:
-      return "rundown_wait";
     case Point::read_pend:
       return "read_pend";
   }

@@ -11,17 +11,15 @@
 namespace kemu {
 
 enum class Point {
-  pool_alloc,        // ExAllocatePoolWithTag, on entry
-  pool_free,         // ExFreePoolWithTag, on entry (the pointer is already chosen)
-  copy_memory,       // RtlCopyMemory
-  spin_acquire,      // KeAcquireSpinLock, before taking the lock
-  spin_release,      // KeReleaseSpinLock, after releasing it
-  message_send,      // a driver's message handed to its client (the seed's SendCreateProcessEvent)
-  callback_enter,    // a creation callback was entered
-  callback_return,   // a process-notify callback returned to the kernel
-  rundown_acquired,  // ExAcquireRundownProtection succeeded
-  rundown_wait,      // ExWaitForRundownProtectionRelease began the rundown, before waiting
-  read_pend,         // a read IRP being pended: IoCsqInsertIrpEx on entry, or IoMarkIrpPending
+  pool_alloc,       // ExAllocatePoolWithTag, on entry
+  pool_free,        // ExFreePoolWithTag, on entry (the pointer is already chosen)
+  copy_memory,      // RtlCopyMemory
+  spin_acquire,     // KeAcquireSpinLock, before taking the lock
+  spin_release,     // KeReleaseSpinLock, after releasing it
+  message_send,     // a driver's message handed to its client (the seed's SendCreateProcessEvent)
+  callback_enter,   // a creation callback was entered
+  callback_return,  // a process-notify callback returned to the kernel
+  read_pend,        // a read IRP being pended: IoCsqInsertIrpEx on entry, or IoMarkIrpPending
 };
 
 // Called by the emulated primitives. Free unless an overlap or a hook is armed.
