@@ -22,7 +22,7 @@ std::string refusal(const DriverVersionAnswer& answer, std::uint32_t client_vers
   EXPECT_FALSE(checked);
   if (checked) return {};
   EXPECT_EQ(checked.error().message.find('\n'), std::string::npos) << "one line";
-  EXPECT_NE(checked.error().message.find("sc stop procsentry"), std::string::npos) << "says what to do";
+  EXPECT_NE(checked.error().message.find("procsentry.exe uninstall"), std::string::npos) << "says what to do";
   return checked.error().message;
 }
 

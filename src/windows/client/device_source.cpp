@@ -60,8 +60,8 @@ Result<std::unique_ptr<DeviceSource>> DeviceSource::open() {
     DWORD error = GetLastError();
     if (error == ERROR_FILE_NOT_FOUND) {
       return Error{
-          "the procsentry driver is not loaded: install and start it (sc create procsentry type= kernel "
-          "binPath= C:\\path\\procsentry.sys, then sc start procsentry)"};
+          "the procsentry driver is not loaded: install and start it from an elevated prompt (procsentry.exe "
+          "install, then procsentry.exe start)"};
     }
     if (error == ERROR_ACCESS_DENIED) {
       return Error{

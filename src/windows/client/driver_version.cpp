@@ -6,7 +6,8 @@ namespace procsentry {
 namespace {
 
 constexpr const char* kReinstall =
-    "install the driver built with this client (sc stop procsentry, replace procsentry.sys, sc start procsentry)";
+    "install the driver built with this client (procsentry.exe uninstall, then procsentry.exe install and "
+    "procsentry.exe start with its procsentry.sys)";
 
 }  // namespace
 

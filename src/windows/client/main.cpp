@@ -16,6 +16,7 @@
 #include "device_source.h"
 #include "platform/machine.h"
 #include "platform/stop_signals.h"
+#include "service_control.h"
 #include "sources/replay/replay_source.h"
 
 namespace {
@@ -41,6 +42,7 @@ std::string linux_only_request(const procsentry::AppOptions& o) {
 int main(int argc, char** argv) {
   using namespace procsentry;
   SetConsoleOutputCP(CP_UTF8);
+  if (is_service_command(argc, argv)) return run_service_command(argc, argv);
   auto parsed = parse_options(argc, argv);
   if (!parsed) {
     return report_error(parsed.error());
