@@ -7,8 +7,8 @@ namespace {
 // same SIDs without exported data (Wine's SeExports is an empty stub).
 struct NtAuthoritySid {
   union {
-    SID sid;  // aligned as a SID
-    UCHAR bytes[SECURITY_MAX_SID_SIZE];
+    SID sid;          // aligned as a SID
+    UCHAR bytes[68];  // SECURITY_MAX_SID_SIZE (winnt.h): 8 + 15 sub-authorities
   } storage;
   PSID sid() { return &storage.sid; }
 };

@@ -298,7 +298,6 @@ struct SID {
   ULONG length;
 };
 using PSID = SID*;
-constexpr ULONG SECURITY_MAX_SID_SIZE = 68;
 struct SID_IDENTIFIER_AUTHORITY {
   UCHAR Value[6];
 };
