@@ -21,6 +21,7 @@ class DriverNotify : public DriverFixture {
     loaded_ = true;
     ASSERT_EQ(kemu::open(&driver_, &client_file_), STATUS_SUCCESS);
     client_open_ = true;
+    ASSERT_EQ(say_version(&driver_, PS_WIRE_VERSION), STATUS_SUCCESS);
   }
   // A WSL process: Windows gives no image file name or command line for most of them.
   static void pico(FakeProcess& p) { p.info.IsSubsystemProcess = 1; }
