@@ -5,16 +5,20 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/record_builder.h"
+#include "support/rsyslog_server.h"
 #include "support/spawn.h"
 
 namespace {
@@ -158,6 +162,29 @@ TEST_F(WindowsClient, ACreatesTokenAndParentAreShownAsJson) {
   EXPECT_FALSE(events[0].contains("user")) << "a create without the token block names no user";
 }
 
+// --format: the schema formats run unchanged in the Windows client; the token's user goes
+// where each schema puts a Windows user (ECS user.*, OCSF process.user), named by Wine's LSA.
+TEST_F(WindowsClient, TheSchemaFormatsCarryTheTokensUser) {
+  const std::vector<Bytes> records{windows_create(704, u"\\??\\C:\\x.exe", u"x.exe", kSystemSid)};
+  Output ecs = replay_under_wine(records, "--json --format ecs");
+  ASSERT_TRUE(WIFEXITED(ecs.status) && WEXITSTATUS(ecs.status) == 0) << ecs.status << "\n" << ecs.out;
+  auto e = json_lines(ecs.out);
+  ASSERT_EQ(e.size(), 1u) << ecs.out;
+  EXPECT_EQ(e[0].at("user").at("id"), "S-1-5-18");
+  EXPECT_EQ(e[0].at("user").at("name"), "SYSTEM");
+  EXPECT_EQ(e[0].at("user").at("domain"), "NT AUTHORITY");
+  EXPECT_EQ(e[0].at("host").at("os").at("type"), "windows");
+  EXPECT_EQ(e[0].at("procsentry").at("integrity_level"), "system");
+  Output ocsf = replay_under_wine(records, "--json --format ocsf");
+  ASSERT_TRUE(WIFEXITED(ocsf.status) && WEXITSTATUS(ocsf.status) == 0) << ocsf.status << "\n" << ocsf.out;
+  auto o = json_lines(ocsf.out);
+  ASSERT_EQ(o.size(), 1u) << ocsf.out;
+  EXPECT_EQ(o[0].at("class_uid"), 1007);
+  EXPECT_EQ(o[0].at("process").at("user").at("uid"), "S-1-5-18");
+  EXPECT_EQ(o[0].at("process").at("integrity_id"), 5);
+  EXPECT_EQ(o[0].at("process").at("session").at("uid"), "0x3e7");
+}
+
 TEST_F(WindowsClient, ACreatesUserIsInTheTableAndItsTokenInTheLongForm) {
   Output o = replay_under_wine({windows_create(704, u"\\??\\C:\\x.exe", u"x.exe", kSystemSid)}, "--long");
   ASSERT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0) << o.status << "\n" << o.out;
@@ -196,6 +223,39 @@ TEST_F(WindowsClient, OutputWritesJsonLinesAndRotates) {
   fs::remove_all(dir);
 }
 
+// --syslog over Winsock, to the real rsyslogd the Linux syslog tests run: every replayed event
+// arrives as one RFC 5424 message whose MSG is the event's JSON, over TCP and over UDP.
+TEST_F(WindowsClient, SyslogDeliversEveryEventToRsyslogOverTcpAndUdp) {
+  using procsentry::test::RsyslogServer;
+  if (!RsyslogServer::available()) GTEST_SKIP() << "rsyslog is not installed (apt-get install rsyslog)";
+  std::string why;
+  auto server = RsyslogServer::start(&why);
+  ASSERT_TRUE(server) << why;
+  std::vector<Bytes> records;
+  for (std::uint32_t i = 0; i < 3; ++i) records.push_back(windows_create(900 + 4 * i, u"\\??\\C:\\y.exe", u"y.exe"));
+  for (const std::string transport : {"tcp", "udp"}) {
+    const std::uint16_t port = transport == "tcp" ? server->tcp_port() : server->udp_port();
+    Output o = replay_under_wine(records, "--quiet --syslog " + transport + "://127.0.0.1:" + std::to_string(port));
+    ASSERT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0) << transport << ": " << o.status << "\n" << o.out;
+  }
+  std::vector<nlohmann::json> got;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((got = server->messages()).size() < 6 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(got.size(), 6u) << "three events over each transport did not all arrive";
+  std::map<std::string, std::vector<std::uint32_t>> pids;
+  for (const auto& m : got) {
+    EXPECT_EQ(m.at("version"), "1") << m.dump();
+    EXPECT_EQ(m.at("app_name"), "procsentry") << m.dump();
+    const auto event = nlohmann::json::parse(m.at("msg").get<std::string>());
+    EXPECT_EQ(event.at("event"), "create");
+    pids[m.at("input").get<std::string>()].push_back(event.at("pid").get<std::uint32_t>());
+  }
+  EXPECT_EQ(pids["imtcp"], (std::vector<std::uint32_t>{900, 904, 908}));
+  EXPECT_EQ(pids["imudp"].size(), 3u);
+}
+
 TEST_F(WindowsClient, NoDriverIsOneClearLineAndStatus2) {
   Output o = run_under_wine("--json", true);
   EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 2) << o.status;
@@ -204,7 +264,7 @@ TEST_F(WindowsClient, NoDriverIsOneClearLineAndStatus2) {
 }
 
 TEST_F(WindowsClient, LinuxOnlyOutputsAreOneClearLineAndStatus2) {
-  for (std::string option : {"--syslog tcp://127.0.0.1:514", "--save-raw capture.raw"}) {
+  for (std::string option : {"--save-raw capture.raw", "--hash sha256"}) {
     Output o = run_under_wine(option, true);
     EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 2) << option << ": " << o.status;
     const std::string name = option.substr(0, option.find(' '));

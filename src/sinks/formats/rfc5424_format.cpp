@@ -1,21 +1,10 @@
 #include "sinks/formats/rfc5424_format.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <climits>
 
 namespace procsentry {
-
-std::string Rfc5424Formatter::local_hostname() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (gethostname(name, sizeof(name) - 1) != 0) return "-";
-  std::string out;
-  for (const char* c = name; *c != '\0' && out.size() < 255; ++c) {
-    if (*c > ' ' && *c < 127) out += *c;
-  }
-  return out.empty() ? "-" : out;
-}
 
 Rfc5424Formatter::Rfc5424Formatter(std::string hostname, std::uint32_t procid, std::shared_ptr<JsonEventFormatter> json)
     : header_tail_(fmt::format(" {} procsentry {} ", hostname, procid)),

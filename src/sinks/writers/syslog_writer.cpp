@@ -1,15 +1,12 @@
 #include "sinks/writers/syslog_writer.h"
 
 #include <fmt/core.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <optional>
 #include <thread>
+
+#include "sinks/writers/net_socket.h"
 
 namespace procsentry {
 namespace {
@@ -36,44 +33,14 @@ SyslogWriter::SyslogWriter(SyslogTarget target, std::FILE* diagnostics)
 SyslogWriter::~SyslogWriter() { disconnect(); }
 
 void SyslogWriter::disconnect() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  if (socket_ != net::kNoSocket) net::close_socket(socket_);
+  socket_ = net::kNoSocket;
 }
 
 bool SyslogWriter::connect_once(std::string& why) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = target_.transport == SyslogTransport::tcp ? SOCK_STREAM : SOCK_DGRAM;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(target_.host.c_str(), target_.port.c_str(), &hints, &found); rc != 0) {
-    why = gai_strerror(rc);
-    return false;
-  }
-  for (addrinfo* a = found; a != nullptr && fd_ < 0; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-    if (fd < 0) {
-      why = std::strerror(errno);
-      continue;
-    }
-    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      int error = ETIMEDOUT;
-      socklen_t length = sizeof(error);
-      if (poll(&p, 1, static_cast<int>(kConnectTimeout.count())) == 1)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
-      rc = error == 0 ? 0 : -1;
-      errno = error;
-    }
-    if (rc == 0) {
-      fd_ = fd;
-    } else {
-      why = std::strerror(errno);
-      ::close(fd);
-    }
-  }
-  freeaddrinfo(found);
-  return fd_ >= 0;
+  socket_ =
+      net::connect_to(target_.host, target_.port, target_.transport == SyslogTransport::tcp, kConnectTimeout, why);
+  return socket_ != net::kNoSocket;
 }
 
 bool SyslogWriter::connect_with_retry(std::stop_token stop) {
@@ -108,15 +75,11 @@ bool SyslogWriter::connect_with_retry(std::stop_token stop) {
   }
 }
 
-bool SyslogWriter::peer_closed() const {
-  char byte = 0;
-  ssize_t n = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
+bool SyslogWriter::peer_closed() const { return net::peer_closed(socket_); }
 
 void SyslogWriter::write(const FormattedBatch& messages, std::stop_token stop) {
   if (target_.transport == SyslogTransport::udp) {
-    if (fd_ < 0 && !connect_with_retry(stop)) {
+    if (socket_ == net::kNoSocket && !connect_with_retry(stop)) {
       not_written_ += messages.size();
       return;
     }
@@ -151,11 +114,12 @@ void SyslogWriter::send_datagrams(const FormattedBatch& messages) {
     }
     // A refused earlier datagram (ICMP) surfaces on the next send: send this one again.
     for (int attempt = 0; attempt < 2; ++attempt) {
-      if (::send(fd_, message.data(), message.size(), MSG_NOSIGNAL) >= 0) break;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        pollfd p{fd_, POLLOUT, 0};
-        (void)poll(&p, 1, 100);
-      } else if (errno != ECONNREFUSED) {
+      net::SendError error = net::SendError::none;
+      std::string why;
+      if (net::send_some(socket_, message.data(), message.size(), error, why) >= 0) break;
+      if (error == net::SendError::would_block) {
+        net::wait_writable(socket_, 100);
+      } else if (error != net::SendError::refused) {
         ++not_written_;
         break;
       }
@@ -167,22 +131,24 @@ void SyslogWriter::send_stream(std::stop_token stop) {
   std::size_t sent = 0;  // bytes of stream_ the server has been handed
   std::optional<std::chrono::steady_clock::time_point> stalled_since;
   while (sent < stream_.size()) {
-    if (fd_ >= 0 && sent == 0 && peer_closed()) {
+    if (socket_ != net::kNoSocket && sent == 0 && peer_closed()) {
       fmt::print(diagnostics_, "procsentry: {}: the server closed the connection (reconnecting)\n", name());
       unreachable_ = true;
       disconnect();
     }
-    if (fd_ < 0) {
+    if (socket_ == net::kNoSocket) {
       if (!connect_with_retry(stop)) break;
       // A frame cut by the lost connection goes again whole on the new one.
       auto whole = std::upper_bound(frame_ends_.begin(), frame_ends_.end(), sent);
       sent = whole == frame_ends_.begin() ? 0 : *(whole - 1);
     }
-    ssize_t n = ::send(fd_, stream_.data() + sent, stream_.size() - sent, MSG_NOSIGNAL);
+    net::SendError error = net::SendError::none;
+    std::string why;
+    const long n = net::send_some(socket_, stream_.data() + sent, stream_.size() - sent, error, why);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
       stalled_since.reset();
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    } else if (n < 0 && error == net::SendError::would_block) {
       if (stop.stop_requested()) {  // a server that stopped reading may not hold the stop forever
         const auto now = std::chrono::steady_clock::now();
         if (!stalled_since) stalled_since = now;
@@ -191,11 +157,10 @@ void SyslogWriter::send_stream(std::stop_token stop) {
           break;
         }
       }
-      pollfd p{fd_, POLLOUT, 0};
-      (void)poll(&p, 1, 100);
+      net::wait_writable(socket_, 100);
     } else {
       fmt::print(diagnostics_, "procsentry: {}: connection lost: {} (reconnecting)\n", name(),
-                 std::strerror(n < 0 ? errno : EPIPE));
+                 n < 0 ? why : std::string("the connection was closed"));
       unreachable_ = true;
       disconnect();
     }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "sinks/writers/net_socket.h"
 #include "sinks/writers/syslog_target.h"
 #include "sinks/writers/writer.h"
 
@@ -41,7 +42,7 @@ class SyslogWriter final : public Writer {
 
   const SyslogTarget target_;
   std::FILE* diagnostics_;
-  int fd_ = -1;
+  net::Socket socket_ = net::kNoSocket;
   std::atomic<bool> unreachable_{false};  // reported, not yet reconnected (read by reachable())
   bool given_up_ = false;                 // at stop, the server could not be reached: no more waiting
   bool reported_oversize_ = false;

@@ -21,15 +21,14 @@
 
 namespace {
 
-// What the Windows client does not do (yet): the /proc-based tree, the event store, the
-// outputs on their own threads, image hashing, saving a capture and metrics. Empty if none is asked for.
+// What the Windows client does not do (yet): the /proc-based tree, the event store,
+// image hashing, saving a capture and metrics. Empty if none is asked for.
 std::string linux_only_request(const procsentry::AppOptions& o) {
   using procsentry::Command;
   if (o.command == Command::tree) return "tree";
   if (o.command == Command::record) return "record";
   if (o.command == Command::query) return "query";
   if (o.command == Command::report) return "report";
-  if (!o.syslog_url.empty()) return "--syslog";
   if (o.hash) return "--hash";
   if (!o.save_raw.empty()) return "--save-raw";
   if (!o.metrics.empty()) return "--metrics";
