@@ -115,8 +115,8 @@ class WineDriverLoad : public ::testing::Test {
     }
     ASSERT_EQ(std::system("command -v wine >/dev/null && command -v wineserver >/dev/null"), 0)
         << "wine is needed to load the driver (tools/deps.sh --for-tests)";
-    fs::create_directories(kPrefix);  // wineserver needs it; wineboot fills it the first time
-    in_session("wineserver -k");      // a session left by an earlier run, if any
+    fs::create_directories(kPrefix);             // wineserver needs it; wineboot fills it the first time
+    in_session("wineserver -k; wineserver -w");  // a session left by an earlier run, if any
     fs::remove(kLog);
     // The kept-alive wineserver, then the session's services (their output: the log).
     Captured boot = in_session("wineserver -p && wine wineboot -u");
@@ -124,7 +124,7 @@ class WineDriverLoad : public ::testing::Test {
     run({PROCSENTRY_WINDOWS_CLIENT, "uninstall"});  // a service left by an earlier run, if any
   }
   void TearDown() override {
-    in_session("wineserver -k");  // ends the session this test started
+    in_session("wineserver -k; wineserver -w");  // ends the session this test started, and waits for it
     if (HasFailure()) std::printf("---- Wine's trace (%s) ----\n%s", kLog.c_str(), log_excerpt().c_str());
   }
 };
