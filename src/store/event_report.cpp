@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <vector>
 
 #include "core/event.h"
 #include "store/read_only_store.h"
+#include "store/report_tally.h"
 #include "store/store_chunks.h"
 
 namespace procsentry {
@@ -74,13 +76,13 @@ class Reader {
  public:
   explicit Reader(sqlite3* db) : db_(db) {}
 
-  // Steps `sql` (with `text` bound to ?1 when given), calling `row` for each row.
+  // Steps `sql` (with `key` bound to ?1 when given), calling `row` for each row.
   template <typename OnRow>
-  Result<Ok> each(const std::string& sql, OnRow&& row, sqlite3_value* key = nullptr) {
+  Result<Ok> each(const std::string& sql, OnRow&& row, const std::function<void(sqlite3_stmt*)>& key = {}) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) return failed();
     Statement stmt(raw, sqlite3_finalize);
-    if (key != nullptr) sqlite3_bind_value(raw, 1, key);
+    if (key) key(raw);
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(raw)) == SQLITE_ROW) row(raw);
     if (rc != SQLITE_DONE) return failed();
@@ -91,6 +93,89 @@ class Reader {
   Error failed() const { return Error{fmt::format("report failed: {}", sqlite3_errmsg(db_))}; }
   sqlite3* db_;
 };
+
+// Schema 1's lists, each computed by SQLite (one pass over the window per list).
+template <typename TextOf>
+Result<Ok> sql_lists(Reader& reader, const Schema& q, const std::string& window,
+                     const std::optional<std::int64_t>& since_ns, std::size_t top, TextOf& text_of, Report& report,
+                     std::vector<std::function<void(sqlite3_stmt*)>>& keys) {
+  auto count_of = [](sqlite3_stmt* s, int i) { return static_cast<std::uint64_t>(sqlite3_column_int64(s, i)); };
+  auto r = reader.each(
+      fmt::format("SELECT count(*), total({}), total({}) FROM {} WHERE {}", q.executed, q.failed, q.table, window),
+      [&](sqlite3_stmt* s) {
+        report.events = count_of(s, 0);
+        report.execs = count_of(s, 1);
+        report.failed_execs = count_of(s, 2);
+      });
+  if (!r) return r;
+
+  r = reader.each(fmt::format("SELECT {0}, count(*) AS n FROM {1} WHERE {2} AND {3} AND +{0} IS NOT NULL GROUP BY +{0} "
+                              "ORDER BY n DESC, min(id)",
+                              q.image, q.table, q.executed, window),
+                  [&](sqlite3_stmt* s) {
+                    if (report.images_total++ < top)
+                      report.images.push_back({text_of(s, 0).value_or(""), count_of(s, 1)});
+                  });
+  if (!r) return r;
+
+  r = reader.each(fmt::format("SELECT {0}, uid, count(*) AS n FROM {1} WHERE {2} AND {3} GROUP BY +{0}, uid "
+                              "ORDER BY n DESC, min(id)",
+                              q.user, q.table, q.executed, window),
+                  [&](sqlite3_stmt* s) {
+                    if (report.users_total++ < top) {
+                      report.users.push_back({text_of(s, 0), optional_int(s, 1), count_of(s, 2)});
+                    }
+                  });
+  if (!r) return r;
+
+  r = reader.each(
+      fmt::format("SELECT {0} AS parent, {1}, count(*) AS n FROM {2} WHERE {3} AND {4} AND +{1} IS NOT NULL "
+                  "GROUP BY +{0}, +{1} ORDER BY n DESC, min(id)",
+                  q.parent_image, q.image, q.table, q.executed, window),
+      [&](sqlite3_stmt* s) {
+        if (report.pairs_total++ < top) {
+          report.pairs.push_back({text_of(s, 0), text_of(s, 1).value_or(""), count_of(s, 2)});
+        }
+      });
+  if (!r) return r;
+
+  r = reader.each(fmt::format("SELECT {} AS error, count(*) AS n FROM {} WHERE {} AND {} GROUP BY error "
+                              "ORDER BY n DESC, error",
+                              q.error, q.table, q.failed, window),
+                  [&](sqlite3_stmt* s) {
+                    report.failures.push_back({optional_int(s, 0), count_of(s, 1)});
+                  });
+  if (!r) return r;
+
+  // First seen: no exec of the image before the window (+time_ns: the image's index finds
+  // its rows, not the time index all rows before the window). Without --since the window
+  // starts with the store, so every image executed in it is first seen.
+  // Schema 3's image index leads with the chunk (store_chunks.h): the lookup names them all.
+  std::string never_before;
+  if (since_ns) {
+    never_before = fmt::format(
+        " HAVING NOT EXISTS (SELECT 1 FROM {0} p WHERE p.{1} = w.{1} AND p.{2} AND "
+        "+p.time_ns < {3})",
+        q.table, q.image, q.executed, *since_ns);
+  }
+  r = reader.each(fmt::format("SELECT w.{0}, min(w.time_ns) AS first_ns, count(*) FROM {1} w WHERE w.{2} AND "
+                              "+w.{0} IS NOT NULL AND {3} GROUP BY +w.{0}{4} ORDER BY first_ns, min(w.id)",
+                              q.image, q.table, q.executed, window, never_before),
+                  [&](sqlite3_stmt* s) {
+                    if (report.first_seen_total++ < top) {
+                      Report::FirstSeen seen;
+                      seen.image = text_of(s, 0).value_or("");
+                      seen.first_ns = sqlite3_column_int64(s, 1);
+                      seen.execs = count_of(s, 2);
+                      report.first_seen.push_back(std::move(seen));
+                      std::shared_ptr<sqlite3_value> key(sqlite3_value_dup(sqlite3_column_value(s, 0)),
+                                                         sqlite3_value_free);
+                      keys.emplace_back([key](sqlite3_stmt* k) { sqlite3_bind_value(k, 1, key.get()); });
+                    }
+                  });
+  if (!r) return r;
+  return Ok{};
+}
 
 }  // namespace
 
@@ -136,91 +221,27 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
     sqlite3_reset(text_raw);
     return text;
   };
-  auto count_of = [](sqlite3_stmt* s, int i) { return static_cast<std::uint64_t>(sqlite3_column_int64(s, i)); };
-
-  auto r = reader.each(
-      fmt::format("SELECT count(*), total({}), total({}) FROM {} WHERE {}", q.executed, q.failed, q.table, window),
-      [&](sqlite3_stmt* s) {
-        report.events = count_of(s, 0);
-        report.execs = count_of(s, 1);
-        report.failed_execs = count_of(s, 2);
-      });
-  if (!r) return r.error();
-
-  r = reader.each(fmt::format("SELECT {0}, count(*) AS n FROM {1} WHERE {2} AND {3} AND +{0} IS NOT NULL GROUP BY +{0} "
-                              "ORDER BY n DESC, min(id)",
-                              q.image, q.table, q.executed, window),
-                  [&](sqlite3_stmt* s) {
-                    if (report.images_total++ < top)
-                      report.images.push_back({text_of(s, 0).value_or(""), count_of(s, 1)});
-                  });
-  if (!r) return r.error();
-
-  r = reader.each(fmt::format("SELECT {0}, uid, count(*) AS n FROM {1} WHERE {2} AND {3} GROUP BY +{0}, uid "
-                              "ORDER BY n DESC, min(id)",
-                              q.user, q.table, q.executed, window),
-                  [&](sqlite3_stmt* s) {
-                    if (report.users_total++ < top) {
-                      report.users.push_back({text_of(s, 0), optional_int(s, 1), count_of(s, 2)});
-                    }
-                  });
-  if (!r) return r.error();
-
-  r = reader.each(
-      fmt::format("SELECT {0} AS parent, {1}, count(*) AS n FROM {2} WHERE {3} AND {4} AND +{1} IS NOT NULL "
-                  "GROUP BY +{0}, +{1} ORDER BY n DESC, min(id)",
-                  q.parent_image, q.image, q.table, q.executed, window),
-      [&](sqlite3_stmt* s) {
-        if (report.pairs_total++ < top) {
-          report.pairs.push_back({text_of(s, 0), text_of(s, 1).value_or(""), count_of(s, 2)});
-        }
-      });
-  if (!r) return r.error();
-
-  r = reader.each(fmt::format("SELECT {} AS error, count(*) AS n FROM {} WHERE {} AND {} GROUP BY error "
-                              "ORDER BY n DESC, error",
-                              q.error, q.table, q.failed, window),
-                  [&](sqlite3_stmt* s) {
-                    report.failures.push_back({optional_int(s, 0), count_of(s, 1)});
-                  });
-  if (!r) return r.error();
-
-  // First seen: no exec of the image before the window (+time_ns: the image's index finds
-  // its rows, not the time index all rows before the window). Without --since the window
-  // starts with the store, so every image executed in it is first seen.
-  // Schema 3's image index leads with the chunk (store_chunks.h): the lookup names them all.
-  std::string never_before;
-  if (o.since_ns) {
-    const std::string chunks =
-        version >= 3 ? fmt::format("(p.id >> {}) IN ({}) AND ", kChunkBits, store_chunks(store_id_range(db->get())))
-                     : std::string();
-    never_before = fmt::format(
-        " HAVING NOT EXISTS (SELECT 1 FROM {0} p WHERE {4}p.{1} = w.{1} AND p.{2} AND "
-        "+p.time_ns < {3})",
-        q.table, q.image, q.executed, *o.since_ns, chunks);
+  const std::string chunks =
+      version >= 3 ? fmt::format("(p.id >> {}) IN ({}) AND ", kChunkBits, store_chunks(store_id_range(db->get())))
+                   : std::string();
+  // The shown first-seen images' keys (text or id), for the lookups below.
+  std::vector<std::function<void(sqlite3_stmt*)>> keys;
+  if (q.ids && !o.sql_lists) {
+    auto tallied = tally_report(db->get(), window, o.since_ns, chunks, top, report);
+    if (!tallied) return tallied.error();
+    for (const FirstSeenKey& key : *tallied) {
+      keys.emplace_back([id = key.image_id](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, id); });
+    }
+  } else if (auto r = sql_lists(reader, q, window, o.since_ns, top, text_of, report, keys); !r) {
+    return r.error();
   }
-  std::vector<Value> keys;  // the shown images' key (text or id), for the lookups below
-  r = reader.each(fmt::format("SELECT w.{0}, min(w.time_ns) AS first_ns, count(*) FROM {1} w WHERE w.{2} AND "
-                              "+w.{0} IS NOT NULL AND {3} GROUP BY +w.{0}{4} ORDER BY first_ns, min(w.id)",
-                              q.image, q.table, q.executed, window, never_before),
-                  [&](sqlite3_stmt* s) {
-                    if (report.first_seen_total++ < top) {
-                      Report::FirstSeen seen;
-                      seen.image = text_of(s, 0).value_or("");
-                      seen.first_ns = sqlite3_column_int64(s, 1);
-                      seen.execs = count_of(s, 2);
-                      report.first_seen.push_back(std::move(seen));
-                      keys.emplace_back(sqlite3_value_dup(sqlite3_column_value(s, 0)), sqlite3_value_free);
-                    }
-                  });
-  if (!r) return r.error();
   // Who ran it first, and its hash (on the exec, or in the hash event that followed it). Both
   // walk the image's rows in id (= recording) order and stop at the first match: a first-seen
   // image has no exec before the window.
   for (std::size_t i = 0; i < report.first_seen.size(); ++i) {
     Report::FirstSeen& seen = report.first_seen[i];
     std::int64_t first_id = 0;
-    r = reader.each(
+    auto r = reader.each(
         fmt::format("SELECT e.id, (SELECT f.process_uid FROM {0} f WHERE f.id = e.first_id) FROM {0} e "
                     "WHERE e.{1} = ?1 AND e.{2} AND e.time_ns = {3} ORDER BY e.id LIMIT 1",
                     q.table, q.image, q.executed, seen.first_ns),
@@ -228,13 +249,13 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
           first_id = sqlite3_column_int64(s, 0);
           seen.process_uid = optional_text(s, 1).value_or("");
         },
-        keys[i].get());
+        keys[i]);
     if (!r) return r.error();
     r = reader.each(
         fmt::format("SELECT {0} FROM {1} WHERE {2} = ?1 AND {3} AND id >= {4} AND {5} AND {0} IS NOT NULL "
                     "ORDER BY id LIMIT 1",
                     q.hash, q.table, q.image, q.hashed, first_id, window),
-        [&](sqlite3_stmt* s) { seen.sha256 = text_of(s, 0).value_or(""); }, keys[i].get());
+        [&](sqlite3_stmt* s) { seen.sha256 = text_of(s, 0).value_or(""); }, keys[i]);
     if (!r) return r.error();
   }
   return report;

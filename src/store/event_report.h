@@ -1,7 +1,8 @@
 // `procsentry report`: what an investigator asks a store first (as aureport does for auditd):
 // the most executed images, the users who executed most, parent -> child image pairs, failed
 // execs by errno, and the images first seen in the window. Read-only; every list is computed
-// by SQLite (its sorter spills to disk), only the shown rows are kept in memory.
+// in one pass (report_tally.h; schema 1: by SQLite, a pass per list); only the shown rows' texts
+// are read.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,9 @@ struct ReportOptions {
   std::optional<std::int64_t> since_ns;  // the window: [since, until); unset = the store's start / end
   std::optional<std::int64_t> until_ns;
   std::size_t top = 10;  // rows shown per list; each list also says how many there are in all
+  // The lists computed by SQLite, a pass per list, as for schema 1: the reference the one pass
+  // (report_tally.h) is tested against.
+  bool sql_lists = false;
 };
 
 struct Report {

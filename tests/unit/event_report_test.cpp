@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "store/report_format.h"
 #include "store/store_functions.h"
@@ -87,6 +88,29 @@ class EventReportTest : public ::testing::Test {
     auto r = build_report(path_, o);
     EXPECT_TRUE(r) << r.error().message;
     return r ? *r : Report{};
+  }
+
+  // A copy of the store in schema 1 as migration 1 made it, filled from the `events` view (which
+  // keeps its columns): report reads it with the SQL of schema 1 (a pass per list).
+  std::string schema_one_copy() {
+    writer_->finish();
+    const std::string old_path = (dir_ / "schema1.db").string();
+    fs::remove(old_path);
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    register_store_functions(db);
+    const std::string sql = "ATTACH '" + old_path + R"(' AS old;
+CREATE TABLE old.events (id INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, event TEXT NOT NULL, pid INTEGER,
+  ppid INTEGER, uid INTEGER, user TEXT, process_uid TEXT, parent_uid TEXT, first_id INTEGER NOT NULL, image TEXT,
+  argv TEXT, json TEXT NOT NULL);
+CREATE INDEX old.events_time ON events(time_ns);
+CREATE INDEX old.events_image ON events(image) WHERE image IS NOT NULL;
+INSERT INTO old.events SELECT id, time_ns, event, pid, ppid, uid, user, process_uid, parent_uid, first_id, image,
+  argv, json FROM main.events;
+PRAGMA old.user_version = 1;)";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return old_path;
   }
 
   fs::path dir_;
@@ -241,22 +265,7 @@ TEST_F(EventReportTest, SchemaOneStoreGivesTheSameReport) {
   const Report now = report(o);
   ASSERT_EQ(now.first_seen_total, 2u);
 
-  // Schema 1 as migration 1 made it, filled from schema 2's view (which keeps its columns).
-  const std::string old_path = (dir_ / "schema1.db").string();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  register_store_functions(db);
-  const std::string sql = "ATTACH '" + old_path + R"(' AS old;
-CREATE TABLE old.events (id INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, event TEXT NOT NULL, pid INTEGER,
-  ppid INTEGER, uid INTEGER, user TEXT, process_uid TEXT, parent_uid TEXT, first_id INTEGER NOT NULL, image TEXT,
-  argv TEXT, json TEXT NOT NULL);
-CREATE INDEX old.events_time ON events(time_ns);
-CREATE INDEX old.events_image ON events(image) WHERE image IS NOT NULL;
-INSERT INTO old.events SELECT id, time_ns, event, pid, ppid, uid, user, process_uid, parent_uid, first_id, image,
-  argv, json FROM main.events;
-PRAGMA old.user_version = 1;)";
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  const std::string old_path = schema_one_copy();
   auto old = build_report(old_path, o);
   ASSERT_TRUE(old) << old.error().message;
   std::string a, b;
@@ -269,6 +278,46 @@ PRAGMA old.user_version = 1;)";
   append_report_table(a, now);
   append_report_table(b, *old);
   EXPECT_EQ(a, b);
+}
+
+// The one pass (report_tally.h) against the SQL of a pass per list, on a random store full of
+// ties (equal counts everywhere: the recorded-first order decides), with execs without user
+// name or parent image, failures without errno, in several windows and list lengths.
+TEST_F(EventReportTest, OnePassGivesTheReportOfTheSql) {
+  std::mt19937 random(13);
+  auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+  for (int i = 0; i < 3000; ++i) {
+    const std::int64_t t = kStart + static_cast<std::int64_t>(pick(4 * 24)) * (kDay / 24) + i;
+    const std::string image = "/usr/bin/i" + std::to_string(pick(3) == 0 ? pick(400) : pick(12));
+    const std::string parent = pick(5) == 0 ? "" : "/usr/bin/p" + std::to_string(pick(6));
+    if (pick(10) == 0) {
+      exec_failed(t, image, pick(4));  // errno 0: none recorded
+    } else if (pick(15) == 0) {        // no user name, root's uid
+      exec(t, image, "", 0, parent);
+    } else {
+      const int user = pick(5);
+      exec(t, image, "u" + std::to_string(user), static_cast<std::uint32_t>(1000 + user % 3), parent,
+           pick(3) == 0 ? std::string(64, static_cast<char>('a' + pick(6))) : std::string());
+    }
+  }
+  writer_->finish();
+  for (int window = 0; window < 4; ++window) {
+    ReportOptions o;
+    if (window > 0) o.since_ns = kStart + window * kDay - kDay / 3;
+    if (window == 2) o.until_ns = kStart + 3 * kDay;
+    o.top = window == 3 ? 1000 : 7;
+    auto now = build_report(path_, o);
+    o.sql_lists = true;
+    auto old = build_report(path_, o);
+    ASSERT_TRUE(now) << now.error().message;
+    ASSERT_TRUE(old) << old.error().message;
+    std::string a, b;
+    append_report_json(a, *now);
+    append_report_json(b, *old);
+    EXPECT_EQ(a, b) << "window " << window;
+    EXPECT_GT(now->failures.size(), 3u);
+    EXPECT_GT(now->first_seen_total, 0u);
+  }
 }
 
 TEST_F(EventReportTest, MissingStoreIsOneLine) {
