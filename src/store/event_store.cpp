@@ -177,7 +177,7 @@ std::string default_database_path() {
   return std::string(home != nullptr ? home : ".") + "/.local/state/procsentry/events.db";
 }
 
-Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
+Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path, int checkpoint_pages) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -251,6 +251,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
   if (auto r = store->exec(kinds.c_str()); !r) return Error{fmt::format("database {}: {}", path, r.error().message)};
   if (auto r = store->prepare(); !r) return Error{fmt::format("database {}: {}", path, r.error().message)};
   if (auto r = store->load_dictionary(); !r) return Error{fmt::format("database {}: {}", path, r.error().message)};
+  if (auto r = store->start_checkpointer(checkpoint_pages); !r) return r.error();
   return store;
 }
 
@@ -260,6 +261,9 @@ EventStore::~EventStore() {
        {insert_one_, insert_many_, max_id_, find_string_, insert_string_, index_string_, string_used_}) {
     sqlite3_finalize(stmt);
   }
+  // The checkpointer's connection first: the last one to close checkpoints the WAL into the
+  // database and removes it.
+  checkpointer_.reset();
   sqlite3_close(db_);
 }
 
@@ -323,6 +327,27 @@ Result<bool> EventStore::load_dictionary() {
   }
   sqlite3_finalize(stmt);
   return used;
+}
+
+Result<bool> EventStore::start_checkpointer(int checkpoint_pages) {
+  checkpoint_pages_ = checkpoint_pages;
+  auto checkpointer = WalCheckpointer::start(path_);
+  if (!checkpointer) return checkpointer.error();
+  checkpointer_ = std::move(*checkpointer);
+  // Replaces SQLite's automatic checkpoint (itself a WAL hook), which ran inside COMMIT.
+  sqlite3_wal_hook(
+      db_,
+      [](void* arg, sqlite3* db, const char*, int pages) {
+        auto* self = static_cast<EventStore*>(arg);
+        if (pages >= self->checkpoint_pages_ * kCheckpointLag) {
+          (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        } else if (pages >= self->checkpoint_pages_) {
+          self->checkpointer_->notify(pages);
+        }
+        return SQLITE_OK;
+      },
+      this);
+  return true;
 }
 
 Result<bool> EventStore::begin() {

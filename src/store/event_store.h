@@ -16,6 +16,7 @@
 #include "core/result.h"
 #include "store/body_codec.h"
 #include "store/store_row.h"
+#include "store/wal_checkpointer.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -37,10 +38,16 @@ class EventStore {
   static constexpr std::size_t kDictionarySampleBytes = 1u << 20;
   static constexpr std::size_t kDictionaryBytes = 32 * 1024;
   static constexpr std::uint64_t kRetrainEvents = 1'000'000;
+  // The WAL is checkpointed by a thread of its own (wal_checkpointer.h) from this many pages
+  // (SQLite's automatic threshold: 16 MiB of 16 KiB pages); should it fall kCheckpointLag
+  // times that behind (readers holding old snapshots), the writer checkpoints itself, as
+  // SQLite would, so that the WAL stays bounded.
+  static constexpr int kCheckpointPages = 1000;
+  static constexpr int kCheckpointLag = 16;
 
   // Creates the file (0600) and its schema if needed; migrates an older schema; refuses a
-  // newer one. One line of error, saying what to do.
-  static Result<std::unique_ptr<EventStore>> open(const std::string& path);
+  // newer one. One line of error, saying what to do. `checkpoint_pages`: tests make it small.
+  static Result<std::unique_ptr<EventStore>> open(const std::string& path, int checkpoint_pages = kCheckpointPages);
   ~EventStore();
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
@@ -64,6 +71,8 @@ class EventStore {
 
   sqlite3* handle() { return db_; }
   const std::string& path() const { return path_; }
+  // Checkpoints the checkpointer's thread completed (tests).
+  std::uint64_t background_checkpoints() const { return checkpointer_ ? checkpointer_->checkpoints() : 0; }
   // The dictionary new bodies are compressed with (0: none yet).
   std::int64_t dictionary_id() const { return encoder_.dictionary_id(); }
   // Cached string ids (a test checks that an abandoned batch leaves none behind).
@@ -80,6 +89,7 @@ class EventStore {
   // Forgets what the abandoned batch may have added: string ids, first events, a dictionary.
   void forget_batch();
   Result<bool> load_dictionary();  // the newest one, if any
+  Result<bool> start_checkpointer(int checkpoint_pages);
   // The id of `text` in `strings` (0 for an empty text: NULL), added if new.
   Result<std::int64_t> string_id(std::string_view text);
   // Collects the event's JSON as a training sample; trains when there are enough.
@@ -138,6 +148,8 @@ class EventStore {
   std::vector<Row> rows_ = std::vector<Row>(kRowsPerInsert);
   std::size_t pending_ = 0;  // rows_ not inserted yet
 
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // stops before db_ closes
+  int checkpoint_pages_ = kCheckpointPages;
   BodyEncoder encoder_;
   bool dictionary_in_batch_ = false;    // the open batch added the encoder's dictionary
   std::uint64_t since_dictionary_ = 0;  // events compressed since the last training
