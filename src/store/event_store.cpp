@@ -339,10 +339,10 @@ Result<bool> EventStore::start_checkpointer(int checkpoint_pages) {
       db_,
       [](void* arg, sqlite3* db, const char*, int pages) {
         auto* self = static_cast<EventStore*>(arg);
+        if (pages < self->checkpoint_pages_) return SQLITE_OK;
+        self->checkpointer_->notify(pages);
         if (pages >= self->checkpoint_pages_ * kCheckpointLag) {
           (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        } else if (pages >= self->checkpoint_pages_) {
-          self->checkpointer_->notify(pages);
         }
         return SQLITE_OK;
       },
@@ -654,7 +654,8 @@ class Statement {
 
 }  // namespace
 
-Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const char* order) {
+Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const char* order,
+                                              std::chrono::steady_clock::time_point deadline) {
   firsts_.clear();   // it may name deleted events
   strings_.clear();  // and deleted strings
   cached_string_bytes_ = 0;
@@ -665,7 +666,7 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
     return error;
   };
   std::vector<std::int64_t> ids;
-  std::vector<std::pair<std::int64_t, std::string>> firsts;  // first events that go, with their process_uid
+  std::unordered_map<std::int64_t, std::string> firsts;  // first events among ids, with their process_uid
   {
     Statement select(db_, fmt::format("SELECT id, first_id, process_uid FROM event_rows WHERE {} ORDER BY {} LIMIT {}",
                                       where, order, kRetentionChunk));
@@ -676,32 +677,39 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
       ids.push_back(sqlite3_column_int64(s, 0));
       if (sqlite3_column_int64(s, 1) == ids.back()) {
         const auto* uid = reinterpret_cast<const char*>(sqlite3_column_text(s, 2));
-        firsts.emplace_back(ids.back(), uid != nullptr ? uid : "");
+        firsts.emplace(ids.back(), uid != nullptr ? uid : "");
       }
     }
     if (rc != SQLITE_DONE) return fail("select");
   }
   Statement remove(db_, "DELETE FROM event_rows WHERE id = ?");
-  if (!remove) return fail("delete");
-  for (std::int64_t id : ids) {
-    sqlite3_bind_int64(remove.get(), 1, id);
-    if (!remove.run()) return fail("delete");
-  }
   // The process's oldest remaining event becomes its first: the others name it, and it
   // carries the process_uid.
   Statement oldest(db_, "SELECT min(id) FROM event_rows WHERE first_id = ?");
   Statement rename(db_, "UPDATE event_rows SET first_id = ?2 WHERE first_id = ?1");
   Statement carry(db_, "UPDATE event_rows SET process_uid = ?2 WHERE id = ?1");
+  if (!remove) return fail("delete");
   if (!oldest || !rename || !carry) return fail("first events");
-  for (const auto& [first, uid] : firsts) {
-    sqlite3_bind_int64(oldest.get(), 1, first);
+  // Event by event, each first event's successor named at once (it may be among the next
+  // ids), until the deadline: a first event's successor is found in pages of later events,
+  // read from disk when cold, and a transaction holds recording up until it commits.
+  std::size_t deleted = 0;
+  while (deleted < ids.size() && (deleted == 0 || std::chrono::steady_clock::now() < deadline)) {
+    const std::int64_t id = ids[deleted++];
+    sqlite3_bind_int64(remove.get(), 1, id);
+    if (!remove.run()) return fail("delete");
+    auto first = firsts.find(id);
+    if (first == firsts.end()) continue;
+    const std::string uid = std::move(first->second);
+    firsts.erase(first);
+    sqlite3_bind_int64(oldest.get(), 1, id);
     const int rc = sqlite3_step(oldest.get());
     const bool remains = rc == SQLITE_ROW && sqlite3_column_type(oldest.get(), 0) != SQLITE_NULL;
     const std::int64_t next = remains ? sqlite3_column_int64(oldest.get(), 0) : 0;
     sqlite3_reset(oldest.get());
     if (rc != SQLITE_ROW) return fail("first events");
     if (!remains) continue;
-    sqlite3_bind_int64(rename.get(), 1, first);
+    sqlite3_bind_int64(rename.get(), 1, id);
     sqlite3_bind_int64(rename.get(), 2, next);
     sqlite3_bind_int64(carry.get(), 1, next);
     if (uid.empty()) {
@@ -710,6 +718,7 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
       sqlite3_bind_text(carry.get(), 2, uid.data(), static_cast<int>(uid.size()), SQLITE_STATIC);
     }
     if (!rename.run() || !carry.run()) return fail("first events");
+    firsts[next] = uid;  // should it go too, in this transaction
   }
   // Strings no remaining event names go, with their trigram index entries: those whose newest
   // event (last_id) is older than the oldest remaining one (all of them once no event is left).
@@ -752,18 +761,18 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
     (void)exec("ROLLBACK");
     return r.error();
   }
-  return static_cast<std::int64_t>(ids.size());
+  return static_cast<std::int64_t>(deleted);
 }
 
-Result<std::int64_t> EventStore::apply_retention_step(std::int64_t now_ns, std::int64_t keep_ns,
-                                                      std::int64_t max_bytes) {
+Result<std::int64_t> EventStore::apply_retention_step(std::int64_t now_ns, std::int64_t keep_ns, std::int64_t max_bytes,
+                                                      std::chrono::steady_clock::time_point deadline) {
   if (auto r = commit(); !r) return r.error();
   if (keep_ns > 0) {
     // By time_ns (its index, no sort): the oldest events first.
-    auto n = delete_chunk(fmt::format("time_ns < {}", now_ns - keep_ns), "time_ns");
+    auto n = delete_chunk(fmt::format("time_ns < {}", now_ns - keep_ns), "time_ns", deadline);
     if (!n || *n > 0) return n;
   }
-  if (max_bytes > 0 && used_bytes() > max_bytes) return delete_chunk("1", "id");
+  if (max_bytes > 0 && used_bytes() > max_bytes) return delete_chunk("1", "id", deadline);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 // indexes by key with the event's time chunk (store_chunks.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,7 +29,9 @@ class EventStore {
   static constexpr int kSchemaVersion = 3;
   // Events deleted per retention transaction: a day of a busy store goes in many short
   // transactions, with the recorder's commits in between (StoreWriter).
-  static constexpr std::int64_t kRetentionChunk = 1000;  // ~25 ms of CPU (store_bench BM_RetentionChunk)
+  // 250: a quarter of the 1,000 store_bench's BM_RetentionChunk timed at ~25 ms of CPU, warm;
+  // on cold pages it takes several times that, so a transaction also stops at a deadline.
+  static constexpr std::int64_t kRetentionChunk = 250;
   // The body dictionary: trained on the first kDictionarySamples events' JSON (or
   // kDictionarySampleBytes), and again on
   // the kDictionarySamples after each kRetrainEvents events (what runs changes over time).
@@ -39,11 +42,14 @@ class EventStore {
   static constexpr std::size_t kDictionaryBytes = 32 * 1024;
   static constexpr std::uint64_t kRetrainEvents = 1'000'000;
   // The WAL is checkpointed by a thread of its own (wal_checkpointer.h) from this many pages
-  // (SQLite's automatic threshold: 16 MiB of 16 KiB pages); should it fall kCheckpointLag
-  // times that behind (readers holding old snapshots), the writer checkpoints itself, as
-  // SQLite would, so that the WAL stays bounded.
+  // (SQLite's automatic threshold: 16 MiB of 16 KiB pages). The WAL starts over only if a
+  // transaction begins once all of it is copied, which a checkpoint on another thread seldom
+  // finishes in time between the writer's transactions (retention's follow each other): past
+  // kCheckpointLag times the threshold the writer copies what the thread has not yet (PASSIVE:
+  // nothing if the thread is at it), so that the WAL stays bounded. With a lag of 16 the WAL
+  // grew to 300 MB while retention ran, and the writer's copy paused recording for 1.3 s.
   static constexpr int kCheckpointPages = 1000;
-  static constexpr int kCheckpointLag = 16;
+  static constexpr int kCheckpointLag = 2;
 
   // Creates the file (0600) and its schema if needed; migrates an older schema; refuses a
   // newer one. One line of error, saying what to do. `checkpoint_pages`: tests make it small.
@@ -64,9 +70,11 @@ class EventStore {
   // database is larger than `max_bytes` (0: no size limit), the oldest events. Returns how
   // many events it deleted.
   Result<std::int64_t> apply_retention(std::int64_t now_ns, std::int64_t keep_ns, std::int64_t max_bytes);
-  // The same in one transaction of at most kRetentionChunk events: 0 when there is nothing
-  // left to delete.
-  Result<std::int64_t> apply_retention_step(std::int64_t now_ns, std::int64_t keep_ns, std::int64_t max_bytes);
+  // The same in one transaction of at most kRetentionChunk events, and no more once
+  // `deadline` has passed (but at least one): 0 when there is nothing left to delete.
+  Result<std::int64_t> apply_retention_step(
+      std::int64_t now_ns, std::int64_t keep_ns, std::int64_t max_bytes,
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
   std::int64_t size_bytes();
 
   sqlite3* handle() { return db_; }
@@ -97,7 +105,8 @@ class EventStore {
   // Deletes at most kRetentionChunk events matching `where`, in `order`, in one transaction;
   // a process whose first stored event goes gets its oldest remaining event as its new
   // first, and strings no event names any more go with their index entries.
-  Result<std::int64_t> delete_chunk(const std::string& where, const char* order);
+  Result<std::int64_t> delete_chunk(const std::string& where, const char* order,
+                                    std::chrono::steady_clock::time_point deadline);
   std::int64_t used_bytes();
 
   // A process's first stored event: later events with its process_uid and pid name it in

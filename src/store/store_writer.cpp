@@ -44,7 +44,7 @@ void StoreWriter::tick(std::stop_token stop) {
   retention_left_ = false;
   const std::int64_t now_ns = ClockMapping::now_epoch_ns();
   for (;;) {
-    auto r = store_->apply_retention_step(now_ns, retention_.keep_ns, retention_.max_bytes);
+    auto r = store_->apply_retention_step(now_ns, retention_.keep_ns, retention_.max_bytes, now + kRetentionSlice);
     if (!r) {
       fail(r.error().message);
       return;

@@ -29,7 +29,7 @@ class StoreWriter final : public Writer {
   static constexpr std::chrono::seconds kRetentionInterval{10};
   // Retention's time per tick while it has more to delete (EventStore::kRetentionChunk events
   // per transaction): the longest pause it adds to recording.
-  static constexpr std::chrono::milliseconds kRetentionSlice{50};
+  static constexpr std::chrono::milliseconds kRetentionSlice{20};
 
   StoreWriter(EventStore& store, RetentionOptions retention, std::FILE* diagnostics)
       : store_(&store), retention_(retention), diagnostics_(diagnostics) {}

@@ -204,6 +204,55 @@ TEST_F(EventStoreTest, RetentionByAgeAndBySize) {
 
 // pid and process_uid are indexed on a process's first stored event only: when retention
 // deletes that event, the process's remaining events must still be found.
+// A retention step past its deadline deletes one event and commits; one without deletes its
+// whole chunk, where a process's first event, then the event that became its first, then the
+// next go in one transaction: each process keeps its remaining events under its process_uid
+// and pid.
+TEST_F(EventStoreTest, RetentionStepsStopAtTheirDeadlineAndKeepProcessesWhole) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  std::deque<std::string> texts;
+  {
+    StoreWriter sink(**store, {}, stderr);
+    for (int t = 1; t <= 15; ++t) {  // processes 10, 11, 12 in turn, five events each
+      const auto pid = static_cast<std::uint32_t>(10 + (t - 1) % 3);
+      StoreRow e;
+      e.time_ns = kBoot + t * 1'000'000'000ll;
+      e.pid = pid;
+      e.process_uid = texts.emplace_back("ab-" + std::to_string(pid) + "-1");
+      e.json = texts.emplace_back("{\"pid\":" + std::to_string(pid) + ",\"t\":" + std::to_string(t) + "}");
+      sink.write(e);
+    }
+  }
+  const std::int64_t now = kBoot + 20'000'000'000;
+  const std::int64_t keep = 12'500'000'000;  // events before 7.5 s go: 1..7
+  for (int step = 0; step < 3; ++step) {
+    auto n = (*store)->apply_retention_step(now, keep, 0, std::chrono::steady_clock::time_point::min());
+    ASSERT_TRUE(n.has_value()) << n.error().message;
+    EXPECT_EQ(*n, 1) << "step " << step;
+  }
+  auto n = (*store)->apply_retention_step(now, keep, 0);  // 4..7: 4 and 7 are process 10's
+  ASSERT_TRUE(n.has_value()) << n.error().message;
+  EXPECT_EQ(*n, 4);
+  n = (*store)->apply_retention_step(now, keep, 0);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 0);
+  for (std::uint32_t pid = 10; pid <= 12; ++pid) {
+    std::vector<std::string> expected;
+    for (int t = 8; t <= 15; ++t) {
+      if (static_cast<std::uint32_t>(10 + (t - 1) % 3) == pid) {
+        expected.push_back("{\"pid\":" + std::to_string(pid) + ",\"t\":" + std::to_string(t) + "}");
+      }
+    }
+    QueryOptions q;
+    q.process_uid = "ab-" + std::to_string(pid) + "-1";
+    EXPECT_EQ(query_lines(q), expected) << q.process_uid;
+    q = {};
+    q.pids = {pid};
+    EXPECT_EQ(query_lines(q), expected) << pid;
+  }
+}
+
 TEST_F(EventStoreTest, AProcessIsFoundAfterRetentionDeletedItsFirstEvent) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store.has_value());
