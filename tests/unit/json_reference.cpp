@@ -397,6 +397,9 @@ void append_object(std::string& out, OldRfc3339& time_, const Event& e) {
       o.text("command_line", e.command_line);
       o.number("creator_pid", e.creator_pid);
       o.number("session_id", e.session_id);
+      // The token's user, named client side (the other token facts: windows_client_test).
+      if (!e.token.user_sid.empty()) o.string("user_sid", e.token.user_sid);
+      if (!e.user.empty()) o.string("user", e.user);
       o.text("parent_image", e.parent_image);
       o.text("parent_command_line", e.parent_argv_raw);
       if (e.argv_redacted) o.boolean("argv_redacted", true);
