@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <string>
+
 namespace procsentry {
 
 std::optional<std::string> sid_to_string(std::string_view bytes) {
@@ -17,7 +19,8 @@ std::optional<std::string> sid_to_string(std::string_view bytes) {
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t at = 8 + 4 * i;
     const std::uint32_t sub = byte(at) | (byte(at + 1) << 8) | (byte(at + 2) << 16) | (byte(at + 3) << 24);  // LE
-    fmt::format_to(std::back_inserter(text), "-{}", sub);
+    text += '-';
+    text += std::to_string(sub);
   }
   return text;
 }
