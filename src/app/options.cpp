@@ -122,9 +122,10 @@ std::optional<Error> refuse_unused_options(const CLI::App& app, const AppOptions
     }
   }
   if (!o.replay.empty()) {
-    // A capture is already made: what tunes the sensor or reads this machine cannot apply.
+    // A capture is already made: what tunes the sensor or watches this machine cannot apply.
+    // --hash can: it hashes the files the capture names as they are on this machine now.
     for (const char* name : {"--argv-cap", "--ring-buffer-size", "--exec-failed", "--no-exec-failed", "--verbose",
-                             "--hash", "--save-raw", "--strict-privileges", "--seccomp", "--metrics", "--heartbeat"}) {
+                             "--save-raw", "--strict-privileges", "--seccomp", "--metrics", "--heartbeat"}) {
       if (given(name)) return refuse(name, "not used with --replay (the records were captured already)");
     }
   }
@@ -198,7 +199,9 @@ std::unique_ptr<CLI::App> build_app(Bound& b, bool with_config) {
   app.add_flag("--verbose", o.sensor.verbose, "show libbpf's and the verifier's messages");
   app.add_flag("--long", o.long_form, "table: also show each event's process_uid, parent_uid and exec context");
   app.add_flag("--ancestry", o.ancestry, "exec events also carry every ancestor's process_uid and image");
-  app.add_option("--hash", b.hash, "also report each exec'd image's hash (computed off the event path): sha256")
+  app.add_option("--hash", b.hash,
+                 "also report each exec'd (Windows: created) image's hash, computed off the event path (with "
+                 "--replay: of the files as they are now): sha256")
       ->check(CLI::IsMember({"sha256"}));
 
   app.add_option("--syslog", o.syslog_url,

@@ -15,6 +15,8 @@ namespace {
 // Enough to show what is wrong without flooding the terminal if a sensor goes bad.
 constexpr std::uint64_t kDecodeErrorsShown = 5;
 constexpr std::chrono::seconds kPruneInterval{5};
+// At the end of the stream, how long the files still being hashed may delay the exit.
+constexpr std::chrono::seconds kHashDrainTimeout{5};
 }  // namespace
 
 std::uint64_t PipelineStats::events() const {
@@ -65,7 +67,8 @@ void EventPipeline::on_record(std::span<const std::uint8_t> record) {
   if (filter_.matches(event)) {
     if (rules_ == nullptr || rules_->admit(event)) {
       if (redaction_ != nullptr && redaction_->redact(event)) stats_.redacted++;
-      if (event.kind == EventKind::exec && enrich_.hasher != nullptr) enrich_.hasher->describe(event);
+      const bool runs_an_image = event.kind == EventKind::exec || event.kind == EventKind::create;
+      if (runs_an_image && enrich_.hasher != nullptr) enrich_.hasher->describe(event);
       emit(event);
     } else {
       stats_.excluded_by_rules++;
@@ -152,6 +155,16 @@ void EventPipeline::on_idle() {
     emit(e);
   }
   sink_.flush();
+}
+
+void EventPipeline::on_end() {
+  if (enrich_.hasher != nullptr) {
+    if (std::size_t left = enrich_.hasher->wait_finished(kHashDrainTimeout); left != 0) {
+      fmt::print(diagnostics_, "procsentry: {} image hashes were still being computed at the end (not reported)\n",
+                 left);
+    }
+  }
+  on_idle();
 }
 
 void EventPipeline::on_batch_end() {

@@ -51,6 +51,9 @@ class EventPipeline final : public RecordHandler {
   void on_batch_end() override;
   // Between polls: writes the hashes the worker finished (as `hash` events).
   void on_idle();
+  // When the stream has ended: as on_idle, after waiting (a few seconds at most) for the files
+  // still being hashed, so that every "pending" gets its `hash` event; says how many did not.
+  void on_end();
   const PipelineStats& stats() const { return stats_; }
   // Also keep every raw record (for --replay); a write failure is reported once and only
   // stops the saving, never the stream.

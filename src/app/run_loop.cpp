@@ -26,7 +26,7 @@ int run_source(Source& source, EventPipeline& pipeline, const Sink& sink, std::F
     for (const auto& callback : between_polls) callback();
   }
   if (!sink.failed()) (void)source.poll(0, pipeline);  // what arrived before the stop
-  pipeline.on_idle();
+  pipeline.on_end();
   pipeline.on_batch_end();
   print_summary(diagnostics, pipeline.stats(), source.drops());
   return status;

@@ -19,8 +19,9 @@ using BetweenPolls = std::vector<std::function<void()>>;
 
 // Delivers records until the source is done (a stop, the end of a capture), fails, or the
 // sink failed (the reader of our pipe went away); between polls the pipeline writes what the
-// hasher finished. Then what arrived before the stop, and the summary line. Returns the exit
-// status: 0, or 1 when the source failed (its error is one line on `diagnostics`).
+// hasher finished. Then what arrived before the stop, the hashes still pending, and the
+// summary line. Returns the exit status: 0, or 1 when the source failed (its error is one line
+// on `diagnostics`).
 int run_source(Source& source, EventPipeline& pipeline, const Sink& sink, std::FILE* diagnostics,
                const BetweenPolls& between_polls = {});
 

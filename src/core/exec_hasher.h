@@ -1,7 +1,9 @@
 // What the pipeline needs from --hash, so the core does not depend on a crypto library
-// (src/hashing implements it on Linux; the Windows client has none yet).
+// (src/hashing implements it, on Linux and in the Windows client).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,7 +12,8 @@
 
 namespace procsentry {
 
-// What a `hash` event reports: one per exec event that was told "pending".
+// What a `hash` event reports: one per exec (Linux) or create (Windows) event that was told
+// "pending".
 struct FinishedHash {
   std::uint32_t pid = 0;
   ProcessUid process_uid;
@@ -23,9 +26,13 @@ class ExecHasher {
  public:
   virtual ~ExecHasher() = default;
   // Event thread: sets exec_event.sha256, or sha256_missing ("pending" or why not). Never waits.
+  // exec_event: an exec, or a Windows create.
   virtual void describe(Event& exec_event) = 0;
   // Event thread: hashes finished since the last call.
   virtual std::vector<FinishedHash> take_finished() = 0;
+  // Event thread, once the stream has ended: waits at most `timeout` for the files still being
+  // hashed (take_finished then has them). Returns how many are still not done.
+  virtual std::size_t wait_finished(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace procsentry

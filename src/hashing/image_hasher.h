@@ -1,8 +1,9 @@
-// --hash sha256: the SHA-256 of each exec'd image, computed off the event path.
+// --hash sha256: the SHA-256 of each exec'd (Windows: created) image, computed off the event path.
 //
-// The event thread opens the image (by its path, or through /proc/PID/exe when the path is
-// gone and the process still runs it) and looks its identity up in a cache keyed by (device, inode,
-// mtime, size). A hit puts the hash on the exec event at once. A miss hands the open file
+// The event thread opens the image (by its path, or on Linux through /proc/PID/exe when the
+// path is gone and the process still runs it; on Windows by the NT path the driver reported)
+// and looks its identity up in a cache keyed by (device, inode, mtime, size): image_file.h, per
+// platform. A hit puts the hash on the exec event at once. A miss hands the open file
 // to one worker thread and marks the event "pending"; the result reaches the stream as a
 // `hash` event naming the same process_uid. The event thread never waits for the worker.
 //
@@ -20,23 +21,9 @@
 #include <vector>
 
 #include "core/exec_hasher.h"
+#include "hashing/image_file.h"
 
 namespace procsentry {
-
-struct FileIdentity {
-  std::uint64_t device = 0;
-  std::uint64_t inode = 0;
-  std::int64_t mtime_ns = 0;
-  std::int64_t size = 0;
-  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
-};
-
-struct FileIdentityHash {
-  std::size_t operator()(const FileIdentity& f) const {
-    return std::hash<std::uint64_t>()(f.inode * 0x9e3779b97f4a7c15ULL ^ f.device ^
-                                      static_cast<std::uint64_t>(f.mtime_ns));
-  }
-};
 
 class ImageHasher final : public ExecHasher {
  public:
@@ -52,6 +39,8 @@ class ImageHasher final : public ExecHasher {
   void describe(Event& exec_event) override;
   // Event thread: the hashes finished since the last call.
   std::vector<FinishedHash> take_finished() override;
+  // Event thread, at the end: waits until every pending file is hashed or `timeout` passes.
+  std::size_t wait_finished(std::chrono::milliseconds timeout) override;
   // Files hashed so far (tests and the summary).
   std::uint64_t files_hashed() const;
   // Event thread: images whose hash was known (hits) or handed to the worker (misses).
@@ -60,7 +49,7 @@ class ImageHasher final : public ExecHasher {
 
  private:
   struct Job {
-    int fd;
+    ImageFile image;
     FileIdentity file;
   };
   struct Done {
@@ -81,24 +70,21 @@ class ImageHasher final : public ExecHasher {
   };
 
   void work();
-  int open_image(const Event& e) const;
 
-  std::string proc_root_;
   // Event thread only.
+  ImageOpener opener_;
   std::unordered_map<FileIdentity, CacheEntry, FileIdentityHash> cache_;
   std::size_t pending_ = 0;
   std::uint64_t cache_hits_ = 0, cache_misses_ = 0;
   // Shared with the worker, under mutex_.
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;      // a job came, or the end
+  std::condition_variable finished_;  // a job is done
   std::deque<Job> jobs_;
   std::vector<Done> done_;
   std::uint64_t files_hashed_ = 0;
   bool stopping_ = false;
   std::thread worker_;  // last: starts after everything it uses exists
 };
-
-// SHA-256 of everything readable from fd, as 64 hex digits; empty and `error` set on failure.
-std::string sha256_of_fd(int fd, std::string& error);
 
 }  // namespace procsentry

@@ -63,7 +63,7 @@ TEST(Cli, OptionsTheCommandDoesNotUseAreRefused) {
       {"tree", "--output", "f", "--syslog", "tcp://127.0.0.1:9", "--hash", "sha256"},
       {"-q"},
       {"query", "--comm", "bash"},
-      {"--replay", "/nonexistent", "--hash", "sha256"},
+      {"--replay", "/nonexistent", "--save-raw", "f"},
   };
   for (const auto& args : uses) {
     Outcome o = run_procsentry(args);

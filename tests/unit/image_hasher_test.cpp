@@ -98,6 +98,34 @@ TEST_F(ImageHasherTest, AGoneImageSaysWhy) {
   EXPECT_EQ(dir_event.sha256_missing, "image is not a regular file");
 }
 
+// A truncated path may name another file: it is never opened.
+TEST_F(ImageHasherTest, ATruncatedPathIsNotOpened) {
+  ImageHasher hasher;
+  std::string path = write("abc", "abc");
+  Event e = exec_of(path);
+  e.image.truncated = true;
+  hasher.describe(e);
+  EXPECT_TRUE(e.sha256.empty());
+  EXPECT_EQ(e.sha256_missing, "the image's path was truncated");
+  EXPECT_EQ(hasher.cache_misses(), 0u);
+}
+
+// The end of a stream (a capture's last record) waits for the files still being hashed, so
+// every "pending" gets its result; a big file shows the wait is real.
+TEST_F(ImageHasherTest, TheEndWaitsForEveryPendingFile) {
+  ImageHasher hasher;
+  std::vector<std::string> paths{write("big", std::string(std::size_t{32} << 20, 'x')), write("abc", "abc")};
+  for (const std::string& path : paths) {
+    Event e = exec_of(path);
+    hasher.describe(e);
+    ASSERT_EQ(e.sha256_missing, "pending");
+  }
+  EXPECT_EQ(hasher.wait_finished(std::chrono::seconds(30)), 0u);
+  auto done = hasher.take_finished();
+  ASSERT_EQ(done.size(), 2u) << "wait_finished returned before the worker was done";
+  EXPECT_EQ(hasher.wait_finished(std::chrono::milliseconds(0)), 0u) << "nothing pending: no wait";
+}
+
 // Many files and many execs of each while the worker hashes: every pending exec gets
 // exactly one result and every result is right.
 TEST_F(ImageHasherTest, EventThreadAndWorkerRace) {
