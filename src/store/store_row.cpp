@@ -50,7 +50,8 @@ void StoreRowFormatter::append(std::string& out, const Event& e) {
   const std::size_t at = out.size();
   out.append(sizeof(p), '\0');
   if (e.kind == EventKind::exec_failed) p.error = e.error;
-  const std::string_view hash = e.kind == EventKind::exec || e.kind == EventKind::hash ? e.sha256 : std::string_view();
+  const bool hashed = e.kind == EventKind::exec || e.kind == EventKind::create || e.kind == EventKind::hash;
+  const std::string_view hash = hashed ? e.sha256 : std::string_view();
   const std::array<std::string_view, 6> texts = {e.user,      e.process_uid.view(), e.parent_uid.view(),
                                                  image_of(e), e.parent_image.bytes, hash};
   for (std::size_t i = 0; i < texts.size(); ++i) {

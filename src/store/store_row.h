@@ -21,7 +21,7 @@ struct StoreRow {
   std::string_view image;         // exec: the image; exec_failed: the filename tried; fork/exit: the known image
   std::string_view argv;          // the arguments joined by spaces (Windows: the command line), for queries
   std::string_view parent_image;  // exec, create: what the parent runs
-  std::string_view hash;          // exec with --hash, hash: the image's SHA-256 (hex); empty if none
+  std::string_view hash;          // exec and create with --hash, hash: the image's SHA-256 (hex); empty if none
   std::int32_t error = 0;         // exec_failed: the positive errno; 0 otherwise
   std::string_view json;          // the JSON Lines object, without its newline
 

@@ -71,6 +71,8 @@ struct FullEvent {
         e.parent_argv_raw = hostile(bad);
         e.parent_seeded = true;
         e.argv_redacted = true;
+        e.sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        e.sha256_missing = "pending";
         break;
       case EventKind::exec:
         e.image = hostile(bad);

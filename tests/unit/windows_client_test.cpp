@@ -35,18 +35,25 @@ struct Output {
   std::string out;
 };
 
-// The client under Wine with `args` (split at spaces); with_stderr: its standard error (and
-// Wine's own start-up chatter) follows its output in `out`.
-Output run_under_wine(const std::string& args, bool with_stderr = false) {
-  std::vector<std::string> argv{"wine", PROCSENTRY_WINDOWS_CLIENT};
-  std::istringstream words(args);
-  for (std::string word; words >> word;) argv.push_back(word);
+// A Windows program under Wine with exactly `args`.
+Captured run_program_under_wine(const std::string& program, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"wine", program};
+  argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions options;
   options.env = std::vector<std::string>{"WINEDEBUG=-all"};
   for (const char* name : {"PATH", "HOME", "WINEPREFIX"}) {
     if (const char* value = std::getenv(name)) options.env->push_back(std::string(name) + "=" + value);
   }
-  Captured c = capture("wine", argv, options);
+  return capture("wine", argv, options);
+}
+
+// The client under Wine with `args` (split at spaces); with_stderr: its standard error (and
+// Wine's own start-up chatter) follows its output in `out`.
+Output run_under_wine(const std::string& args, bool with_stderr = false) {
+  std::vector<std::string> argv;
+  std::istringstream words(args);
+  for (std::string word; words >> word;) argv.push_back(word);
+  Captured c = run_program_under_wine(PROCSENTRY_WINDOWS_CLIENT, argv);
   return Output{c.status, with_stderr ? c.out + c.err : c.out};
 }
 
@@ -264,7 +271,7 @@ TEST_F(WindowsClient, NoDriverIsOneClearLineAndStatus2) {
 }
 
 TEST_F(WindowsClient, LinuxOnlyOutputsAreOneClearLineAndStatus2) {
-  for (std::string option : {"--save-raw capture.raw", "--hash sha256"}) {
+  for (std::string option : {"--save-raw capture.raw"}) {
     Output o = run_under_wine(option, true);
     EXPECT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 2) << option << ": " << o.status;
     const std::string name = option.substr(0, option.find(' '));
@@ -307,6 +314,101 @@ TEST_F(WindowsClient, CtrlCCancelsThePendingReadAtOnce) {
         "okacancelbeforethereadisnotmissed", "okCtrl-C(aconsolecontrolevent)endsthependingread"}) {
     EXPECT_NE(text.find(check), std::string::npos) << check << " missing in:\n" << text;
   }
+}
+
+// --hash: files under the Wine prefix's C: drive (its drive_c), named as the driver names
+// images; the digests come from sha256sum.
+class WindowsClientHash : public WindowsClient {
+ protected:
+  void SetUp() override {
+    WindowsClient::SetUp();
+    const char* prefix = std::getenv("WINEPREFIX");
+    const char* home = std::getenv("HOME");
+    ASSERT_TRUE(prefix != nullptr || home != nullptr) << "no Wine prefix: neither WINEPREFIX nor HOME is set";
+    name_ = "procsentry-hash-" + std::to_string(getpid());
+    dir_ = (prefix != nullptr ? fs::path(prefix) : fs::path(home) / ".wine") / "drive_c" / name_;
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes FILE (several of the hasher's 64 KiB reads) and returns its SHA-256 by sha256sum.
+  std::string write(const std::string& file, char fill) {
+    std::string bytes(200'003, fill);
+    for (std::size_t i = 0; i < bytes.size(); i += 7) bytes[i] = static_cast<char>(i * 31);
+    std::ofstream(dir_ / file, std::ios::binary) << bytes;
+    Captured sum = capture("sha256sum", {"sha256sum", (dir_ / file).string()});
+    EXPECT_EQ(sum.status, 0) << sum.err;
+    return sum.out.substr(0, 64);
+  }
+  std::string windows_path(const std::string& file) const { return "C:\\" + name_ + "\\" + file; }
+
+  std::string name_;
+  fs::path dir_;
+};
+
+TEST_F(WindowsClientHash, TheWindowsPartOpensHashesAndIdentifiesFilesUnderWine) {
+  ASSERT_TRUE(fs::exists(PROCSENTRY_IMAGE_FILE_CHECK));
+  const std::string digest = write("known", 'k');
+  Captured c = run_program_under_wine(PROCSENTRY_IMAGE_FILE_CHECK, {"C:\\" + name_, digest});
+  EXPECT_TRUE(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0) << c.status << "\n" << c.out << c.err;
+  EXPECT_EQ(c.out.find("FAIL"), std::string::npos) << c.out;
+  for (std::string check :
+       {"ok a \\??\\ path's SHA-256 is sha256sum's",
+        "ok a \\Device\\ path (Windows' own NT name of the file) translates and hashes", "ok one file, one identity",
+        "ok the identity changes when the file is rewritten", "ok a missing image says why",
+        "ok a directory is not hashed", "ok an open image never keeps its process from writing or deleting it"}) {
+    EXPECT_NE(c.out.find(check), std::string::npos) << check << " missing in:\n" << c.out;
+  }
+}
+
+// End to end: creates replayed with --hash, their images named as the driver names them
+// (\??\C:\... and \Device\HarddiskVolumeN\...); each create carries its image's SHA-256,
+// or "pending" and then exactly one `hash` event with its process_uid.
+TEST_F(WindowsClientHash, ReplayedCreatesCarryTheirImagesSha256) {
+  ASSERT_TRUE(fs::exists(PROCSENTRY_IMAGE_FILE_CHECK));
+  const std::string tool = write("tool.exe", 't');
+  const std::string other = write("other.exe", 'o');
+  Captured nt = run_program_under_wine(PROCSENTRY_IMAGE_FILE_CHECK, {"--nt-path", windows_path("other.exe")});
+  std::string device_path = nt.out.substr(0, nt.out.find_first_of("\r\n"));
+  ASSERT_TRUE(device_path.starts_with("\\Device\\")) << nt.out << nt.err;
+  auto u16 = [](const std::string& ascii) { return std::u16string(ascii.begin(), ascii.end()); };
+  const std::u16string dos_tool = u16("\\??\\C:\\" + name_ + "\\tool.exe");
+  Output o = replay_under_wine(
+      {windows_create(1000, dos_tool, u"tool.exe"), windows_create(1004, u16(device_path), u"other.exe"),
+       windows_create(1008, dos_tool, u"tool.exe again"),
+       windows_create(1012, u16("\\??\\C:\\" + name_ + "\\gone.exe"), u"gone.exe")},
+      "--json --hash sha256");
+  ASSERT_TRUE(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0) << o.status << "\n" << o.out;
+  std::map<std::uint32_t, std::string> expected{{1000, tool}, {1004, other}, {1008, tool}};
+  std::map<std::string, std::uint32_t> pending;  // process_uid -> pid
+  std::map<std::uint32_t, std::string> got;
+  std::size_t creates = 0;
+  for (const nlohmann::json& e : json_lines(o.out)) {
+    const auto pid = e.at("pid").get<std::uint32_t>();
+    if (e.at("event") == "create") {
+      ++creates;
+      if (pid == 1012) {
+        EXPECT_EQ(e.at("sha256_missing").get<std::string>().rfind("the image is gone", 0), 0u) << e.dump();
+      } else if (e.contains("sha256")) {
+        got[pid] = e.at("sha256");
+      } else {
+        ASSERT_EQ(e.at("sha256_missing"), "pending") << e.dump();
+        pending[e.at("process_uid")] = pid;
+      }
+    } else {
+      ASSERT_EQ(e.at("event"), "hash") << e.dump();
+      auto waiting = pending.find(e.at("process_uid"));
+      ASSERT_NE(waiting, pending.end()) << "a hash event no pending create asked for: " << e.dump();
+      EXPECT_EQ(waiting->second, pid);
+      EXPECT_FALSE(got.contains(pid)) << "two answers for " << pid;
+      got[pid] = e.value("sha256", "(none: " + e.value("sha256_missing", std::string()) + ")");
+      pending.erase(waiting);
+    }
+  }
+  EXPECT_EQ(creates, 4u) << o.out;
+  EXPECT_TRUE(pending.empty()) << pending.size() << " creates said pending and got no hash event:\n" << o.out;
+  EXPECT_EQ(got, expected) << o.out;
 }
 
 }  // namespace

@@ -172,6 +172,8 @@ void write_object(Cursor& out, Rfc3339Formatter& time, const std::string& id_mem
       o.text("parent_image", e.parent_image);
       o.text("parent_command_line", e.parent_argv_raw);
       if (e.argv_redacted) o.boolean("argv_redacted", true);
+      if (!e.sha256.empty()) o.string("sha256", e.sha256);
+      if (!e.sha256_missing.empty()) o.string("sha256_missing", e.sha256_missing);
       break;
     case EventKind::exec: {
       o.text("image", e.image);

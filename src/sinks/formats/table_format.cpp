@@ -111,6 +111,7 @@ void TableFormatter::append_line(std::string& out, const Event& e) {
   switch (e.kind) {
     case EventKind::create:
       append_terminal_escaped(out, e.command_line.bytes);
+      if (!e.sha256.empty()) fmt::format_to(std::back_inserter(out), " sha256={}", e.sha256);
       break;
     case EventKind::exec:
       for (std::size_t i = 0; i < e.argv.size(); ++i) {
@@ -245,6 +246,7 @@ void TableFormatter::append_context(std::string& out, const Event& e) {
     }
     pair("parent", e.parent_image.bytes);
     pair("parent_command_line", e.parent_argv_raw.bytes);
+    pair("sha256", e.sha256_missing);
   }
   if (e.seeded) pair("seeded", "yes");
   if (!first) out += '}';

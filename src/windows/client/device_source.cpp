@@ -3,20 +3,12 @@
 #include <fmt/core.h>
 
 #include "driver_version.h"
+#include "platform/windows/error_text.h"
 #include "procsentry/wire/windows_device.h"
 #include "read_batch.h"
 
 namespace procsentry {
 namespace {
-
-std::string windows_error_text(DWORD error) {
-  char text[256] = {};
-  FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, error, 0, text, sizeof(text),
-                 nullptr);
-  std::string s(text);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == '.')) s.pop_back();
-  return s;
-}
 
 // Before any read: a driver of another wire version is refused with one line.
 Result<Ok> handshake(HANDLE device) {

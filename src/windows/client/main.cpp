@@ -14,6 +14,7 @@
 #include "app/pipeline.h"
 #include "app/run_loop.h"
 #include "device_source.h"
+#include "hashing/image_hasher.h"
 #include "platform/machine.h"
 #include "platform/stop_signals.h"
 #include "service_control.h"
@@ -22,14 +23,13 @@
 namespace {
 
 // What the Windows client does not do (yet): the /proc-based tree, the event store,
-// image hashing, saving a capture and metrics. Empty if none is asked for.
+// saving a capture and metrics. Empty if none is asked for.
 std::string linux_only_request(const procsentry::AppOptions& o) {
   using procsentry::Command;
   if (o.command == Command::tree) return "tree";
   if (o.command == Command::record) return "record";
   if (o.command == Command::query) return "query";
   if (o.command == Command::report) return "report";
-  if (o.hash) return "--hash";
   if (!o.save_raw.empty()) return "--save-raw";
   if (!o.metrics.empty()) return "--metrics";
   if (o.redact.value_or(false)) return "--redact on";  // RE2 is not in its build: command lines go out as they are
@@ -62,7 +62,9 @@ int main(int argc, char** argv) {
     return report_error(outputs.error());
   }
   Sink* sink = &outputs->sink();
-  EventPipeline pipeline(decoder, Enrichment{table, users}, filter, *sink, stderr);
+  std::unique_ptr<ImageHasher> hasher;  // --hash: each create's image, opened from its NT path
+  if (options.hash) hasher = std::make_unique<ImageHasher>();
+  EventPipeline pipeline(decoder, Enrichment{table, users, nullptr, hasher.get()}, filter, *sink, stderr);
 
   std::unique_ptr<Source> source;
   if (!options.replay.empty()) {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/utf16.h"
+#include "platform/windows/error_text.h"
 
 namespace procsentry {
 namespace {
@@ -21,14 +22,7 @@ std::string utf8(const std::wstring& s) {
   return utf16le_to_utf8(std::string_view(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(wchar_t)));
 }
 
-std::string error_text(DWORD error) {
-  char text[256] = {};
-  FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, error, 0, text, sizeof(text),
-                 nullptr);
-  std::string s(text);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == '.')) s.pop_back();
-  return fmt::format("{} (error {})", s, error);
-}
+std::string error_text(DWORD error) { return fmt::format("{} (error {})", windows_error_text(error), error); }
 
 int fail(const std::string& line) {
   fmt::print(stderr, "procsentry: {}\n", line);
