@@ -41,11 +41,6 @@ std::wstring wide(const std::string& utf8) {
 
 HANDLE handle_of(std::intptr_t h) { return reinterpret_cast<HANDLE>(h); }
 
-// FILETIME (100 ns since 1601) as nanoseconds: only compared, never shown.
-std::int64_t nanoseconds(const FILETIME& t) {
-  return static_cast<std::int64_t>((static_cast<std::uint64_t>(t.dwHighDateTime) << 32) | t.dwLowDateTime) * 100;
-}
-
 }  // namespace
 
 struct ImageOpener::State {
@@ -85,24 +80,32 @@ Result<ImageFile> ImageOpener::open(const Event& e) {
 }
 
 // The 128-bit file id where the file system gives one (FileIdInfo, Windows 8 and later), else
-// the 64-bit file index; the volume serial number in both cases.
+// the 64-bit file index; the volume serial number in both cases. Times, size and kind come from
+// the basic and standard classes, not GetFileInformationByHandle, which asks the volume again
+// (under Wine 8 each volume query costs about 0.4 ms: 0.38 ms an identity instead of 0.76).
 Result<FileIdentity> ImageFile::identity() const {
-  BY_HANDLE_FILE_INFORMATION info{};
-  if (GetFileType(handle_of(handle_)) != FILE_TYPE_DISK || !GetFileInformationByHandle(handle_of(handle_), &info) ||
-      (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0) {
+  const HANDLE h = handle_of(handle_);
+  FILE_BASIC_INFO basic{};
+  FILE_STANDARD_INFO standard{};
+  if (GetFileType(h) != FILE_TYPE_DISK || !GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof(basic)) ||
+      !GetFileInformationByHandleEx(h, FileStandardInfo, &standard, sizeof(standard)) || standard.Directory) {
     return Error{"image is not a regular file"};
   }
   FileIdentity file;
-  file.device = info.dwVolumeSerialNumber;
-  file.inode = (static_cast<std::uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
-  file.mtime_ns = nanoseconds(info.ftLastWriteTime);
-  file.size = static_cast<std::int64_t>((static_cast<std::uint64_t>(info.nFileSizeHigh) << 32) | info.nFileSizeLow);
+  file.mtime_ns = basic.LastWriteTime.QuadPart * 100;  // 100 ns ticks: only compared, never shown
+  file.size = standard.EndOfFile.QuadPart;
   FILE_ID_INFO id{};
-  if (GetFileInformationByHandleEx(handle_of(handle_), FileIdInfo, &id, sizeof(id))) {
+  BY_HANDLE_FILE_INFORMATION info{};
+  if (GetFileInformationByHandleEx(h, FileIdInfo, &id, sizeof(id))) {
     static_assert(sizeof(id.FileId.Identifier) == 16);
     std::memcpy(&file.inode, id.FileId.Identifier, 8);
     std::memcpy(&file.inode_high, id.FileId.Identifier + 8, 8);
     file.device = id.VolumeSerialNumber;
+  } else if (GetFileInformationByHandle(h, &info)) {
+    file.device = info.dwVolumeSerialNumber;
+    file.inode = (static_cast<std::uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
+  } else {
+    return Error{"the image's file id is unknown: " + windows_error_text(GetLastError())};
   }
   return file;
 }
