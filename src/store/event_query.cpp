@@ -304,12 +304,15 @@ Search search_statement(const QueryOptions& o, int schema, const RegexSearch* re
       const std::string child_uid =
           schema >= 2 ? "COALESCE(e.process_uid, (SELECT c.process_uid FROM event_rows c WHERE c.id = e.first_id))"
                       : "e.process_uid";
+      // Schema 4 indexes parent_uid on the events whose parent is not their first event's
+      // (the first's is): a child is found through one of those.
+      const std::string_view listed = schema >= 4 ? "e.parent_inherited IS NULL AND " : "";
       with = fmt::format(
           "WITH RECURSIVE down(u) AS (SELECT {0} UNION SELECT {2} FROM {1} e JOIN down ON "
-          "{3}e.parent_uid = down.u WHERE {2} IS NOT NULL), "
+          "{3}{5}e.parent_uid = down.u WHERE {2} IS NOT NULL), "
           "up(u) AS (SELECT {0} UNION SELECT e.parent_uid FROM up JOIN {1} f ON {4}f.process_uid = up.u AND "
           "f.first_id = f.id JOIN {1} e ON e.first_id = f.id WHERE e.parent_uid IS NOT NULL) ",
-          uid, rows, child_uid, chunked("e"), chunked("f"));
+          uid, rows, child_uid, chunked("e"), chunked("f"), listed);
       where += fmt::format(
           " AND first_id IN (SELECT f.id FROM {} f WHERE {}f.first_id = f.id AND f.process_uid IN "
           "(SELECT u FROM down UNION SELECT u FROM up))",

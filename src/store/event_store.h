@@ -3,7 +3,8 @@
 // lines hold secrets. Schema 2 stores each text (image, command line, user, hash) once in
 // `strings` (with a trigram index for substring search) and each event's JSON compressed;
 // the `events` view shows them as schema 1's table did (store_functions.h). Schema 3 leads the
-// indexes by key with the event's time chunk (store_chunks.h).
+// indexes by key with the event's time chunk (store_chunks.h); schema 4 indexes parent_uid
+// on the events whose parent is not their first event's.
 #pragma once
 
 #include <chrono>
@@ -26,7 +27,7 @@ namespace procsentry {
 
 class EventStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // Events deleted per retention transaction: a day of a busy store goes in many short
   // transactions, with the recorder's commits in between (StoreWriter).
   // 250: a quarter of the 1,000 store_bench's BM_RetentionChunk timed at ~25 ms of CPU, warm;
@@ -112,8 +113,9 @@ class EventStore {
   // A process's first stored event: later events with its process_uid and pid name it in
   // first_id, so only first events need entries in the process_uid and pid indexes.
   struct First {
-    std::int64_t id;
+    std::int64_t id = 0;
     std::optional<std::uint32_t> pid;
+    std::string parent_uid;  // the first's: later events with the same are not indexed by it
   };
   static constexpr std::size_t kMaxFirsts = 1 << 16;  // forgetting one costs one more first event
   // Text -> strings.id, so that a repeated text costs no query. Bounded: forgetting costs a lookup.
@@ -131,11 +133,12 @@ class EventStore {
     std::int64_t user_id = 0, image_id = 0, argv_id = 0, parent_image_id = 0, hash_id = 0;  // 0: NULL
     std::int32_t error = 0;
     std::int64_t dict_id = 0;
+    bool parent_inherited = false;              // parent_uid is its first event's (schema 4)
     std::string process_uid, parent_uid, body;  // process_uid on a first event only
   };
   // Rows per INSERT statement: one statement's cursors (and allocations) serve them all.
   static constexpr std::size_t kRowsPerInsert = 32;
-  static constexpr int kColumns = 17;  // parameters per row
+  static constexpr int kColumns = 18;  // parameters per row
   static void bind(sqlite3_stmt* stmt, int first_parameter, const Row& row);
 
   sqlite3* db_ = nullptr;

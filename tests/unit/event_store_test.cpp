@@ -297,6 +297,59 @@ TEST_F(EventStoreTest, AProcessIsFoundAfterRetentionDeletedItsFirstEvent) {
   EXPECT_EQ(query_lines(q).size(), 3u);
 }
 
+// Schema 4 indexes parent_uid on a process's first event and on its events whose parent is
+// another (reparented, or unknown at first) only: a tree finds every child through those, also
+// once retention deleted a first event.
+TEST_F(EventStoreTest, ATreeFindsReparentedChildrenThroughTheirIndexedEvents) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value());
+  std::deque<std::string> texts;
+  auto event = [&](int seconds, std::uint32_t pid, const std::string& uid, const std::string& parent) {
+    StoreRow e;
+    e.time_ns = kBoot + seconds * 1'000'000'000ll;
+    e.pid = pid;
+    e.process_uid = texts.emplace_back(uid);
+    e.parent_uid = texts.emplace_back(parent);
+    e.json = texts.emplace_back("{\"pid\":" + std::to_string(pid) + ",\"t\":" + std::to_string(seconds) + "}");
+    return e;
+  };
+  {
+    StoreWriter sink(**store, {}, stderr);
+    for (const StoreRow& e :
+         {event(1, 20, "ab-20-1", "ab-1-1"), event(2, 20, "ab-20-1", "ab-1-1"), event(3, 21, "ab-21-1", ""),
+          event(4, 21, "ab-21-1", "ab-1-1"), event(50, 20, "ab-20-1", "ab-9-1"), event(51, 20, "ab-20-1", "ab-1-1")}) {
+      sink.write(e);
+    }
+    sink.finish();
+  }
+  auto count = [&](const std::string& where) {
+    QueryOptions q;
+    q.sql = "SELECT count(*) AS n FROM event_rows WHERE " + where;
+    auto lines = query_lines(q);
+    return lines.size() == 1 ? std::stoll(lines[0].substr(5)) : -1;
+  };
+  // ab-20-1's first (ab-1-1) and its reparented exit (ab-9-1); ab-21-1's exec (its first knew
+  // no parent).
+  EXPECT_EQ(count("parent_uid IS NOT NULL AND parent_inherited IS NULL"), 3);
+  EXPECT_EQ(count("parent_inherited = 1"), 2);
+  auto tree = [&](const std::string& uid) {
+    QueryOptions q;
+    q.process_uid = uid;
+    q.tree = true;
+    return query_lines(q).size();
+  };
+  // ab-1-1: both children, every event; ab-9-1: ab-20-1, which it adopted.
+  EXPECT_EQ(tree("ab-1-1"), 6u);
+  EXPECT_EQ(tree("ab-9-1"), 4u);
+  // Events before 2.5 s: ab-20-1's first two.
+  auto deleted = (*store)->apply_retention(kBoot + 60'000'000'000, 57'500'000'000, 0);
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_EQ(*deleted, 2);
+  EXPECT_EQ(count("parent_inherited = 1"), 0);  // ab-20-1's new first may have another parent
+  EXPECT_EQ(tree("ab-1-1"), 4u);
+  EXPECT_EQ(tree("ab-9-1"), 2u);
+}
+
 TEST_F(EventStoreTest, AFullDiskIsReportedOnceCountedAndRecordingResumes) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store.has_value());

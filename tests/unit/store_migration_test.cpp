@@ -2,7 +2,7 @@
 // opened by this procsentry: converted to the current schema in one transaction, every column
 // and every JSON line read back through the `events` view exactly as before. A schema 2 store
 // (the same, converted by migration 2's SQL): every column and every query's result the same
-// after migration 3 as before it.
+// after migrations 3 and 4 as before them.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -293,6 +293,12 @@ TEST_F(StoreMigration, ASchema2StoreKeepsEveryColumnAndEveryQueryResult) {
                                       "event_rows_pid|", "event_rows_process_uid|", "event_rows_user|"}));
   EXPECT_EQ(value("SELECT count(*) FROM sqlite_schema WHERE name IN ('event_rows_parent_image', 'event_rows_hash')"),
             "0");
+  // Schema 4: parent_uid's index skips the events marked as their first's parent; those
+  // migrated are not marked (each keeps its entry).
+  EXPECT_EQ(value("SELECT count(*) FROM sqlite_schema WHERE name = 'event_rows_parent_uid' AND "
+                  "sql LIKE '%parent_inherited IS NULL%'"),
+            "1");
+  EXPECT_EQ(value("SELECT count(*) FROM event_rows WHERE parent_inherited IS NOT NULL"), "0");
 }
 
 }  // namespace
