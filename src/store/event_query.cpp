@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <iomanip>
 #include <memory>
+#include <sstream>
 
 #include "core/text_escape.h"
 #include "core/time_format.h"
@@ -91,6 +94,26 @@ void append_row_table(std::string& out, sqlite3_stmt* stmt, Rfc3339Formatter& ti
 
 }  // namespace
 
+namespace {
+
+// `text` as a whole in `format` (std::get_time: strptime and timegm are not on Windows).
+bool parse_whole(const std::string& text, const char* format, std::tm& tm) {
+  tm = std::tm{};
+  std::istringstream in(text);
+  in >> std::get_time(&tm, format);
+  return !in.fail() && in.peek() == std::char_traits<char>::eof();
+}
+
+std::time_t utc_seconds(const std::tm& tm) {
+  using namespace std::chrono;
+  const sys_days date{year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} /
+                      day{static_cast<unsigned>(tm.tm_mday)}};
+  return static_cast<std::time_t>(date.time_since_epoch().count()) * 86'400 + tm.tm_hour * 3'600 + tm.tm_min * 60 +
+         tm.tm_sec;
+}
+
+}  // namespace
+
 Result<std::int64_t> parse_time(const std::string& text, std::int64_t now_ns) {
   if (auto age = parse_duration(text)) return now_ns - *age;
   std::tm tm{};
@@ -99,21 +122,13 @@ Result<std::int64_t> parse_time(const std::string& text, std::int64_t now_ns) {
   for (char& c : body) {
     if (c == 'T') c = ' ';
   }
-  const char* end = strptime(body.c_str(), "%Y-%m-%d %H:%M:%S", &tm);
-  if (end == nullptr || *end != '\0') {
-    tm = std::tm{};
-    end = strptime(body.c_str(), "%Y-%m-%d %H:%M", &tm);
-  }
-  if (end == nullptr || *end != '\0') {
-    tm = std::tm{};
-    end = strptime(body.c_str(), "%Y-%m-%d", &tm);
-  }
-  if (end == nullptr || *end != '\0') {
+  if (!parse_whole(body, "%Y-%m-%d %H:%M:%S", tm) && !parse_whole(body, "%Y-%m-%d %H:%M", tm) &&
+      !parse_whole(body, "%Y-%m-%d", tm)) {
     return Error{
         fmt::format("'{}' is not a time (e.g. 2026-11-24T03:00:00Z, '2026-11-24 03:00' local, or 3h ago)", text)};
   }
   tm.tm_isdst = -1;
-  std::time_t seconds = utc ? timegm(&tm) : mktime(&tm);
+  std::time_t seconds = utc ? utc_seconds(tm) : std::mktime(&tm);
   return static_cast<std::int64_t>(seconds) * 1'000'000'000;
 }
 

@@ -1,18 +1,13 @@
 #include "store/event_store.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
+#include "store/store_file.h"
 #include "store/store_functions.h"
 
 namespace procsentry {
@@ -179,29 +174,12 @@ const char* schema_migration(int version) {
   return version >= 1 && version <= EventStore::kSchemaVersion ? kMigrations[version - 1] : nullptr;
 }
 
-std::string default_database_path() {
-  if (geteuid() == 0) return "/var/lib/procsentry/events.db";
-  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state != '\0') {
-    return std::string(state) + "/procsentry/events.db";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.local/state/procsentry/events.db";
-}
-
 Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path, int checkpoint_pages) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  // Create it 0600 ourselves: SQLite would use the umask. Its -wal and -shm files copy the
-  // database's permissions.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Error{fmt::format("cannot open the database {}: {} (use --db PATH)", path, std::strerror(errno))};
-  }
-  struct stat st {};
-  bool owned = fstat(fd, &st) == 0 && st.st_uid == geteuid();
-  if (owned) (void)fchmod(fd, 0600);
-  ::close(fd);
+  // Created private ourselves: SQLite would use the umask (POSIX) or the directory's ACL (Windows).
+  if (auto created = create_private_store(path); !created) return created.error();
 
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=

@@ -17,6 +17,7 @@
 
 #include "core/result.h"
 #include "store/body_codec.h"
+#include "store/store_file.h"  // default_database_path()
 #include "store/store_row.h"
 #include "store/wal_checkpointer.h"
 
@@ -171,9 +172,5 @@ class EventStore {
 
 // The SQL that migrates schema version-1 to `version` (tests build older stores with it).
 const char* schema_migration(int version);
-
-// The default database: /var/lib/procsentry/events.db as root, else
-// $XDG_STATE_HOME/procsentry/events.db (~/.local/state/...).
-std::string default_database_path();
 
 }  // namespace procsentry

@@ -33,7 +33,9 @@ void QueryOutput::flush() {
   }
   std::size_t done = 0;
   while (done < buffer_.size() && !failed_) {
-    ssize_t n = ::write(fd_, buffer_.data() + done, std::min<std::size_t>(buffer_.size() - done, 1u << 30));
+    // Windows' write() counts in unsigned int: at most 1 GiB per call, on both platforms.
+    const auto chunk = static_cast<unsigned>(std::min<std::size_t>(buffer_.size() - done, 1u << 30));
+    ssize_t n = ::write(fd_, buffer_.data() + done, chunk);
     if (n > 0) {
       done += static_cast<std::size_t>(n);
     } else if (n < 0 && errno != EINTR) {
