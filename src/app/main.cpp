@@ -20,6 +20,7 @@
 #include "app/options.h"
 #include "app/outputs.h"
 #include "app/pipeline.h"
+#include "app/query_command.h"
 #include "app/report_command.h"
 #include "app/run_loop.h"
 #include "app/service_status.h"
@@ -41,8 +42,6 @@
 #include "sinks/writers/private_file.h"
 #include "sources/linux_bpf/ring_buffer_source.h"
 #include "sources/replay/replay_source.h"
-#include "store/event_query.h"
-#include "store/event_store.h"
 #include "verify/verify_command.h"
 
 namespace {
@@ -78,42 +77,6 @@ int print_tree(const procsentry::AppOptions& options) {
     return report_error(shown.error(), kExitRuntimeError);
   }
   return write_stdout(std::move(out));
-}
-
-// procsentry query: read-only, no sensor.
-int query_store(const procsentry::AppOptions& options) {
-  using namespace procsentry;
-  QueryOptions q;
-  const std::int64_t now = ClockMapping::now_epoch_ns();
-  for (auto [text, target] : {std::pair{&options.since, &q.since_ns}, std::pair{&options.until, &q.until_ns}}) {
-    if (text->empty()) continue;
-    auto t = parse_time(*text, now);
-    if (!t) {
-      return report_error(t.error());
-    }
-    *target = *t;
-  }
-  q.pids = options.query_pids;
-  q.uids = options.query_uids;
-  q.users = options.query_users;
-  q.rules = options.query_rules;
-  q.image_glob = options.image_glob;
-  q.argv_substring = options.argv_substring;
-  q.argv_regex = options.argv_regex;
-  q.process_uid = options.process_uid;
-  q.tree = options.query_tree;
-  q.json = options.json;
-  q.sql = options.sql;
-  q.limit = options.query_limit;
-  q.reverse = options.query_reverse;
-  q.count = options.query_count;
-  if (auto bad = check_query(q)) return report_error(*bad);
-  QueryOutput out(STDOUT_FILENO);
-  auto rows = run_query(options.db.empty() ? default_database_path() : options.db, q, out);
-  if (!rows) {
-    return report_error(rows.error(), kExitRuntimeError);
-  }
-  return 0;
 }
 
 // The configuration's rules and redaction, read again together on SIGHUP; no rules without a
@@ -204,7 +167,7 @@ int main(int argc, char** argv) {
   if (parsed->exit_code >= 0) return parsed->exit_code;
   const AppOptions& options = parsed->options;
   if (options.command == Command::tree) return print_tree(options);
-  if (options.command == Command::query) return query_store(options);
+  if (options.command == Command::query) return run_query_command(options);
   if (options.command == Command::report) return run_report_command(options);
 
   install_stop_handlers();

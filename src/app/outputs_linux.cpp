@@ -4,42 +4,13 @@
 #include <climits>
 
 #include "app/outputs.h"
-#include "core/quantities.h"
+#include "app/store_output.h"
 #include "sinks/formats/rfc5424_format.h"
 #include "sinks/writers/kafka_writer.h"
 #include "sinks/writers/syslog_writer.h"
-#include "store/store_row.h"
-#include "store/store_writer.h"
 
 namespace procsentry {
 namespace {
-
-Result<RetentionOptions> retention_of(const AppOptions& options) {
-  RetentionOptions retention;
-  if (!options.keep.empty()) {
-    auto keep = parse_duration(options.keep);
-    if (!keep) return Error{"--keep: " + keep.error().message};
-    retention.keep_ns = *keep;
-  }
-  if (!options.max_size.empty()) {
-    auto size = parse_size(options.max_size);
-    if (!size) return Error{"--max-size: " + size.error().message};
-    retention.max_bytes = *size;
-  }
-  return retention;
-}
-
-// record: every event into the database.
-Result<bool> add_store(const AppOptions& options, OutputList& list, std::FILE* diagnostics) {
-  if (options.command != Command::record) return false;
-  auto retention = retention_of(options);
-  if (!retention) return retention.error();
-  auto store = EventStore::open(options.db.empty() ? default_database_path() : options.db);
-  if (!store) return store.error();
-  list.add(std::make_shared<StoreRowFormatter>(),
-           std::make_unique<StoreWriter>(std::move(*store), *retention, diagnostics));
-  return true;
-}
 
 // --syslog URL: RFC 5424 messages to a syslog server.
 Result<bool> add_syslog(const AppOptions& options, OutputList& list, std::FILE* diagnostics) {

@@ -1,6 +1,8 @@
-// The Windows client's outputs besides the portable ones (outputs.cpp): --syslog over Winsock;
-// the database and Kafka are refused in one line rather than ignored.
+// The Windows client's outputs besides the portable ones (outputs.cpp): the database (record,
+// as on Linux: store_output.cpp), --syslog over Winsock; Kafka is refused in one line rather
+// than ignored.
 #include "app/outputs.h"
+#include "app/store_output.h"
 
 #include <windows.h>
 
@@ -10,11 +12,6 @@
 
 namespace procsentry {
 namespace {
-
-Result<bool> refuse_record(const AppOptions& options, OutputList&, std::FILE*) {
-  if (options.command != Command::record) return false;
-  return Error{"record is not available in the Windows client yet (it is on Linux)"};
-}
 
 // RFC 5424's HOSTNAME: printable US-ASCII, at most 255 characters, "-" when unknown.
 std::string syslog_hostname() {
@@ -41,7 +38,7 @@ Result<bool> refuse_kafka(const AppOptions& options, OutputList&, std::FILE*) {
   return Error{"--kafka is not available in the Windows client yet (it is on Linux)"};
 }
 
-constexpr AddOutput kWindowsOutputs[] = {refuse_record, add_syslog, refuse_kafka};
+constexpr AddOutput kWindowsOutputs[] = {add_store, add_syslog, refuse_kafka};
 
 }  // namespace
 

@@ -20,6 +20,8 @@
 #include "support/record_builder.h"
 #include "support/rsyslog_server.h"
 #include "support/spawn.h"
+#include "support/windows_records.h"
+#include "support/wine.h"
 
 namespace {
 
@@ -29,59 +31,21 @@ using procsentry::test::capture;
 using procsentry::test::Captured;
 using procsentry::test::ProcessOptions;
 using procsentry::test::RecordBuilder;
+using procsentry::test::windows_create;
 
 struct Output {
   int status = -1;
   std::string out;
 };
 
-// A Windows program under Wine with exactly `args`.
-Captured run_program_under_wine(const std::string& program, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"wine", program};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ProcessOptions options;
-  options.env = std::vector<std::string>{"WINEDEBUG=-all"};
-  for (const char* name : {"PATH", "HOME", "WINEPREFIX"}) {
-    if (const char* value = std::getenv(name)) options.env->push_back(std::string(name) + "=" + value);
-  }
-  return capture("wine", argv, options);
-}
-
 // The client under Wine with `args` (split at spaces); with_stderr: its standard error (and
 // Wine's own start-up chatter) follows its output in `out`.
 Output run_under_wine(const std::string& args, bool with_stderr = false) {
-  std::vector<std::string> argv;
-  std::istringstream words(args);
-  for (std::string word; words >> word;) argv.push_back(word);
-  Captured c = run_program_under_wine(PROCSENTRY_WINDOWS_CLIENT, argv);
+  std::vector<std::string> words;
+  std::istringstream split(args);
+  for (std::string word; split >> word;) words.push_back(word);
+  Captured c = procsentry::test::run_wine(PROCSENTRY_WINDOWS_CLIENT, words);
   return Output{c.status, with_stderr ? c.out + c.err : c.out};
-}
-
-// A create as the driver makes it; with `sid` (binary), the token block names its user.
-Bytes windows_create(std::uint32_t pid, const std::u16string& image, const std::u16string& command,
-                     std::string_view sid = {}, std::uint32_t ppid = 600) {
-  RecordBuilder<ps_create> b(PS_REC_CREATE, 1'795'521'841'000'000'000, PS_CLOCK_UNIX_EPOCH);
-  ps_create body = b.body();
-  body.task.pid = pid;
-  body.task.ppid = ppid;
-  body.creator_pid = ppid;
-  body.session_id = 1;
-  if (!sid.empty()) {
-    body.create_flags = PS_CREATE_PARENT_START_TIME | PS_CREATE_TOKEN;
-    body.token_flags = PS_TOKEN_FLAGS_KNOWN;
-    body.integrity_rid = 0x4000;
-    body.elevated = 1;
-    body.elevation_type = 1;
-    body.logon_id = 0x3e7;
-    body.token_type = 1;
-    body.user_sid = b.add(sid);
-  }
-  body.image = b.add(std::string_view(reinterpret_cast<const char*>(image.data()), image.size() * 2),
-                     PS_STR_PRESENT | PS_STR_UTF16LE);
-  body.command_line = b.add(std::string_view(reinterpret_cast<const char*>(command.data()), command.size() * 2),
-                            PS_STR_PRESENT | PS_STR_UTF16LE);
-  b.set_body(body);
-  return b.finish();
 }
 
 class WindowsClient : public ::testing::Test {
@@ -350,7 +314,7 @@ class WindowsClientHash : public WindowsClient {
 TEST_F(WindowsClientHash, TheWindowsPartOpensHashesAndIdentifiesFilesUnderWine) {
   ASSERT_TRUE(fs::exists(PROCSENTRY_IMAGE_FILE_CHECK));
   const std::string digest = write("known", 'k');
-  Captured c = run_program_under_wine(PROCSENTRY_IMAGE_FILE_CHECK, {"C:\\" + name_, digest});
+  Captured c = procsentry::test::run_wine(PROCSENTRY_IMAGE_FILE_CHECK, {"C:\\" + name_, digest});
   EXPECT_TRUE(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0) << c.status << "\n" << c.out << c.err;
   EXPECT_EQ(c.out.find("FAIL"), std::string::npos) << c.out;
   for (std::string check :
@@ -369,7 +333,7 @@ TEST_F(WindowsClientHash, ReplayedCreatesCarryTheirImagesSha256) {
   ASSERT_TRUE(fs::exists(PROCSENTRY_IMAGE_FILE_CHECK));
   const std::string tool = write("tool.exe", 't');
   const std::string other = write("other.exe", 'o');
-  Captured nt = run_program_under_wine(PROCSENTRY_IMAGE_FILE_CHECK, {"--nt-path", windows_path("other.exe")});
+  Captured nt = procsentry::test::run_wine(PROCSENTRY_IMAGE_FILE_CHECK, {"--nt-path", windows_path("other.exe")});
   std::string device_path = nt.out.substr(0, nt.out.find_first_of("\r\n"));
   ASSERT_TRUE(device_path.starts_with("\\Device\\")) << nt.out << nt.err;
   auto u16 = [](const std::string& ascii) { return std::u16string(ascii.begin(), ascii.end()); };

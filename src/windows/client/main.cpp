@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <windows.h>
 
+#include <fcntl.h>
 #include <io.h>
 #include <cstdio>
 #include <memory>
@@ -12,6 +13,8 @@
 #include "app/options.h"
 #include "app/outputs.h"
 #include "app/pipeline.h"
+#include "app/query_command.h"
+#include "app/report_command.h"
 #include "app/run_loop.h"
 #include "device_source.h"
 #include "hashing/image_hasher.h"
@@ -19,17 +22,15 @@
 #include "platform/stop_signals.h"
 #include "service_control.h"
 #include "sources/replay/replay_source.h"
+#include "utf8_arguments.h"
 
 namespace {
 
-// What the Windows client does not do (yet): the /proc-based tree, the event store,
-// saving a capture and metrics. Empty if none is asked for.
+// What the Windows client does not do (yet): the /proc-based tree, saving a capture and
+// metrics. Empty if none is asked for.
 std::string linux_only_request(const procsentry::AppOptions& o) {
   using procsentry::Command;
   if (o.command == Command::tree) return "tree";
-  if (o.command == Command::record) return "record";
-  if (o.command == Command::query) return "query";
-  if (o.command == Command::report) return "report";
   if (!o.save_raw.empty()) return "--save-raw";
   if (!o.metrics.empty()) return "--metrics";
   if (o.redact.value_or(false)) return "--redact on";  // RE2 is not in its build: command lines go out as they are
@@ -38,9 +39,12 @@ std::string linux_only_request(const procsentry::AppOptions& o) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int ansi_argc, char** ansi_argv) {
   using namespace procsentry;
   SetConsoleOutputCP(CP_UTF8);
+  Utf8Arguments arguments(ansi_argc, ansi_argv);
+  const int argc = arguments.argc();
+  char** argv = arguments.argv();
   if (is_service_command(argc, argv)) return run_service_command(argc, argv);
   auto parsed = parse_options(argc, argv);
   if (!parsed) {
@@ -51,6 +55,11 @@ int main(int argc, char** argv) {
   if (auto request = linux_only_request(options); !request.empty()) {
     fmt::print(stderr, "procsentry: {} is not available in the Windows client yet (it is on Linux)\n", request);
     return kExitCannotStart;
+  }
+  if (options.command == Command::query || options.command == Command::report) {
+    // Bytes as stored, as on Linux: no CR added before each LF.
+    _setmode(_fileno(stdout), _O_BINARY);
+    return options.command == Command::query ? run_query_command(options) : run_report_command(options);
   }
 
   Filter filter(options.filter);
