@@ -2,8 +2,8 @@
 # Installs what procsentry needs (Debian 12). Safe to run again.
 #   tools/deps.sh              what building and running the Linux monitor needs
 #   tools/deps.sh --for-tests  plus the test and cross-build tools (clang-format, mingw-w64, wine,
-#                              openssl and osslsigncode to sign the driver, QEMU and busybox for
-#                              the kernel matrix)
+#                              openssl and osslsigncode to sign the driver, what builds the Windows
+#                              client's store libraries, QEMU and busybox for the kernel matrix)
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
@@ -19,6 +19,10 @@ if [[ ${1:-} == --for-tests ]]; then
   packages+=(clang-format mingw-w64 wine64 rsyslog)
   # the mingw build test-signs procsentry.sys with a certificate it generates
   packages+=(openssl osslsigncode)
+  # the Windows client's store libraries from Debian's sources (tools/mingw_deps.sh): apt-get
+  # source (dpkg-dev) checked against debian-archive-keyring, SQLite's amalgamation (tcl), RE2's
+  # Unicode tables (perl, python3-six, unicode-data)
+  packages+=(dpkg-dev debian-archive-keyring tcl perl python3-six unicode-data)
   # --kafka's tests read the topic back with a real consumer
   packages+=(kcat)
   # --metrics: promtool checks the exposition (package prometheus)
