@@ -146,6 +146,44 @@ TEST_F(WindowsStore, OneStoreFormatWhicheverClientRecordsOrReads) {
   EXPECT_EQ(windows_table, linux_table);
 }
 
+// Built-in redaction on by default in both clients, off with --redact off: the same masked store.
+TEST_F(WindowsStore, RedactsAsLinux) {
+  const fs::path secrets = dir_ / "secrets.raw";
+  {
+    Bytes bytes = capture_bytes();
+    ExecSpec spec;
+    spec.task = task_of(6000, 5000, "mysql");
+    spec.task.uid = spec.task.euid = spec.task.gid = 4'000'000;
+    spec.argv = {"mysql", "--password=hunter2", "-u", "root"};
+    Bytes exec = exec_record(spec);
+    Bytes create = windows_create(7002, u"\\??\\C:\\Tools\\curl.exe", u"curl.exe --token hunter2 https://example.com");
+    bytes.insert(bytes.end(), exec.begin(), exec.end());
+    bytes.insert(bytes.end(), create.begin(), create.end());
+    std::ofstream(secrets, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  for (const bool masked : {true, false}) {
+    std::vector<std::string> more;
+    if (!masked) more = {"--redact", "off"};
+    const fs::path linux_db = dir_ / (masked ? "linux-masked.db" : "linux-plain.db");
+    const fs::path windows_db = dir_ / (masked ? "windows-masked.db" : "windows-plain.db");
+    std::vector<std::string> on_linux{"record", "--replay", secrets.string(), "--db", linux_db.string()};
+    std::vector<std::string> on_windows{"record", "--replay", z(secrets), "--db", z(windows_db)};
+    on_linux.insert(on_linux.end(), more.begin(), more.end());
+    on_windows.insert(on_windows.end(), more.begin(), more.end());
+    Captured l = linux_run(on_linux);
+    ASSERT_EQ(exit_code(l), 0) << l.err;
+    Captured w = windows_run(on_windows);
+    ASSERT_EQ(exit_code(w), 0) << w.err;
+    auto [linux_json, unused] = both("query", linux_db, {"--json"});
+    auto [unused_too, windows_json] = both("query", windows_db, {"--json"});
+    SCOPED_TRACE(masked ? "default" : "--redact off");
+    EXPECT_EQ(windows_json, linux_json);
+    EXPECT_EQ(linux_json.find("hunter2") == std::string::npos, masked) << linux_json;
+    EXPECT_EQ(windows_json.find("curl.exe --token hunter2") == std::string::npos, masked) << windows_json;
+  }
+}
+
 // Mainline Wine keeps no ACL: it maps a DACL to the file's Unix mode and reports one made from
 // the mode. What it can show: the client's DACL gives no one but the user (and those Windows
 // always admits) any access; a file created without one is readable by Everyone.

@@ -20,6 +20,7 @@
 #include "hashing/image_hasher.h"
 #include "platform/machine.h"
 #include "platform/stop_signals.h"
+#include "redact/redactor.h"
 #include "service_control.h"
 #include "sources/replay/replay_source.h"
 #include "utf8_arguments.h"
@@ -33,7 +34,6 @@ std::string linux_only_request(const procsentry::AppOptions& o) {
   if (o.command == Command::tree) return "tree";
   if (!o.save_raw.empty()) return "--save-raw";
   if (!o.metrics.empty()) return "--metrics";
-  if (o.redact.value_or(false)) return "--redact on";  // RE2 is not in its build: command lines go out as they are
   return {};
 }
 
@@ -74,6 +74,14 @@ int main(int ansi_argc, char** ansi_argv) {
   std::unique_ptr<ImageHasher> hasher;  // --hash: each create's image, opened from its NT path
   if (options.hash) hasher = std::make_unique<ImageHasher>();
   EventPipeline pipeline(decoder, Enrichment{table, users, nullptr, hasher.get()}, filter, *sink, stderr);
+  // As on Linux without a configuration file: the built-ins, unless --redact off.
+  std::unique_ptr<Redactor> redactor;
+  if (options.redact.value_or(true)) {
+    auto compiled = Redactor::compile(RedactSettings{});
+    if (!compiled) return report_error(compiled.error());
+    redactor = std::move(*compiled);
+    pipeline.use_redaction(redactor.get());
+  }
 
   std::unique_ptr<Source> source;
   if (!options.replay.empty()) {
