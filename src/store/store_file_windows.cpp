@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "platform/windows/error_text.h"
 #include "store/store_file.h"
 
 namespace procsentry {
@@ -22,17 +23,6 @@ std::wstring wide(const std::string& utf8) {
   return out;
 }
 
-std::string system_message(DWORD code) {
-  char* text = nullptr;
-  const DWORD n =
-      FormatMessageA(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
-                     nullptr, code, 0, reinterpret_cast<char*>(&text), 0, nullptr);
-  std::string out = n > 0 ? std::string(text, n) : fmt::format("error {}", code);
-  if (text != nullptr) LocalFree(text);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == '.')) out.pop_back();
-  return out;
-}
-
 struct LocalFreeDeleter {
   void operator()(void* p) const { LocalFree(p); }
 };
@@ -42,7 +32,7 @@ using SecurityDescriptor = std::unique_ptr<void, LocalFreeDeleter>;
 Result<std::wstring> token_user_sid() {
   HANDLE token = nullptr;
   if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
-    return Error{"cannot read this process's token: " + system_message(GetLastError())};
+    return Error{"cannot read this process's token: " + windows_error_text(GetLastError())};
   }
   DWORD size = 0;
   GetTokenInformation(token, TokenUser, nullptr, 0, &size);
@@ -50,10 +40,10 @@ Result<std::wstring> token_user_sid() {
   const bool read = size > 0 && GetTokenInformation(token, TokenUser, buffer.data(), size, &size);
   const DWORD read_error = GetLastError();
   CloseHandle(token);
-  if (!read) return Error{"cannot read this process's user: " + system_message(read_error)};
+  if (!read) return Error{"cannot read this process's user: " + windows_error_text(read_error)};
   wchar_t* text = nullptr;
   if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &text)) {
-    return Error{"cannot name this process's user: " + system_message(GetLastError())};
+    return Error{"cannot name this process's user: " + windows_error_text(GetLastError())};
   }
   std::wstring sid(text);
   LocalFree(text);
@@ -67,7 +57,7 @@ Result<SecurityDescriptor> private_descriptor() {
   const std::wstring sddl = L"D:P(A;;FA;;;" + *user + L")(A;;FA;;;BA)(A;;FA;;;SY)";
   PSECURITY_DESCRIPTOR raw = nullptr;
   if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1, &raw, nullptr)) {
-    return Error{"cannot build the database's ACL: " + system_message(GetLastError())};
+    return Error{"cannot build the database's ACL: " + windows_error_text(GetLastError())};
   }
   return SecurityDescriptor(raw);
 }
@@ -93,7 +83,7 @@ Result<Ok> create_private(const std::string& path, PSECURITY_DESCRIPTOR descript
     }
     CloseHandle(file);
     if (status != ERROR_SUCCESS) {
-      return Error{fmt::format("cannot make the database {} private: {}", path, system_message(status))};
+      return Error{fmt::format("cannot make the database {} private: {}", path, windows_error_text(status))};
     }
     return Ok{};
   }
@@ -108,7 +98,7 @@ Result<Ok> create_private(const std::string& path, PSECURITY_DESCRIPTOR descript
     }
     error = GetLastError();
   }
-  return Error{fmt::format("cannot open the database {}: {} (use --db PATH)", path, system_message(error))};
+  return Error{fmt::format("cannot open the database {}: {} (use --db PATH)", path, windows_error_text(error))};
 }
 
 }  // namespace
