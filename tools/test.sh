@@ -39,9 +39,9 @@ mkdir -p "$kernel_cache"
   wait
 ) >"$prefetch_log" 2>&1 &
 prefetch=$!
-# The Windows client's store libraries (SQLite, zstd, RE2 from Debian's sources, about a minute of
-# one core and 16 MB of downloads on a fresh machine) build while the format check runs; the
-# mingw step waits for them (its configure finds them built, or builds what is missing).
+# The Windows client's store libraries (SQLite, zstd, RE2 from Debian's sources: about 50 s of
+# one core and 16 MB of downloads on a fresh machine) build behind the dev build, in what CPU it
+# leaves (its configure, its links); the mingw step, after it, waits for them.
 mingw_deps_log=build/logs/mingw-deps.log
 mkdir -p build/logs
 setsid --wait nice -n 10 tools/mingw_deps.sh >"$mingw_deps_log" 2>&1 &
@@ -60,15 +60,6 @@ trap cleanup EXIT
 
 step "format check"
 tools/check-format.sh
-
-step "cross-build the Windows driver and client (mingw-w64)"
-wait "$mingw_deps" || {
-  cat "$mingw_deps_log"
-  echo "procsentry: building the Windows client's store libraries failed (its output is above)" >&2
-  exit 1
-}
-cmake --preset mingw >/dev/null
-cmake --build --preset mingw
 
 passed=0
 failed=0
@@ -161,6 +152,16 @@ finish_build() {
 step "build: dev"
 cmake --preset dev "${flags[@]}" >/dev/null
 cmake --build --preset dev
+
+step "cross-build the Windows driver and client (mingw-w64)"
+wait "$mingw_deps" || {
+  cat "$mingw_deps_log"
+  echo "procsentry: building the Windows client's store libraries failed (its output is above)" >&2
+  exit 1
+}
+cmake --preset mingw >/dev/null
+cmake --build --preset mingw
+
 next=(asan-ubsan tsan fuzz)
 presets=(dev asan-ubsan tsan)
 for i in "${!presets[@]}"; do
