@@ -11,7 +11,16 @@
 
 namespace procsentry::test {
 
+// Makes sure this prefix's wineserver, and the services Wine starts with it, are up and hold no
+// test's pipes: a program that starts them hands them its stdout and stderr, and reading those to
+// their end would then wait for the services to exit. Kept up 60 s past its last program, so the
+// runs of a test go at a warm start's speed (a tenth of a cold one's).
+inline void warm_wineserver() {
+  (void)std::system("wineserver -p60 >/dev/null 2>&1; WINEDEBUG=-all wine cmd /c exit </dev/null >/dev/null 2>&1");
+}
+
 inline Captured run_wine(const std::string& exe, const std::vector<std::string>& args) {
+  warm_wineserver();
   std::vector<std::string> argv{"wine", exe};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions options;
@@ -20,13 +29,6 @@ inline Captured run_wine(const std::string& exe, const std::vector<std::string>&
     if (const char* value = std::getenv(name)) options.env->push_back(std::string(name) + "=" + value);
   }
   return capture("wine", argv, options);
-}
-
-// Keeps this prefix's wineserver up `seconds` past its last program (it then exits by itself):
-// each later run starts in a tenth of the second a cold start takes. A server already up stays.
-inline void keep_wineserver(int seconds) {
-  const std::string command = "wineserver -p" + std::to_string(seconds) + " >/dev/null 2>&1";
-  (void)std::system(command.c_str());
 }
 
 }  // namespace procsentry::test

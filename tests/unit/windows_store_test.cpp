@@ -66,7 +66,6 @@ Bytes capture_bytes() {
 
 class WindowsStore : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { keep_wineserver(30); }
   void SetUp() override {
     ASSERT_TRUE(fs::exists(PROCSENTRY_WINDOWS_CLIENT))
         << "build it: cmake --preset mingw && cmake --build --preset mingw";
