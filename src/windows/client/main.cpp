@@ -23,7 +23,6 @@
 #include "redact/redactor.h"
 #include "service_control.h"
 #include "sources/replay/replay_source.h"
-#include "utf8_arguments.h"
 
 namespace {
 
@@ -39,12 +38,9 @@ std::string linux_only_request(const procsentry::AppOptions& o) {
 
 }  // namespace
 
-int main(int ansi_argc, char** ansi_argv) {
+int main(int argc, char** argv) {
   using namespace procsentry;
   SetConsoleOutputCP(CP_UTF8);
-  Utf8Arguments arguments(ansi_argc, ansi_argv);
-  const int argc = arguments.argc();
-  char** argv = arguments.argv();
   if (is_service_command(argc, argv)) return run_service_command(argc, argv);
   auto parsed = parse_options(argc, argv);
   if (!parsed) {
