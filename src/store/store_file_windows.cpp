@@ -1,15 +1,12 @@
 #include <windows.h>
-// After windows.h: they need its types.
-#include <aclapi.h>
-#include <sddl.h>
 
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <memory>
-#include <vector>
+#include <string>
 
 #include "platform/windows/error_text.h"
+#include "platform/windows/private_acl.h"
 #include "store/store_file.h"
 
 namespace procsentry {
@@ -21,45 +18,6 @@ std::wstring wide(const std::string& utf8) {
   std::wstring out(static_cast<std::size_t>(n), L'\0');
   MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), out.data(), n);
   return out;
-}
-
-struct LocalFreeDeleter {
-  void operator()(void* p) const { LocalFree(p); }
-};
-using SecurityDescriptor = std::unique_ptr<void, LocalFreeDeleter>;
-
-// The process token's user as a string SID (S-1-5-21-...).
-Result<std::wstring> token_user_sid() {
-  HANDLE token = nullptr;
-  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
-    return Error{"cannot read this process's token: " + windows_error_text(GetLastError())};
-  }
-  DWORD size = 0;
-  GetTokenInformation(token, TokenUser, nullptr, 0, &size);
-  std::vector<unsigned char> buffer(size);
-  const bool read = size > 0 && GetTokenInformation(token, TokenUser, buffer.data(), size, &size);
-  const DWORD read_error = GetLastError();
-  CloseHandle(token);
-  if (!read) return Error{"cannot read this process's user: " + windows_error_text(read_error)};
-  wchar_t* text = nullptr;
-  if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &text)) {
-    return Error{"cannot name this process's user: " + windows_error_text(GetLastError())};
-  }
-  std::wstring sid(text);
-  LocalFree(text);
-  return sid;
-}
-
-// Full access for the user, Administrators (BA) and SYSTEM (SY), nothing inherited (P).
-Result<SecurityDescriptor> private_descriptor() {
-  auto user = token_user_sid();
-  if (!user) return user.error();
-  const std::wstring sddl = L"D:P(A;;FA;;;" + *user + L")(A;;FA;;;BA)(A;;FA;;;SY)";
-  PSECURITY_DESCRIPTOR raw = nullptr;
-  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1, &raw, nullptr)) {
-    return Error{"cannot build the database's ACL: " + windows_error_text(GetLastError())};
-  }
-  return SecurityDescriptor(raw);
 }
 
 // Creates `path` with `descriptor`'s DACL, or narrows the file there to it. A file whose DACL this
@@ -74,12 +32,7 @@ Result<Ok> create_private(const std::string& path, PSECURITY_DESCRIPTOR descript
     const bool existed = GetLastError() == ERROR_ALREADY_EXISTS;
     DWORD status = ERROR_SUCCESS;
     if (existed) {
-      BOOL present = FALSE;
-      BOOL defaulted = FALSE;
-      PACL dacl = nullptr;
-      GetSecurityDescriptorDacl(descriptor, &present, &dacl, &defaulted);
-      status = SetSecurityInfo(file, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-                               nullptr, nullptr, dacl, nullptr);
+      status = narrow_to_private(file, descriptor);
     }
     CloseHandle(file);
     if (status != ERROR_SUCCESS) {

@@ -20,6 +20,7 @@
 #include "support/record_builder.h"
 #include "support/rsyslog_server.h"
 #include "support/spawn.h"
+#include "support/windows_acl.h"
 #include "support/windows_records.h"
 #include "support/wine.h"
 
@@ -168,7 +169,8 @@ TEST_F(WindowsClient, ACreatesUserIsInTheTableAndItsTokenInTheLongForm) {
 }
 
 // --output under Windows' file semantics (Wine's): a rename never replaces its target, so the
-// rotation must move FILE.1 away before FILE becomes FILE.1.
+// rotation must move FILE.1 away before FILE becomes FILE.1. Each file, the first and those the
+// rotation starts, is private to its owner (command lines hold secrets).
 TEST_F(WindowsClient, OutputWritesJsonLinesAndRotates) {
   const fs::path dir = fs::temp_directory_path() / ("procsentry-wine-out-" + std::to_string(getpid()));
   fs::remove_all(dir);
@@ -188,6 +190,7 @@ TEST_F(WindowsClient, OutputWritesJsonLinesAndRotates) {
     auto events = json_lines(text.str());
     EXPECT_EQ(events.size(), 2u) << f << ":\n" << text.str();
     for (const auto& e : events) pids.push_back(e.at("pid").get<std::uint32_t>());
+    EXPECT_EQ(procsentry::test::windows_acl_problem(PROCSENTRY_FILE_DACL_CHECK, f.string()), "") << f;
   }
   EXPECT_FALSE(fs::exists(dir / "events.jsonl.3"));
   EXPECT_EQ(pids, (std::vector<std::uint32_t>{808, 812, 816, 820, 824, 828})) << "the oldest two rotated away";

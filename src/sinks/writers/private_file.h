@@ -9,8 +9,9 @@
 
 namespace procsentry {
 
-// Opens `path` for appending, creating it readable by its owner only (POSIX: mode 0600,
-// also narrowing an older file of ours). Returns the descriptor and the file's size.
+// Opens `path` for appending, creating it readable by its owner only (POSIX: mode 0600;
+// Windows: a protected DACL for the user, Administrators and SYSTEM), also narrowing an older
+// file of ours. Returns the descriptor and the file's size.
 struct OpenedFile {
   int fd = -1;
   std::int64_t size = 0;
@@ -18,7 +19,7 @@ struct OpenedFile {
 Result<OpenedFile> open_private_append(const std::string& path);
 // Narrows an open file of ours to its owner (POSIX: 0600). Only a regular file: a device, FIFO
 // or socket (`--output /dev/null`) is shared with the rest of the system and left as it is.
-// false with errno set when it cannot. (Windows: the directory's ACL decides; always true.)
+// false (POSIX: with errno set) when it cannot.
 bool make_private(int fd);
 // Bytes written (> 0), or -1 with errno set (EINTR: try again).
 long write_some(int fd, const char* data, std::size_t size);
