@@ -54,8 +54,8 @@ DWORD narrow_to_private(HANDLE file, PSECURITY_DESCRIPTOR descriptor) {
   BOOL defaulted = FALSE;
   PACL dacl = nullptr;
   if (!GetSecurityDescriptorDacl(descriptor, &present, &dacl, &defaulted)) return GetLastError();
-  return SetSecurityInfo(file, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-                         nullptr, nullptr, dacl, nullptr);
+  return SetSecurityInfo(file, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, nullptr,
+                         nullptr, dacl, nullptr);
 }
 
 }  // namespace procsentry
