@@ -172,7 +172,8 @@ TEST_F(WindowsClient, ACreatesUserIsInTheTableAndItsTokenInTheLongForm) {
 // rotation must move FILE.1 away before FILE becomes FILE.1. Each file, the first and those the
 // rotation starts, is private to its owner (command lines hold secrets).
 TEST_F(WindowsClient, OutputWritesJsonLinesAndRotates) {
-  const fs::path dir = fs::temp_directory_path() / ("procsentry-wine-out-" + std::to_string(getpid()));
+  // A non-ASCII directory: the client's narrow file names are UTF-8 (its manifest).
+  const fs::path dir = fs::temp_directory_path() / ("procsentry-wine-out-J\xc3\xb6rg-" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path file = dir / "events.jsonl";

@@ -111,7 +111,8 @@ constexpr std::size_t kEvents = 40 + 10 + 1 + 2;  // execs, exits, the failed ex
 
 TEST_F(WindowsStore, OneStoreFormatWhicheverClientRecordsOrReads) {
   const fs::path linux_db = dir_ / "linux.db";
-  const fs::path windows_db = dir_ / "windows.db";
+  // A non-ASCII name: the client's code page is UTF-8 (its manifest), as SQLite's paths are.
+  const fs::path windows_db = dir_ / "windows-J\xc3\xb6rg.db";
   Captured l = linux_run({"record", "--replay", capture_.string(), "--db", linux_db.string()});
   ASSERT_EQ(exit_code(l), 0) << l.err;
   Captured w = windows_run({"record", "--replay", z(capture_), "--db", z(windows_db)});
@@ -121,6 +122,7 @@ TEST_F(WindowsStore, OneStoreFormatWhicheverClientRecordsOrReads) {
   // Each store read by each client: four outputs, byte for byte the same.
   for (const std::vector<std::string>& query : {std::vector<std::string>{"--json"},
                                                 {"--json", "--argv", "job 501"},
+                                                {"--json", "--argv", "J\xc3\xb6rg"},
                                                 {"--json", "--argv-regex", "job 50[12]"},
                                                 {"--json", "--image", "*/curl", "--reverse"},
                                                 {"--count"}}) {
