@@ -48,6 +48,18 @@ class EventStoreTest : public ::testing::Test {
   }
   ~EventStoreTest() override { fs::remove_all(dir_); }
 
+  // A row at boot + `seconds` with a small JSON body naming its pid and time; the row's views
+  // point into texts_.
+  StoreRow event(int seconds, std::uint32_t pid, const std::string& uid, const std::string& parent) {
+    StoreRow e;
+    e.time_ns = kBoot + seconds * 1'000'000'000ll;
+    e.pid = pid;
+    e.process_uid = texts_.emplace_back(uid);
+    e.parent_uid = texts_.emplace_back(parent);
+    e.json = texts_.emplace_back("{\"pid\":" + std::to_string(pid) + ",\"t\":" + std::to_string(seconds) + "}");
+    return e;
+  }
+
   // Records `count` execs of pid 1000+i at one second apart, through the real sink.
   void record(EventStore& store, int count, const std::string& image = "/usr/bin/ls", int first_pid = 1000) {
     StoreWriter sink(store, {}, stderr);
@@ -77,6 +89,7 @@ class EventStoreTest : public ::testing::Test {
 
   fs::path dir_;
   std::string path_;
+  std::deque<std::string> texts_;  // what rows made by event() point into
 };
 
 TEST_F(EventStoreTest, CreatedPrivateInWalModeWithTheCurrentSchema) {
@@ -256,16 +269,6 @@ TEST_F(EventStoreTest, RetentionStepsStopAtTheirDeadlineAndKeepProcessesWhole) {
 TEST_F(EventStoreTest, AProcessIsFoundAfterRetentionDeletedItsFirstEvent) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store.has_value());
-  std::deque<std::string> texts;  // what the rows' views point into
-  auto event = [&](int seconds, std::uint32_t pid, const std::string& uid, const std::string& parent) {
-    StoreRow e;
-    e.time_ns = kBoot + seconds * 1'000'000'000ll;
-    e.pid = pid;
-    e.process_uid = texts.emplace_back(uid);
-    e.parent_uid = texts.emplace_back(parent);
-    e.json = texts.emplace_back("{\"pid\":" + std::to_string(pid) + ",\"t\":" + std::to_string(seconds) + "}");
-    return e;
-  };
   auto record_events = [&](const std::vector<StoreRow>& events) {
     StoreWriter sink(**store, {}, stderr);
     for (const auto& e : events) sink.write(e);
@@ -303,16 +306,6 @@ TEST_F(EventStoreTest, AProcessIsFoundAfterRetentionDeletedItsFirstEvent) {
 TEST_F(EventStoreTest, ATreeFindsReparentedChildrenThroughTheirIndexedEvents) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store.has_value());
-  std::deque<std::string> texts;
-  auto event = [&](int seconds, std::uint32_t pid, const std::string& uid, const std::string& parent) {
-    StoreRow e;
-    e.time_ns = kBoot + seconds * 1'000'000'000ll;
-    e.pid = pid;
-    e.process_uid = texts.emplace_back(uid);
-    e.parent_uid = texts.emplace_back(parent);
-    e.json = texts.emplace_back("{\"pid\":" + std::to_string(pid) + ",\"t\":" + std::to_string(seconds) + "}");
-    return e;
-  };
   {
     StoreWriter sink(**store, {}, stderr);
     for (const StoreRow& e :
