@@ -24,10 +24,14 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::strin
   return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));
 }
 
-WalCheckpointer::WalCheckpointer(sqlite3* db) : db_(db), thread_([this](std::stop_token stop) { run(stop); }) {}
+WalCheckpointer::WalCheckpointer(sqlite3* db) : db_(db), thread_([this] { run(); }) {}
 
 WalCheckpointer::~WalCheckpointer() {
-  thread_.request_stop();  // wakes the wait
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
   thread_.join();
   sqlite3_close(db_);
 }
@@ -46,11 +50,12 @@ std::uint64_t WalCheckpointer::checkpoints() const {
   return completed_;
 }
 
-void WalCheckpointer::run(std::stop_token stop) {
+void WalCheckpointer::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      if (!wake_.wait(lock, stop, [this] { return due_; })) return;
+      wake_.wait(lock, [this] { return due_ || stopping_; });
+      if (stopping_) return;
       due_ = false;
     }
     // PASSIVE: copies what no reader still needs, without waiting; a busy WAL (another

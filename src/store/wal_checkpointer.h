@@ -35,14 +35,18 @@ class WalCheckpointer {
 
  private:
   explicit WalCheckpointer(sqlite3* db);
-  void run(std::stop_token stop);
+  void run();
 
   sqlite3* db_;
   mutable std::mutex mutex_;
-  std::condition_variable_any wake_;
+  // A plain condition variable and flag, not a stop_token: removing a stop callback that
+  // request_stop is running waits on libstdc++'s semaphore, which under mingw-w64 (GCC 12, no
+  // futex) now and then never woke: `record` hung at its end under Wine.
+  std::condition_variable wake_;
   bool due_ = false;             // guarded by mutex_
+  bool stopping_ = false;        // guarded by mutex_
   std::uint64_t completed_ = 0;  // guarded by mutex_
-  std::jthread thread_;          // last: stops and joins before the rest goes
+  std::thread thread_;           // last: starts once everything above exists
 };
 
 }  // namespace procsentry

@@ -63,7 +63,7 @@ void WriterThread::run(std::stop_token stop) {
     std::uint64_t caught_up_after = 0;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, stop, kTick, [&] { return !queue_.empty(); });
+      wake_.wait_for(lock, kTick, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) {
         if (behind_) {  // everything queued was delivered: the outage is over
           behind_ = false;
@@ -112,7 +112,12 @@ void WriterThread::run(std::stop_token stop) {
 
 void WriterThread::stop() {
   if (thread_.joinable()) {
-    thread_.request_stop();
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    thread_.request_stop();  // a writer waiting on it (syslog's reconnects) gives up
+    wake_.notify_one();
     thread_.join();
   }
 }

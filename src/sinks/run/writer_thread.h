@@ -63,7 +63,10 @@ class WriterThread {
   std::atomic<bool> dead_{false};
 
   mutable std::mutex mutex_;
-  std::condition_variable_any wake_;
+  // Woken through stopping_, not by waiting on the stop_token: removing a stop callback that
+  // request_stop is running waits on libstdc++'s semaphore, which under mingw-w64 (GCC 12, no
+  // futex) now and then never woke (a Windows `record` hung at its end under Wine).
+  std::condition_variable wake_;
   std::condition_variable space_;  // wait_when_full: the backlog shrank
   struct Queued {
     std::shared_ptr<const FormattedBatch> batch;
@@ -79,6 +82,7 @@ class WriterThread {
   std::uint64_t not_written_ = 0;
   std::uint64_t skipped_ = 0;  // queued before the writer died
   bool finished_ = false;      // the thread ended
+  bool stopping_ = false;      // stop() was called
 
   std::jthread thread_;  // last: starts once everything above exists
 };
