@@ -16,6 +16,7 @@
 #include "core/text_escape.h"
 #include "core/time_format.h"
 #include "store/read_only_store.h"
+#include "store/repeat_marks.h"
 #include "store/store_chunks.h"
 #include "store/text_search.h"
 
@@ -142,6 +143,8 @@ struct Search {
   // Schema 2 names their rows as "{kDenseMark}id IN (...)", schema 3 as "{kDenseMark}": both
   // settled by choose_text_plan.
   std::string text_rows;
+  // The same filters one by one (schema 5 drives a lookup by one of them): column, strings' SQL.
+  std::vector<std::pair<std::string, std::string>> by_strings;
   int schema = 0;
   std::string chunks;  // schema 3: the store's chunks (store_chunks.h)
   IdRange ids;
@@ -150,8 +153,9 @@ constexpr std::string_view kDenseMark = "\x01";
 
 // Text filters on the `events` view (schema 1), or through `strings` and its trigram index to
 // event_rows' ids (schema 2): the same rows either way.
-void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* regex, std::string& where,
-                      std::string& text_rows, const auto& bind_text) {
+void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* regex, std::string& where, Search& search,
+                      const auto& bind_text) {
+  std::string& text_rows = search.text_rows;
   if (schema < 2) {
     if (!o.image_glob.empty()) where += " AND image GLOB " + bind_text(o.image_glob);
     if (!o.argv_substring.empty()) where += " AND instr(argv, " + bind_text(o.argv_substring) + ") > 0";
@@ -160,6 +164,7 @@ void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* rege
   }
   auto by_string = [&](const char* column, const std::string& strings_sql) {
     text_rows += fmt::format("{}e.{} IN ({})", text_rows.empty() ? "" : " AND ", column, strings_sql);
+    search.by_strings.emplace_back(column, strings_sql);
   };
   auto fts = [&](const std::optional<std::string>& query) -> std::optional<std::string> {
     if (!query) return std::nullopt;
@@ -216,6 +221,26 @@ Result<std::int64_t> select_integer(sqlite3* db, const std::string& sql, const s
   return sqlite3_column_int64(raw, 0);
 }
 
+// The ids of the events in `chunks` (an SQL list) the filters by string keep, through the
+// chunked indexes. Schema 5 indexes image and user on a block's first row with each (repeat_marks.h):
+// a command line filter drives by its own index, else the image's or the user's marked rows do,
+// each read with the rows of its block after it.
+std::string rows_in_chunks(const Search& search, std::string_view chunks) {
+  auto by = [&](std::string_view column) {
+    return std::find_if(search.by_strings.begin(), search.by_strings.end(),
+                        [&](const auto& filter) { return filter.first == column; });
+  };
+  auto driver = by("image_id");
+  if (driver == search.by_strings.end()) driver = by("user_id");
+  if (search.schema < 5 || by("argv_id") != search.by_strings.end() || driver == search.by_strings.end()) {
+    return fmt::format("SELECT e.id FROM event_rows e WHERE (e.id >> {}) IN ({}) AND {}", kChunkBits, chunks,
+                       search.text_rows);
+  }
+  const std::string key = driver->first.substr(0, driver->first.size() - 3);  // image_id: image
+  const MarkedRowsSql marked = marked_rows_sql(key, fmt::format("IN ({})", driver->second), chunks, "e");
+  return fmt::format("SELECT e.id FROM {} WHERE {} AND {}", marked.from, marked.where, search.text_rows);
+}
+
 // Schema 3. A filter by string that keeps few events: their ids from the chunked indexes (a probe
 // per chunk and string), then a sort of those rows. One that keeps many: the time index walked,
 // each row's string ids tested against the (small) set of matching strings: no event ids
@@ -227,17 +252,16 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
   const std::int64_t sampled = search.ids.last - first_sampled + 1;
   bool dense = false;
   if (sampled > 0 && !count) {  // a count needs no order: the index entries alone, always
-    const std::string sql = fmt::format(
-        "SELECT count(*) FROM (SELECT 1 FROM event_rows e WHERE (e.id >> {0}) IN ({1}, {2}) AND {3} LIMIT {4})",
-        kChunkBits, newest - 1, newest, search.text_rows, sampled / kChunkedDenseFraction + 1);
+    const std::string sql = fmt::format("SELECT count(*) FROM ({} LIMIT {})",
+                                        rows_in_chunks(search, fmt::format("{}, {}", newest - 1, newest)),
+                                        sampled / kChunkedDenseFraction + 1);
     auto matches = select_integer(db, sql, search.text_params);
     if (!matches) return matches.error();
     dense = *matches * kChunkedDenseFraction > sampled;
   }
   const std::string rows =
       dense ? fmt::format("EXISTS (SELECT 1 FROM event_rows e WHERE e.id = events.id AND {})", search.text_rows)
-            : fmt::format("id IN (SELECT e.id FROM event_rows e WHERE (e.id >> {}) IN ({}) AND {})", kChunkBits,
-                          search.chunks, search.text_rows);
+            : fmt::format("id IN ({})", rows_in_chunks(search, search.chunks));
   search.sql.replace(search.sql.find(kDenseMark), kDenseMark.size(), rows);
   return Ok{};
 }
@@ -305,7 +329,7 @@ Search search_statement(const QueryOptions& o, int schema, const RegexSearch* re
   }
   any_of("uid", o.uids);
   if (schema < 3) any_of("user", o.users);
-  add_text_filters(o, schema, regex, where, s.text_rows, bind_text);
+  add_text_filters(o, schema, regex, where, s, bind_text);
   if (!o.rules.empty()) {
     where += " AND EXISTS (SELECT 1 FROM json_each(events.json, '$.rules') r WHERE 1";
     any_of("r.value", o.rules);
@@ -380,26 +404,35 @@ void bound_memory(sqlite3* db) {
   sqlite3_exec(db, "PRAGMA cache_size=-4096; PRAGMA temp_store=FILE", nullptr, nullptr, nullptr);
 }
 
+// The statement run_query runs (its plan chosen), and procsentry_regex's search, alive until
+// the statement is done.
+Result<Search> planned_search(sqlite3* db, const QueryOptions& o, std::unique_ptr<RegexSearch>& regex) {
+  if (!o.argv_regex.empty()) {
+    auto compiled = RegexSearch::compile(o.argv_regex);
+    if (!compiled) return compiled.error();
+    regex = std::move(*compiled);
+    register_regex_function(db, regex.get());
+  }
+  Search search;
+  if (o.sql.empty()) {
+    search = search_statement(o, schema_version(db), regex.get(), db);
+    if (auto planned = choose_text_plan(db, search, o.count); !planned) return planned.error();
+  } else {
+    search.sql = o.sql;
+  }
+  return search;
+}
+
 }  // namespace
 
 Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& o, QueryOutput& out) {
   auto db = open_store_read_only(db_path);
   if (!db) return db.error();
   bound_memory(db->get());
-  std::unique_ptr<RegexSearch> regex;  // procsentry_regex's, alive until the statement is done
-  if (!o.argv_regex.empty()) {
-    auto compiled = RegexSearch::compile(o.argv_regex);
-    if (!compiled) return compiled.error();
-    regex = std::move(*compiled);
-    register_regex_function(db->get(), regex.get());
-  }
-  Search search;
-  if (o.sql.empty()) {
-    search = search_statement(o, schema_version(db->get()), regex.get(), db->get());
-    if (auto planned = choose_text_plan(db->get(), search, o.count); !planned) return planned.error();
-  } else {
-    search.sql = o.sql;
-  }
+  std::unique_ptr<RegexSearch> regex;
+  auto planned = planned_search(db->get(), o, regex);
+  if (!planned) return planned.error();
+  const Search& search = *planned;
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db->get(), search.sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
     return Error{fmt::format("query failed: {}", sqlite3_errmsg(db->get()))};
@@ -444,6 +477,22 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
   out.flush();
   if (out.failed()) return Error{fmt::format("cannot write the result: {}", std::strerror(out.error()))};
   return rows;
+}
+
+Result<std::vector<std::string>> query_plan(const std::string& db_path, const QueryOptions& o) {
+  auto db = open_store_read_only(db_path);
+  if (!db) return db.error();
+  std::unique_ptr<RegexSearch> regex;
+  auto search = planned_search(db->get(), o, regex);
+  if (!search) return search.error();
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db->get(), ("EXPLAIN QUERY PLAN " + search->sql).c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    return Error{fmt::format("query failed: {}", sqlite3_errmsg(db->get()))};
+  }
+  Statement stmt(raw, sqlite3_finalize);
+  std::vector<std::string> lines;
+  while (sqlite3_step(raw) == SQLITE_ROW) lines.emplace_back(column_text(raw, 3));  // id, parent, notused, detail
+  return lines;
 }
 
 std::optional<Error> check_query(const QueryOptions& options) {

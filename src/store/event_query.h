@@ -37,6 +37,10 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
 // The same, appended to `out`: for tests and small results.
 Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& options, std::string& out);
 
+// The plan SQLite takes for the search run_query would run (EXPLAIN QUERY PLAN's details, a line
+// each): tests check which indexes serve a lookup.
+Result<std::vector<std::string>> query_plan(const std::string& db_path, const QueryOptions& options);
+
 // What run_query would refuse before opening the store (a regex that does not compile).
 std::optional<Error> check_query(const QueryOptions& options);
 

@@ -10,6 +10,7 @@
 
 #include "core/event.h"
 #include "store/read_only_store.h"
+#include "store/repeat_marks.h"
 #include "store/report_tally.h"
 #include "store/store_chunks.h"
 
@@ -221,13 +222,20 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
     sqlite3_reset(text_raw);
     return text;
   };
-  const std::string chunks =
-      version >= 3 ? fmt::format("(p.id >> {}) IN ({}) AND ", kChunkBits, store_chunks(store_id_range(db->get())))
-                   : std::string();
+  // An image's rows p, through its index: schema 3's leads with the chunk (store_chunks.h), schema
+  // 5's holds a block's first row with it (repeat_marks.h).
+  std::string image_rows = "event_rows p WHERE p.image_id = ?1";
+  if (version >= 5) {
+    const MarkedRowsSql marked = marked_rows_sql("image", "= ?1", store_chunks(store_id_range(db->get())), "p");
+    image_rows = fmt::format("{} WHERE {}", marked.from, marked.where);
+  } else if (version >= 3) {
+    image_rows = fmt::format("event_rows p WHERE (p.id >> {}) IN ({}) AND p.image_id = ?1", kChunkBits,
+                             store_chunks(store_id_range(db->get())));
+  }
   // The shown first-seen images' keys (text or id), for the lookups below.
   std::vector<std::function<void(sqlite3_stmt*)>> keys;
   if (q.ids && !o.sql_lists) {
-    auto tallied = tally_report(db->get(), window, o.since_ns, chunks, top, report);
+    auto tallied = tally_report(db->get(), window, o.since_ns, image_rows, top, report);
     if (!tallied) return tallied.error();
     for (const FirstSeenKey& key : *tallied) {
       keys.emplace_back([id = key.image_id](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, id); });

@@ -4,7 +4,8 @@
 // `strings` (with a trigram index for substring search) and each event's JSON compressed;
 // the `events` view shows them as schema 1's table did (store_functions.h). Schema 3 leads the
 // indexes by key with the event's time chunk (store_chunks.h); schema 4 indexes parent_uid
-// on the events whose parent is not their first event's.
+// on the events whose parent is not their first event's; schema 5 indexes image and user on the
+// first row of each value in a block of ids only (repeat_marks.h).
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 
 #include "core/result.h"
 #include "store/body_codec.h"
+#include "store/repeat_marks.h"
 #include "store/store_file.h"  // default_database_path()
 #include "store/store_row.h"
 #include "store/wal_checkpointer.h"
@@ -28,7 +30,7 @@ namespace procsentry {
 
 class EventStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // Events deleted per retention transaction: a day of a busy store goes in many short
   // transactions, with the recorder's commits in between (StoreWriter).
   // 250: a quarter of the 1,000 store_bench's BM_RetentionChunk timed at ~25 ms of CPU, warm;
@@ -134,12 +136,13 @@ class EventStore {
     std::int64_t user_id = 0, image_id = 0, argv_id = 0, parent_image_id = 0, hash_id = 0;  // 0: NULL
     std::int32_t error = 0;
     std::int64_t dict_id = 0;
-    bool parent_inherited = false;              // parent_uid is its first event's (schema 4)
-    std::string process_uid, parent_uid, body;  // process_uid on a first event only
+    bool parent_inherited = false;                   // parent_uid is its first event's (schema 4)
+    bool image_repeat = false, user_repeat = false;  // an earlier row of its block has it (schema 5)
+    std::string process_uid, parent_uid, body;       // process_uid on a first event only
   };
   // Rows per INSERT statement: one statement's cursors (and allocations) serve them all.
   static constexpr std::size_t kRowsPerInsert = 32;
-  static constexpr int kColumns = 18;  // parameters per row
+  static constexpr int kColumns = 20;  // parameters per row
   static void bind(sqlite3_stmt* stmt, int first_parameter, const Row& row);
 
   sqlite3* db_ = nullptr;
@@ -159,7 +162,9 @@ class EventStore {
   std::size_t cached_string_bytes_ = 0;
   std::unordered_map<std::int64_t, std::int64_t> used_strings_;  // string id -> newest event of the batch naming it
   std::vector<Row> rows_ = std::vector<Row>(kRowsPerInsert);
-  std::size_t pending_ = 0;  // rows_ not inserted yet
+  std::size_t pending_ = 0;         // rows_ not inserted yet
+  RepeatBlock block_;               // the images and users of next_id_'s block stored so far
+  std::int64_t block_next_id_ = 0;  // the id after the last row block_ saw
 
   std::unique_ptr<WalCheckpointer> checkpointer_;  // stops before db_ closes
   int checkpoint_pages_ = kCheckpointPages;

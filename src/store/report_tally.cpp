@@ -85,7 +85,7 @@ class Texts {
 
 Result<std::vector<FirstSeenKey>> tally_report(sqlite3* db, const std::string& window,
                                                const std::optional<std::int64_t>& since_ns,
-                                               const std::string& chunk_clause, std::size_t top, Report& report) {
+                                               const std::string& image_rows, std::size_t top, Report& report) {
   auto failed = [&] { return Error{fmt::format("report failed: {}", sqlite3_errmsg(db))}; };
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db,
@@ -153,9 +153,8 @@ Result<std::vector<FirstSeenKey>> tally_report(sqlite3* db, const std::string& w
   if (since_ns) {
     if (sqlite3_prepare_v2(
             db,
-            fmt::format("SELECT 1 FROM event_rows p WHERE {}p.image_id = ?1 AND "
-                        "p.kind IN ({}, {}) AND +p.time_ns < {} LIMIT 1",
-                        chunk_clause, static_cast<int>(EventKind::exec), static_cast<int>(EventKind::create), *since_ns)
+            fmt::format("SELECT 1 FROM {} AND p.kind IN ({}, {}) AND +p.time_ns < {} LIMIT 1", image_rows,
+                        static_cast<int>(EventKind::exec), static_cast<int>(EventKind::create), *since_ns)
                 .c_str(),
             -1, &raw, nullptr) != SQLITE_OK) {
       return failed();

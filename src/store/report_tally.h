@@ -23,11 +23,11 @@ struct FirstSeenKey {
 
 // Fills `report`'s counts and lists (texts looked up in `strings`) for the rows of event_rows
 // where `window` holds; first-seen images are those with no exec before `since_ns` (when
-// set); `chunk_clause` names the chunks of schema 3's image index ("(p.id >> 16) IN (...) AND ",
-// store_chunks.h; empty for schema 2). Ties as the SQL's: the group
-// recorded first, first; failures by errno.
+// set); `image_rows` finds an image's rows p through its index, the image ?1: "event_rows p WHERE
+// p.image_id = ?1", with the chunks on schema 3 and the marked rows on schema 5 (event_report.cpp).
+// Ties as the SQL's: the group recorded first, first; failures by errno.
 Result<std::vector<FirstSeenKey>> tally_report(sqlite3* db, const std::string& window,
                                                const std::optional<std::int64_t>& since_ns,
-                                               const std::string& chunk_clause, std::size_t top, Report& report);
+                                               const std::string& image_rows, std::size_t top, Report& report);
 
 }  // namespace procsentry

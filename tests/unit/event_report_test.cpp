@@ -237,6 +237,35 @@ TEST_F(EventReportTest, FirstSeenAgainAfterRetentionDeletedTheOlderSightings) {
   EXPECT_EQ(r.first_seen[0].first_ns, kStart + 2 * kDay);
 }
 
+// Schema 5 indexes an image on its block's first row only (repeat_marks.h): a failed exec of
+// it, say. An exec of it later in the block, before the window, is found all the same.
+TEST_F(EventReportTest, FirstSeenFindsAnEarlierExecThatRepeatsItsBlock) {
+  exec_failed(kStart, "/tmp/.x/miner", 13);
+  exec(kStart + 1, "/tmp/.x/miner", "root", 0, "/usr/bin/bash");
+  exec(kStart + kDay + 1, "/tmp/.x/miner", "root", 0, "/usr/bin/bash");
+  exec(kStart + kDay + 2, "/tmp/.y/new", "root", 0, "/usr/bin/bash");
+  writer_->finish();
+  sqlite3* db = store_->handle();
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT group_concat(kind || ':' || coalesce(image_repeat, '-'), ' ') FROM event_rows", -1,
+                         &stmt, nullptr),
+      SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  const std::string kinds = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  const auto kind = [](EventKind k) { return std::to_string(static_cast<int>(k)); };
+  // The failure marked, the exec before the window one of its block's repeats.
+  const std::string marks = kind(EventKind::exec_failed) + ":- " + kind(EventKind::exec) + ":1 ";
+  EXPECT_EQ(kinds.substr(0, marks.size()), marks) << kinds;
+
+  ReportOptions o;
+  o.since_ns = kStart + kDay;
+  Report r = report(o);
+  ASSERT_EQ(r.first_seen_total, 1u);
+  EXPECT_EQ(r.first_seen[0].image, "/tmp/.y/new");
+}
+
 TEST_F(EventReportTest, RecordedTextIsEscapedInTheTableAndLosslessInTheJson) {
   const std::string hostile = "/tmp/\x1b[2J\xff evil";
   exec(kStart, hostile, "ro\not", 0, "/usr/bin/bash");

@@ -59,11 +59,12 @@ class StoreChunksTest : public ::testing::Test {
   }
 
   // Moves every event (and strings' last_id) `by` ids up, as if that many events had been
-  // recorded and deleted before: no store may be open.
+  // recorded and deleted before: no store may be open. Rows moved off their repeat blocks
+  // (store_chunks.h) are all indexed by image and user again, as migrated rows are.
   void shift_ids(std::int64_t by) {
     exec(
-        fmt::format("UPDATE event_rows SET id = id + {0}, first_id = first_id + {0}; "
-                    "UPDATE strings SET last_id = last_id + {0} WHERE last_id > 0",
+        fmt::format("UPDATE event_rows SET id = id + {0}, first_id = first_id + {0}, image_repeat = NULL, "
+                    "user_repeat = NULL; UPDATE strings SET last_id = last_id + {0} WHERE last_id > 0",
                     by));
   }
 

@@ -2,7 +2,7 @@
 // opened by this procsentry: converted to the current schema in one transaction, every column
 // and every JSON line read back through the `events` view exactly as before. A schema 2 store
 // (the same, converted by migration 2's SQL): every column and every query's result the same
-// after migrations 3 and 4 as before them.
+// after migrations 3, 4 and 5 as before them; a schema 4 store's lookups by image and user too.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -20,6 +20,7 @@
 #include "store/event_store.h"
 #include "store/store_functions.h"
 #include "store/store_row.h"
+#include "store/store_writer.h"
 
 namespace procsentry {
 namespace {
@@ -299,6 +300,75 @@ TEST_F(StoreMigration, ASchema2StoreKeepsEveryColumnAndEveryQueryResult) {
                   "sql LIKE '%parent_inherited IS NULL%'"),
             "1");
   EXPECT_EQ(value("SELECT count(*) FROM event_rows WHERE parent_inherited IS NOT NULL"), "0");
+}
+
+// A schema 4 store (schema 2's, converted by migrations 3 and 4's own SQL) opened by this
+// procsentry: its rows keep every column and stay indexed by image and user (none marked as a
+// repeat), and lookups by image and user give the rows of a scan, before and after events with
+// the same images and users are recorded into its last block.
+TEST_F(StoreMigration, ASchema4StoreKeepsItsLookupsByImageAndUser) {
+  Corpus corpus;
+  make_schema2(corpus.events);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    register_store_functions(db);
+    for (int version : {3, 4}) {
+      const std::string sql = std::string("BEGIN; ") + schema_migration(version) +
+                              " PRAGMA user_version=" + std::to_string(version) + "; COMMIT;";
+      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    }
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(value("SELECT user_version FROM pragma_user_version()"), "4");
+  const std::vector<std::string> before = query(kDump);
+  const std::string image = value("SELECT image FROM events WHERE id = 1");
+  const std::string user = value("SELECT user FROM events WHERE id = 1");
+  auto expect_lookups_exact = [&](const std::string& when) {
+    auto scan = [&](const std::string& condition, const std::string& text) {
+      std::vector<std::string> lines;
+      for (std::string line :
+           query("SELECT json FROM events WHERE " + condition + " = '" + text + "' ORDER BY time_ns, id")) {
+        lines.push_back(line.substr(0, line.size() - 1));  // the separator
+      }
+      return lines;
+    };
+    QueryOptions q;
+    q.image_glob = image;
+    const auto by_image = scan("image", image);
+    EXPECT_EQ(query_json_lines(path_, q), by_image) << when;
+    q = {};
+    q.users = {user};
+    const auto by_user = scan("user", user);
+    EXPECT_EQ(query_json_lines(path_, q), by_user) << when;
+    q.count = true;
+    std::string out;
+    ASSERT_TRUE(run_query(path_, q, out).has_value());
+    EXPECT_EQ(out, std::to_string(by_user.size()) + "\n") << when;
+    EXPECT_GE(by_image.size(), 1u);
+    EXPECT_GE(by_user.size(), 1u);
+  };
+  expect_lookups_exact("schema 4");
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  EXPECT_EQ(value("SELECT user_version FROM pragma_user_version()"), "5");
+  EXPECT_EQ(query(kDump), before);
+  EXPECT_EQ(value("SELECT count(*) FROM event_rows WHERE image_repeat IS NOT NULL OR user_repeat IS NOT NULL"), "0");
+  expect_lookups_exact("schema 5");
+  {
+    StoreWriter sink(**store, {}, stderr);
+    std::deque<std::string> texts;
+    for (int i = 0; i < 30; ++i) {
+      StoreRow row;
+      row.time_ns = 1'795'521'841'000'000'000 + i;
+      row.image = image;
+      row.user = user;
+      row.json = texts.emplace_back("{\"new\":" + std::to_string(i) + "}");
+      sink.write(row);
+    }
+  }
+  EXPECT_EQ(value("SELECT count(*) FROM event_rows WHERE image_repeat = 1 AND user_repeat = 1"), "29");
+  expect_lookups_exact("with new events in its last block");
 }
 
 }  // namespace
