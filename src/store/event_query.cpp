@@ -221,23 +221,34 @@ Result<std::int64_t> select_integer(sqlite3* db, const std::string& sql, const s
   return sqlite3_column_int64(raw, 0);
 }
 
-// The ids of the events in `chunks` (an SQL list) the filters by string keep, through the
-// chunked indexes. Schema 5 indexes image and user on a block's first row with each (repeat_marks.h):
-// a command line filter drives by its own index, else the image's or the user's marked rows do,
-// each read with the rows of its block after it.
-std::string rows_in_chunks(const Search& search, std::string_view chunks) {
-  auto by = [&](std::string_view column) {
-    return std::find_if(search.by_strings.begin(), search.by_strings.end(),
-                        [&](const auto& filter) { return filter.first == column; });
+// Schema 5 indexes image and user on a block's first row with each (repeat_marks.h): without a
+// command line filter (which drives by its own index), the image's or else the user's filter
+// drives by its marked rows, each read with its block's rows after it. Null: none does.
+const std::pair<std::string, std::string>* marked_driver(const Search& search) {
+  auto by = [&](std::string_view column) -> const std::pair<std::string, std::string>* {
+    for (const auto& filter : search.by_strings) {
+      if (filter.first == column) return &filter;
+    }
+    return nullptr;
   };
-  auto driver = by("image_id");
-  if (driver == search.by_strings.end()) driver = by("user_id");
-  if (search.schema < 5 || by("argv_id") != search.by_strings.end() || driver == search.by_strings.end()) {
+  if (search.schema < 5 || by("argv_id") != nullptr) return nullptr;
+  return by("image_id") != nullptr ? by("image_id") : by("user_id");
+}
+
+std::string marked_key(const std::pair<std::string, std::string>& driver) {
+  return driver.first.substr(0, driver.first.size() - 3);  // image_id: image
+}
+
+// The ids of the events in `chunks` (an SQL list) the filters by string keep, through the
+// chunked indexes.
+std::string rows_in_chunks(const Search& search, std::string_view chunks) {
+  const auto* driver = marked_driver(search);
+  if (driver == nullptr) {
     return fmt::format("SELECT e.id FROM event_rows e WHERE (e.id >> {}) IN ({}) AND {}", kChunkBits, chunks,
                        search.text_rows);
   }
-  const std::string key = driver->first.substr(0, driver->first.size() - 3);  // image_id: image
-  const MarkedRowsSql marked = marked_rows_sql(key, fmt::format("IN ({})", driver->second), chunks, "e");
+  const MarkedRowsSql marked =
+      marked_rows_sql(marked_key(*driver), fmt::format("IN ({})", driver->second), chunks, "e");
   return fmt::format("SELECT e.id FROM {} WHERE {} AND {}", marked.from, marked.where, search.text_rows);
 }
 
@@ -245,15 +256,29 @@ std::string rows_in_chunks(const Search& search, std::string_view chunks) {
 // per chunk and string), then a sort of those rows. One that keeps many: the time index walked,
 // each row's string ids tested against the (small) set of matching strings: no event ids
 // gathered, rows in order at once. Which one: the share of matches among the newest two chunks'
-// events (at most 131,072), counted up to the bound only. A count: the index entries only.
+// events (at most 131,072), counted up to the bound only. A count: from the chunked indexes.
+// Schema 5's marked rows: counted first (index entries), a block's rows read only for a filter
+// whose blocks could hold that share.
 Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
   const std::int64_t newest = search.ids.last >> kChunkBits;
   const std::int64_t first_sampled = std::max(search.ids.first, (newest - 1) << kChunkBits);
   const std::int64_t sampled = search.ids.last - first_sampled + 1;
+  const std::string sampled_chunks = fmt::format("{}, {}", newest - 1, newest);
   bool dense = false;
-  if (sampled > 0 && !count) {  // a count needs no order: the index entries alone, always
-    const std::string sql = fmt::format("SELECT count(*) FROM ({} LIMIT {})",
-                                        rows_in_chunks(search, fmt::format("{}, {}", newest - 1, newest)),
+  bool few_blocks = false;  // too few to hold the share: sparse, without reading them
+  if (const auto* driver = marked_driver(search); driver != nullptr && sampled > 0 && !count) {
+    constexpr std::int64_t kBlock = std::int64_t{1} << kRepeatBlockBits;
+    const std::string sql = fmt::format(
+        "SELECT count(*) FROM (SELECT 1 FROM event_rows m WHERE (m.id >> {0}) IN ({1}) AND m.{2}_id IN ({3}) AND "
+        "m.{2}_repeat IS NULL LIMIT {4})",
+        kChunkBits, sampled_chunks, marked_key(*driver), driver->second,
+        sampled / (kBlock * kChunkedDenseFraction) + 1);
+    auto blocks = select_integer(db, sql, search.text_params);
+    if (!blocks) return blocks.error();
+    few_blocks = *blocks * kBlock * kChunkedDenseFraction <= sampled;
+  }
+  if (sampled > 0 && !count && !few_blocks) {  // a count needs no order: sparse, always
+    const std::string sql = fmt::format("SELECT count(*) FROM ({} LIMIT {})", rows_in_chunks(search, sampled_chunks),
                                         sampled / kChunkedDenseFraction + 1);
     auto matches = select_integer(db, sql, search.text_params);
     if (!matches) return matches.error();
