@@ -269,10 +269,6 @@ EventStore::~EventStore() {
   sqlite3_close(db_);
 }
 
-std::size_t EventStore::TextHash::operator()(std::string_view text) const {
-  return static_cast<std::size_t>(store_string_hash(text));
-}
-
 Result<bool> EventStore::exec(const char* sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
@@ -298,7 +294,7 @@ Result<bool> EventStore::prepare() {
       {one, &insert_one_},
       {many, &insert_many_},
       {"SELECT max(id) FROM event_rows", &max_id_},
-      {"SELECT id FROM strings WHERE hash = ?1 AND text = ?2", &find_string_},
+      {"SELECT id, last_id FROM strings WHERE hash = ?1 AND text = ?2", &find_string_},
       {"INSERT OR ROLLBACK INTO strings (hash, text, plain, last_id) VALUES (?, ?, ?, ?)", &insert_string_},
       {"UPDATE OR ROLLBACK strings SET last_id = ?2 WHERE id = ?1 AND last_id < ?2", &string_used_},
       {"INSERT OR ROLLBACK INTO strings_fts (rowid, text) VALUES (?, ?)", &index_string_},
@@ -372,40 +368,49 @@ Result<bool> EventStore::begin() {
 
 Result<std::int64_t> EventStore::string_id(std::string_view text) {
   if (text.empty()) return 0;
-  if (auto it = strings_.find(text); it != strings_.end()) return it->second;
-  const std::int64_t hash = store_string_hash(text);
+  const std::int64_t hash = store_string_hash(text);  // once: the cache's and the column's
+  StringCache::Entry* entry = strings_.find(hash, text);
+  StringCache::Entry uncached;
+  if (entry == nullptr) {
+    auto found = find_or_add_string(hash, text);
+    if (!found) return found.error();
+    entry = strings_.add(hash, text, *found);
+    if (entry == nullptr) entry = &(uncached = *found);
+  }
+  if (entry->last_id < next_id_ - string_slack_) {
+    used_strings_.push_back({entry->id, next_id_});
+    entry->last_id = next_id_;  // forget_batch forgets it with the cache, should the batch go
+  }
+  return entry->id;
+}
+
+Result<StringCache::Entry> EventStore::find_or_add_string(std::int64_t hash, std::string_view text) {
   const int length = static_cast<int>(text.size());
   sqlite3_bind_int64(find_string_, 1, hash);
   sqlite3_bind_text(find_string_, 2, text.data(), length, SQLITE_STATIC);
   int rc = sqlite3_step(find_string_);
-  std::int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(find_string_, 0) : 0;
+  StringCache::Entry entry;
+  if (rc == SQLITE_ROW) entry = {sqlite3_column_int64(find_string_, 0), sqlite3_column_int64(find_string_, 1)};
   sqlite3_reset(find_string_);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
-  if (rc == SQLITE_DONE) {
-    const bool plain = store_string_plain(text);
-    sqlite3_bind_int64(insert_string_, 1, hash);
-    sqlite3_bind_text(insert_string_, 2, text.data(), length, SQLITE_STATIC);
-    sqlite3_bind_int(insert_string_, 3, plain ? 1 : 0);
-    sqlite3_bind_int64(insert_string_, 4, next_id_);  // the event being added names it
-    rc = sqlite3_step(insert_string_);
-    sqlite3_reset(insert_string_);
+  if (rc == SQLITE_ROW) return entry;
+  if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+  const bool plain = store_string_plain(text);
+  sqlite3_bind_int64(insert_string_, 1, hash);
+  sqlite3_bind_text(insert_string_, 2, text.data(), length, SQLITE_STATIC);
+  sqlite3_bind_int(insert_string_, 3, plain ? 1 : 0);
+  sqlite3_bind_int64(insert_string_, 4, next_id_);  // the event being added names it
+  rc = sqlite3_step(insert_string_);
+  sqlite3_reset(insert_string_);
+  if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+  entry = {sqlite3_last_insert_rowid(db_), next_id_};
+  if (plain) {  // the trigram index, in the same transaction: never out of step
+    sqlite3_bind_int64(index_string_, 1, entry.id);
+    sqlite3_bind_text(index_string_, 2, text.data(), length, SQLITE_STATIC);
+    rc = sqlite3_step(index_string_);
+    sqlite3_reset(index_string_);
     if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
-    id = sqlite3_last_insert_rowid(db_);
-    if (plain) {  // the trigram index, in the same transaction: never out of step
-      sqlite3_bind_int64(index_string_, 1, id);
-      sqlite3_bind_text(index_string_, 2, text.data(), length, SQLITE_STATIC);
-      rc = sqlite3_step(index_string_);
-      sqlite3_reset(index_string_);
-      if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
-    }
   }
-  if (cached_string_bytes_ + text.size() > kMaxCachedStringBytes) {
-    strings_.clear();
-    cached_string_bytes_ = 0;
-  }
-  strings_.emplace(text, id);
-  cached_string_bytes_ += text.size();
-  return id;
+  return entry;
 }
 
 Result<bool> EventStore::sample_for_dictionary(std::string_view json) {
@@ -475,7 +480,6 @@ Result<bool> EventStore::insert(const StoreRow& e) {
       return found.error();
     }
     *id = *found;
-    if (*found != 0) used_strings_[*found] = row.id;  // ids grow: the last is the newest
   }
   block_.start(row.id);
   row.image_repeat = block_.image_repeats(row.image_id);
@@ -570,8 +574,8 @@ Result<bool> EventStore::flush() {
 Result<bool> EventStore::mark_used_strings() {
   int rc = SQLITE_DONE;
   for (auto it = used_strings_.begin(); rc == SQLITE_DONE && it != used_strings_.end(); ++it) {
-    sqlite3_bind_int64(string_used_, 1, it->first);
-    sqlite3_bind_int64(string_used_, 2, it->second);
+    sqlite3_bind_int64(string_used_, 1, it->string_id);
+    sqlite3_bind_int64(string_used_, 2, it->event_id);
     rc = sqlite3_step(string_used_);
     sqlite3_reset(string_used_);
   }
@@ -608,8 +612,7 @@ void EventStore::forget_batch() {
   used_strings_.clear();
   block_.clear();    // it may have seen the abandoned rows only
   firsts_.clear();   // they may name events of the abandoned batch
-  strings_.clear();  // and strings it added
-  cached_string_bytes_ = 0;
+  strings_.clear();  // and strings it added, and last_id it did not write
   if (dictionary_in_batch_) {
     dictionary_in_batch_ = false;
     if (!load_dictionary()) (void)encoder_.use_dictionary(0, {});  // the one before is gone too
@@ -677,7 +680,6 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
   firsts_.clear();   // it may name deleted events
   strings_.clear();  // and deleted strings
   block_.clear();    // and rows of the block being written
-  cached_string_bytes_ = 0;
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r.error();
   auto fail = [&](const char* what) {
     Error error{fmt::format("retention ({}): {}", what, sqlite3_errmsg(db_))};
@@ -753,7 +755,8 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
     return r.error();
   }
   // Strings no remaining event names go, with their trigram index entries: those whose newest
-  // event (last_id) is older than the oldest remaining one (all of them once no event is left).
+  // event (last_id, up to string_slack_ behind) is older than the oldest remaining one by more
+  // than the slack (all of them once no event is left).
   struct Unused {
     std::int64_t id;
     bool indexed;
@@ -761,9 +764,9 @@ Result<std::int64_t> EventStore::delete_chunk(const std::string& where, const ch
   };
   std::vector<Unused> unused;
   {
-    Statement select(db_,
-                     "SELECT id, CASE WHEN plain = 1 THEN text END FROM strings WHERE last_id < "
-                     "coalesce((SELECT min(id) FROM event_rows), 9223372036854775807)");
+    Statement select(db_, fmt::format("SELECT id, CASE WHEN plain = 1 THEN text END FROM strings WHERE last_id < "
+                                      "coalesce((SELECT min(id) FROM event_rows) - {}, 9223372036854775807)",
+                                      string_slack_));
     if (!select) return fail("strings");
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {

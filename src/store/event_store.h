@@ -21,6 +21,7 @@
 #include "store/repeat_marks.h"
 #include "store/store_file.h"  // default_database_path()
 #include "store/store_row.h"
+#include "store/string_cache.h"
 #include "store/wal_checkpointer.h"
 
 struct sqlite3;
@@ -54,6 +55,12 @@ class EventStore {
   // grew to 300 MB while retention ran, and the writer's copy paused recording for 1.3 s.
   static constexpr int kCheckpointPages = 1000;
   static constexpr int kCheckpointLag = 2;
+  // A string's last_id may lag its newest event by this many events: the writer rewrites it only
+  // once it is that old (a hot text: once per 65,536 events, not in every commit, each rewrite a
+  // random write to `strings` and its last_id index), and retention deletes a string only when
+  // last_id < (the oldest remaining event) - kStringSlack. The trade: a string no event names any
+  // more stays up to kStringSlack events longer. Never lowered: stores written with it rely on it.
+  static constexpr std::int64_t kStringSlack = std::int64_t{1} << 16;
 
   // Creates the file (0600) and its schema if needed; migrates an older schema; refuses a
   // newer one. One line of error, saying what to do. `checkpoint_pages`: tests make it small.
@@ -89,6 +96,9 @@ class EventStore {
   std::int64_t dictionary_id() const { return encoder_.dictionary_id(); }
   // Cached string ids (a test checks that an abandoned batch leaves none behind).
   std::size_t cached_strings() const { return strings_.size(); }
+  // Tests: a small slack, so that a few events cross it. Every writer and retention of a store
+  // must use one slack.
+  void set_string_slack(std::int64_t events) { string_slack_ = events; }
 
  private:
   EventStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
@@ -96,14 +106,17 @@ class EventStore {
   Result<bool> exec(const char* sql);
   Result<bool> begin();
   Result<bool> flush();  // inserts the buffered rows
-  // Sets strings.last_id of each string the batch named: once per string, not per event.
+  // Sets strings.last_id of the strings string_id marked (kStringSlack).
   Result<bool> mark_used_strings();
   // Forgets what the abandoned batch may have added: string ids, first events, a dictionary.
   void forget_batch();
   Result<bool> load_dictionary();  // the newest one, if any
   Result<bool> start_checkpointer(int checkpoint_pages);
-  // The id of `text` in `strings` (0 for an empty text: NULL), added if new.
+  // The id of `text` in `strings` (0 for an empty text: NULL), added if new, named by the event
+  // being added (next_id_): its last_id marked for the commit when kStringSlack events old.
   Result<std::int64_t> string_id(std::string_view text);
+  // The row of `text` (hash: store_string_hash) in `strings`, added if new (a query each).
+  Result<StringCache::Entry> find_or_add_string(std::int64_t hash, std::string_view text);
   // Collects the event's JSON as a training sample; trains when there are enough.
   Result<bool> sample_for_dictionary(std::string_view json);
   // Deletes at most kRetentionChunk events matching `where`, in `order`, in one transaction;
@@ -121,12 +134,6 @@ class EventStore {
     std::string parent_uid;  // the first's: later events with the same are not indexed by it
   };
   static constexpr std::size_t kMaxFirsts = 1 << 16;  // forgetting one costs one more first event
-  // Text -> strings.id, so that a repeated text costs no query. Bounded: forgetting costs a lookup.
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const;
-  };
-  static constexpr std::size_t kMaxCachedStringBytes = 4u << 20;
 
   // An event waiting for its INSERT, copied: the row's bytes may be gone by then.
   struct Row {
@@ -158,9 +165,12 @@ class EventStore {
   std::int64_t next_id_ = 1;
   std::unordered_map<std::string, First> firsts_;  // process_uid -> its first stored event
   std::string key_;
-  std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> strings_;
-  std::size_t cached_string_bytes_ = 0;
-  std::unordered_map<std::int64_t, std::int64_t> used_strings_;  // string id -> newest event of the batch naming it
+  StringCache strings_;  // text -> strings.id, so that a repeated text costs no query
+  std::int64_t string_slack_ = kStringSlack;
+  struct StringUse {
+    std::int64_t string_id, event_id;
+  };
+  std::vector<StringUse> used_strings_;  // last_id to write at the commit
   std::vector<Row> rows_ = std::vector<Row>(kRowsPerInsert);
   std::size_t pending_ = 0;         // rows_ not inserted yet
   RepeatBlock block_;               // the images and users of next_id_'s block stored so far

@@ -192,6 +192,7 @@ std::int64_t count_of(const std::string& path, const std::string& sql) {
 TEST_F(StoreChunksTest, RetentionDeletesTheStringsNoEventNames) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().message;
+  (*store)->set_string_slack(0);  // exact: a deleted event's strings go with it
   std::deque<std::string> texts;
   auto record_images = [&](int first_second, const std::vector<std::string>& images) {
     StoreWriter sink(**store, {}, stderr);
@@ -250,6 +251,52 @@ TEST_F(StoreChunksTest, RetentionDeletesTheStringsNoEventNames) {
   EXPECT_EQ(*deleted, 3);
   EXPECT_EQ(count_of(path_, "SELECT count(*) FROM strings"), 0);
   EXPECT_EQ(indexed("-image"), 0);
+}
+
+// kStringSlack, with a slack of 8: the writer rewrites a string's last_id only once it is 8
+// events old, and retention deletes a string only once it is older than the oldest remaining
+// event by more than 8. Fails if either side does not keep to it: the string of the one event
+// left would go.
+TEST_F(StoreChunksTest, AStringNamedByAnEventStaysAndAnUnusedOneOutlivesItsEventsBySlackAtMost) {
+  constexpr std::int64_t kSlack = 8;
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  (*store)->set_string_slack(kSlack);
+  std::deque<std::string> texts;
+  int second = 0;
+  auto record_steady = [&](int count) {  // each event names /usr/bin/steady and an argument of its own
+    StoreWriter sink(**store, {}, stderr);
+    for (int i = 0; i < count; ++i, ++second) {
+      StoreRow row;
+      row.time_ns = kBoot + second * 1'000'000'000ll;
+      row.image = "/usr/bin/steady";
+      row.argv = texts.emplace_back(fmt::format("arg-{}", second));
+      row.json = texts.emplace_back(fmt::format(R"({{"s":{}}})", second));
+      sink.write(row);
+    }
+    sink.finish();
+  };
+  auto scalar = [&](const std::string& sql) { return count_of(path_, sql); };
+  auto steady_last_id = [&] { return scalar("SELECT last_id FROM strings WHERE text = '/usr/bin/steady'"); };
+  auto keep_newest = [&] {  // deletes all but the newest event
+    auto deleted = (*store)->apply_retention(kBoot + second * 1'000'000'000ll, 1'000'000'000, 0);
+    ASSERT_TRUE(deleted.has_value()) << deleted.error().message;
+    EXPECT_EQ(scalar("SELECT count(*) FROM event_rows"), 1);
+  };
+  for (const int count : {30, 21}) {  // the second round after retention emptied the writer's cache
+    record_steady(count);
+    const std::int64_t newest = scalar("SELECT max(id) FROM event_rows");
+    // The writer skipped rewrites (the newest use is not written), and lags by the slack at most.
+    EXPECT_LT(steady_last_id(), newest);
+    EXPECT_GE(steady_last_id(), newest - kSlack);
+    keep_newest();
+    QueryOptions q;
+    q.image_glob = "/usr/bin/steady";
+    EXPECT_EQ(query(q), std::vector<std::string>{fmt::format(R"({{"s":{}}})", second - 1)});
+    // The deleted events' arguments: those of the last kSlack events before the newest linger.
+    EXPECT_EQ(scalar("SELECT count(*) FROM strings WHERE text LIKE 'arg-%'"), kSlack + 1);
+    EXPECT_EQ(scalar(fmt::format("SELECT min(last_id) FROM strings WHERE text LIKE 'arg-%'")), newest - kSlack);
+  }
 }
 
 }  // namespace
