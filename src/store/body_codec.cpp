@@ -25,7 +25,17 @@ BodyEncoder::~BodyEncoder() {
 Result<bool> BodyEncoder::use_dictionary(std::int64_t id, std::string_view bytes) {
   ZSTD_CDict* cdict = nullptr;
   if (id != 0 && !bytes.empty()) {
-    cdict = ZSTD_createCDict(bytes.data(), bytes.size(), kLevel);
+    // Level 3's tables for a 32 KiB dictionary are 441 KiB, looked up at random for each
+    // position of each body and out of the cache again by the next (SQLite's pages come
+    // between): with the short-match table at 4,096 entries instead of 65,536 (195 KiB), zstd
+    // took 17% less of the store's CPU, and bodies are 0.3% larger (README, issue 13).
+    ZSTD_CCtx_params* params = ZSTD_createCCtxParams();
+    if (params == nullptr) return Error{"zstd: out of memory"};
+    ZSTD_CCtxParams_init(params, kLevel);
+    ZSTD_CCtxParams_setParameter(params, ZSTD_c_chainLog, kChainLog);
+    cdict = ZSTD_createCDict_advanced2(bytes.data(), bytes.size(), ZSTD_dlm_byCopy, ZSTD_dct_auto, params,
+                                       ZSTD_defaultCMem);
+    ZSTD_freeCCtxParams(params);
     if (cdict == nullptr) return Error{fmt::format("zstd dictionary {} is not usable", id)};
   }
   if (const std::size_t rc = ZSTD_CCtx_refCDict(cctx_, cdict); ZSTD_isError(rc)) {

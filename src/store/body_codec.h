@@ -23,6 +23,7 @@ namespace procsentry {
 class BodyEncoder {
  public:
   static constexpr int kLevel = 3;
+  static constexpr int kChainLog = 12;  // the dictionary's table of short matches (body_codec.cpp)
 
   BodyEncoder();
   ~BodyEncoder();
