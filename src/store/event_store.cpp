@@ -447,17 +447,24 @@ Result<bool> EventStore::insert(const StoreRow& e) {
   row.first_id = row.id;
   row.parent_inherited = false;
   if (!e.process_uid.empty()) {
-    if (firsts_.size() >= kMaxFirsts) firsts_.clear();
-    key_.assign(e.process_uid);  // reused: a lookup allocates nothing
-    auto [it, added] = firsts_.try_emplace(key_);
-    First& first = it->second;
-    if (!added && first.pid == e.pid) {
-      row.first_id = first.id;
-      row.parent_inherited = !e.parent_uid.empty() && e.parent_uid == first.parent_uid;
+    const std::int64_t hash = store_string_hash(e.process_uid);
+    First* first = firsts_.find(hash, e.process_uid);
+    if (first != nullptr && first->pid == e.pid) {
+      row.first_id = first->id;
+      row.parent_inherited = !e.parent_uid.empty() && first->parent_length <= first->parent_uid.size() &&
+                             e.parent_uid == std::string_view(first->parent_uid.data(), first->parent_length);
     } else {  // all events naming a first have its pid
-      first.id = row.id;
-      first.pid = e.pid;
-      first.parent_uid.assign(e.parent_uid);
+      if (first == nullptr) first = firsts_.add(hash, e.process_uid, {});
+      if (first != nullptr) {
+        first->id = row.id;
+        first->pid = e.pid;
+        if (e.parent_uid.size() <= first->parent_uid.size()) {
+          std::copy(e.parent_uid.begin(), e.parent_uid.end(), first->parent_uid.begin());
+          first->parent_length = static_cast<std::uint8_t>(e.parent_uid.size());
+        } else {
+          first->parent_length = 255;  // never equal
+        }
+      }
     }
   }
   row.time_ns = e.time_ns;

@@ -8,6 +8,7 @@
 // first row of each value in a block of ids only (repeat_marks.h).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -131,7 +132,10 @@ class EventStore {
   struct First {
     std::int64_t id = 0;
     std::optional<std::uint32_t> pid;
-    std::string parent_uid;  // the first's: later events with the same are not indexed by it
+    // The first's parent_uid: later events with the same are not indexed by it. Held here, not
+    // allocated: a ProcessUid has at most 47 characters; a longer one is never compared equal.
+    std::array<char, 47> parent_uid{};
+    std::uint8_t parent_length = 0;  // above 47: too long to hold
   };
   static constexpr std::size_t kMaxFirsts = 1 << 16;  // forgetting one costs one more first event
 
@@ -163,9 +167,8 @@ class EventStore {
   sqlite3_stmt* string_used_ = nullptr;
   bool in_batch_ = false;
   std::int64_t next_id_ = 1;
-  std::unordered_map<std::string, First> firsts_;  // process_uid -> its first stored event
-  std::string key_;
-  StringCache strings_;  // text -> strings.id, so that a repeated text costs no query
+  TextTable<First, kMaxFirsts, kMaxFirsts * 64> firsts_;  // process_uid -> its first stored event
+  StringCache strings_;                                   // text -> strings.id, so that a repeated text costs no query
   std::int64_t string_slack_ = kStringSlack;
   struct StringUse {
     std::int64_t string_id, event_id;

@@ -1,10 +1,12 @@
-// The writer's string cache: texts are told apart by their bytes, not their hash alone, and
-// it stays within its bounds.
-#include "store/string_cache.h"
+// The store writer's tables keyed by text (here its string cache): texts are told apart by
+// their bytes, not their hash alone, and a table stays within its bounds.
+#include "store/text_table.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "store/string_cache.h"
 
 namespace procsentry {
 namespace {
@@ -44,6 +46,7 @@ TEST(StringCache, GrowsKeepingItsEntriesAndStartsOverWhenFull) {
 TEST(StringCache, AVeryLongTextIsNotCachedAndTheBytesAreBounded) {
   StringCache cache;
   EXPECT_EQ(cache.add(1, std::string(StringCache::kMaxTextBytes, 'x'), {1, 0}), nullptr);
+  EXPECT_EQ(cache.add(1, "", {1, 0}), nullptr);  // an empty text is no key
   EXPECT_EQ(cache.size(), 0u);
   const std::string big(StringCache::kMaxTextBytes / 16, 'y');
   for (std::int64_t i = 1; i <= 16; ++i) ASSERT_NE(cache.add(i, big, {i, 0}), nullptr);
