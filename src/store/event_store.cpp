@@ -451,19 +451,13 @@ Result<bool> EventStore::insert(const StoreRow& e) {
     First* first = firsts_.find(hash, e.process_uid);
     if (first != nullptr && first->pid == e.pid) {
       row.first_id = first->id;
-      row.parent_inherited = !e.parent_uid.empty() && first->parent_length <= first->parent_uid.size() &&
-                             e.parent_uid == std::string_view(first->parent_uid.data(), first->parent_length);
+      row.parent_inherited =
+          first->parent_kept && !e.parent_uid.empty() && e.parent_uid == firsts_.text(first->parent_uid);
     } else {  // all events naming a first have its pid
       if (first == nullptr) first = firsts_.add(hash, e.process_uid, {});
       if (first != nullptr) {
-        first->id = row.id;
-        first->pid = e.pid;
-        if (e.parent_uid.size() <= first->parent_uid.size()) {
-          std::copy(e.parent_uid.begin(), e.parent_uid.end(), first->parent_uid.begin());
-          first->parent_length = static_cast<std::uint8_t>(e.parent_uid.size());
-        } else {
-          first->parent_length = 255;  // never equal
-        }
+        const std::optional<TextRef> parent = firsts_.keep(e.parent_uid);  // after the add: it may start over
+        *first = {row.id, e.pid, parent.value_or(TextRef{}), parent.has_value()};
       }
     }
   }

@@ -8,7 +8,6 @@
 // first row of each value in a block of ids only (repeat_marks.h).
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -132,10 +131,9 @@ class EventStore {
   struct First {
     std::int64_t id = 0;
     std::optional<std::uint32_t> pid;
-    // The first's parent_uid: later events with the same are not indexed by it. Held here, not
-    // allocated: a ProcessUid has at most 47 characters; a longer one is never compared equal.
-    std::array<char, 47> parent_uid{};
-    std::uint8_t parent_length = 0;  // above 47: too long to hold
+    // The first's parent_uid, in firsts_: later events with the same are not indexed by it.
+    TextRef parent_uid;
+    bool parent_kept = false;  // false: none is taken as the same
   };
   static constexpr std::size_t kMaxFirsts = 1 << 16;  // forgetting one costs one more first event
 

@@ -8,11 +8,17 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace procsentry {
+
+// A text kept in a TextTable's arena with its keys (TextTable::keep).
+struct TextRef {
+  std::uint32_t offset = 0, length = 0;
+};
 
 template <class Value, std::size_t MaxEntries, std::size_t MaxTextBytes>
 class TextTable {
@@ -42,6 +48,16 @@ class TextTable {
     ++size_;
     return &slot->value;
   }
+  // Keeps another text with the keys (a value names it), until the table starts over: call it
+  // after the add, which may start over. Nothing once the texts hold twice kMaxTextBytes (only
+  // values changed without an add keep texts past kMaxTextBytes).
+  std::optional<TextRef> keep(std::string_view text) {
+    if (texts_.size() + text.size() > 2 * kMaxTextBytes) return std::nullopt;
+    TextRef ref{static_cast<std::uint32_t>(texts_.size()), static_cast<std::uint32_t>(text.size())};
+    texts_ += text;
+    return ref;
+  }
+  std::string_view text(TextRef ref) const { return std::string_view(texts_).substr(ref.offset, ref.length); }
   void clear() {
     for (Slot& slot : slots_) slot.length = 0;
     texts_.clear();

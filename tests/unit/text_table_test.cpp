@@ -55,5 +55,25 @@ TEST(StringCache, AVeryLongTextIsNotCachedAndTheBytesAreBounded) {
   EXPECT_EQ(cache.size(), 1u);
 }
 
+// A value's other text (a process's parent) stays with the keys until the table starts over,
+// and past twice the bound is not kept (values changed without an add never start it over).
+TEST(TextTable, KeepsAValuesTextsWithinTwiceItsBound) {
+  TextTable<TextRef, 4, 256> table;
+  TextRef* parent = table.add(1, "child", {});
+  ASSERT_NE(parent, nullptr);
+  auto kept = table.keep("parent-of-child");
+  ASSERT_TRUE(kept.has_value());
+  *parent = *kept;
+  ASSERT_NE(table.add(2, "other", {}), nullptr);
+  EXPECT_EQ(table.text(*table.find(1, "child")), "parent-of-child");
+  EXPECT_TRUE(table.keep(std::string(512 - 5 - 15 - 5, 'p')).has_value());  // exactly twice 256
+  EXPECT_FALSE(table.keep("x").has_value());
+  EXPECT_EQ(table.text(*table.find(1, "child")), "parent-of-child");
+  ASSERT_NE(table.add(3, "third", {}), nullptr);  // past 256: started over
+  EXPECT_EQ(table.size(), 1u);
+  EXPECT_EQ(table.find(1, "child"), nullptr);
+  EXPECT_TRUE(table.keep("again").has_value());
+}
+
 }  // namespace
 }  // namespace procsentry
