@@ -75,15 +75,7 @@ class RepeatMarksTest : public ::testing::Test {
   void expect_scan(QueryOptions q, const std::string& condition, const std::string& what) {
     auto expected = scan(condition);
     EXPECT_FALSE(expected.empty()) << what;
-    EXPECT_EQ(query(q), expected) << what;
-    q.reverse = true;
-    std::reverse(expected.begin(), expected.end());
-    EXPECT_EQ(query(q), expected) << what << " --reverse";
-    q.reverse = false;
-    q.count = true;
-    std::string out;
-    ASSERT_TRUE(run_query(path_, q, out).has_value());
-    EXPECT_EQ(out, fmt::format("{}\n", expected.size())) << what << " --count";
+    expect_query_as_scanned(path_, std::move(q), std::move(expected), what);
   }
   void expect_every_lookup_exact(const std::string& when) {
     for (const char* image : {"/usr/bin/a", "/usr/bin/rare", "/usr/bin/*"}) {
