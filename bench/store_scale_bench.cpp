@@ -29,6 +29,7 @@
 #include "store/store_functions.h"
 #include "store/store_row.h"
 #include "store/store_writer.h"
+#include "store_scale/pause_profile.h"
 #include "store_scale/synthetic_events.h"
 #include "store_scale/timed_run.h"
 
@@ -311,6 +312,7 @@ void measure_retention(const Options& o) {
   RetentionOptions retention;
   retention.keep_ns = ClockMapping::now_epoch_ns() - cutoff;
   StoreWriter writer(**store, retention, stderr);
+  PauseProfile profile(**store);
   const auto start = Clock::now();
   auto next_batch = start;
   double deleted_after_s = -1;
@@ -320,6 +322,7 @@ void measure_retention(const Options& o) {
     std::this_thread::sleep_until(next_batch);
     next_batch += std::chrono::milliseconds(10);
     const auto t = Clock::now();
+    profile.start_batch();
     for (int i = 0; i < 200; ++i) {
       bytes.clear();
       format.append(bytes, events.next());
@@ -327,6 +330,7 @@ void measure_retention(const Options& o) {
     }
     writer.tick(never.get_token());
     stalls_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    profile.end_batch(stalls_ms.back());
     if (deleted_after_s < 0 && stalls_ms.size() % 10 == 0 && to_int(db.one(left)) == 0) {
       deleted_after_s = seconds_since(start);
       end = Clock::now() + std::chrono::seconds(1);
@@ -346,6 +350,7 @@ void measure_retention(const Options& o) {
              stalls_ms.empty() ? 0.0 : stalls_ms[stalls_ms.size() * 99 / 100],
              stalls_ms.empty() ? 0.0 : stalls_ms[stalls_ms.size() / 2]);
   fmt::print("| events recorded / dropped (failed batches) | {} / {} |\n\n", writer.stored(), writer.dropped());
+  fmt::print("{}", profile.report());
 }
 
 bool parse(int argc, char** argv, Options& o) {

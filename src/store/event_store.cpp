@@ -341,7 +341,10 @@ Result<bool> EventStore::start_checkpointer(int checkpoint_pages) {
         if (pages < self->checkpoint_pages_) return SQLITE_OK;
         self->checkpointer_->notify(pages);
         if (pages >= self->checkpoint_pages_ * kCheckpointLag) {
-          (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+          // SQLITE_BUSY: the thread is at it, and nothing was copied here.
+          if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) == SQLITE_OK) {
+            ++self->writer_checkpoints_;
+          }
         }
         return SQLITE_OK;
       },

@@ -92,6 +92,8 @@ class EventStore {
   const std::string& path() const { return path_; }
   // Checkpoints the checkpointer's thread completed (tests).
   std::uint64_t background_checkpoints() const { return checkpointer_ ? checkpointer_->checkpoints() : 0; }
+  // Checkpoints the writer ran itself in its commits, past kCheckpointLag (bench, tests).
+  std::uint64_t writer_checkpoints() const { return writer_checkpoints_; }
   // The dictionary new bodies are compressed with (0: none yet).
   std::int64_t dictionary_id() const { return encoder_.dictionary_id(); }
   // Cached string ids (a test checks that an abandoned batch leaves none behind).
@@ -179,6 +181,7 @@ class EventStore {
 
   std::unique_ptr<WalCheckpointer> checkpointer_;  // stops before db_ closes
   int checkpoint_pages_ = kCheckpointPages;
+  std::uint64_t writer_checkpoints_ = 0;
   BodyEncoder encoder_;
   bool dictionary_in_batch_ = false;    // the open batch added the encoder's dictionary
   std::uint64_t since_dictionary_ = 0;  // events compressed since the last training
