@@ -92,6 +92,8 @@ class EventStore {
   const std::string& path() const { return path_; }
   // Checkpoints the checkpointer's thread completed (tests).
   std::uint64_t background_checkpoints() const { return checkpointer_ ? checkpointer_->checkpoints() : 0; }
+  // The checkpointer's thread has a checkpoint to run or is running one (wal_checkpointer.h).
+  bool checkpoint_pending() const { return checkpointer_ && checkpointer_->busy(); }
   // Checkpoints the writer ran itself in its commits, past kCheckpointLag (bench, tests).
   std::uint64_t writer_checkpoints() const { return writer_checkpoints_; }
   // The dictionary new bodies are compressed with (0: none yet).

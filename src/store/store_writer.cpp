@@ -44,6 +44,14 @@ void StoreWriter::tick(std::stop_token stop) {
   retention_left_ = false;
   const std::int64_t now_ns = ClockMapping::now_epoch_ns();
   for (;;) {
+    // Retention waits for the checkpointer: its transactions, back to back, never let a
+    // checkpoint copy all of the WAL before the next began, so the WAL never started over and
+    // the thread checkpointed (two fsyncs) after every commit, the writer's own copy past
+    // kCheckpointLag in its commits: the recording's longest pauses (bench/store_scale).
+    if (store_->checkpoint_pending()) {
+      retention_left_ = true;
+      return;
+    }
     auto r = store_->apply_retention_step(now_ns, retention_.keep_ns, retention_.max_bytes, now + kRetentionSlice);
     if (!r) {
       fail(r.error().message);

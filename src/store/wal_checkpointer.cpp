@@ -45,6 +45,11 @@ void WalCheckpointer::notify(int pages) {
   wake_.notify_one();
 }
 
+bool WalCheckpointer::busy() const {
+  std::lock_guard lock(mutex_);
+  return due_ || running_;
+}
+
 std::uint64_t WalCheckpointer::checkpoints() const {
   std::lock_guard lock(mutex_);
   return completed_;
@@ -57,15 +62,15 @@ void WalCheckpointer::run() {
       wake_.wait(lock, [this] { return due_ || stopping_; });
       if (stopping_) return;
       due_ = false;
+      running_ = true;
     }
     // PASSIVE: copies what no reader still needs, without waiting; a busy WAL (another
     // checkpoint, a reader on an old snapshot) is tried again at the next notify.
     int wal_frames = 0, copied = 0;
     const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
-    if (rc == SQLITE_OK && copied == wal_frames) {
-      std::lock_guard lock(mutex_);
-      ++completed_;
-    }
+    std::lock_guard lock(mutex_);
+    running_ = false;
+    if (rc == SQLITE_OK && copied == wal_frames) ++completed_;
   }
 }
 

@@ -32,6 +32,9 @@ class WalCheckpointer {
   void notify(int pages);
   // Checkpoints that ran to the end of the WAL as it was when they started.
   std::uint64_t checkpoints() const;
+  // A checkpoint is due or running: a transaction that can wait (retention's) should, so that
+  // the checkpoint copies all of the WAL and the next transaction starts it over.
+  bool busy() const;
 
  private:
   explicit WalCheckpointer(sqlite3* db);
@@ -44,6 +47,7 @@ class WalCheckpointer {
   // futex) now and then never woke: `record` hung at its end under Wine.
   std::condition_variable wake_;
   bool due_ = false;             // guarded by mutex_
+  bool running_ = false;         // guarded by mutex_
   bool stopping_ = false;        // guarded by mutex_
   std::uint64_t completed_ = 0;  // guarded by mutex_
   std::thread thread_;           // last: starts once everything above exists

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "core/clock.h"
 #include "store/event_store.h"
 #include "store/store_row.h"
 #include "store/store_writer.h"
@@ -116,6 +117,68 @@ TEST_F(WalCheckpointerTest, CheckpointsWhileTheStoreCommitsAndReadersRead) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "ok");
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// The recorder's retention waits while the checkpointer has a checkpoint due or running, so the
+// WAL starts over between its transactions: the writer never has to copy the WAL itself in a
+// commit (before, retention's back-to-back transactions kept the WAL from starting over, and
+// the writer copied it in its commits, the recording's longest pauses). Nothing is lost.
+TEST_F(WalCheckpointerTest, RetentionWaitsForTheCheckpointerSoThatTheWriterNeverCopies) {
+  constexpr int kPages = 100;
+  auto store = EventStore::open(path_, kPages);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  const std::int64_t hour = 3600'000'000'000;
+  int events = 0;
+  {
+    // 20,000 events of 2026-11-24, a process's fork, exec and exit each (a retention chunk
+    // rewrites a few pages: none crosses kCheckpointLag alone), with their own command lines.
+    StoreWriter old(**store, {}, stderr);
+    std::deque<std::string> texts;
+    for (; events < 20'000; ++events) {
+      StoreRow row;
+      row.time_ns = 1'795'521'841'000'000'000 + events * 1'000'000ll;
+      row.pid = static_cast<std::uint32_t>(1000 + events / 3);
+      row.process_uid = texts.emplace_back(fmt::format("p-{}", events / 3));
+      row.image = "/usr/bin/make";
+      row.argv = texts.emplace_back(fmt::format("make target-{}", events / 3));
+      row.json = R"({"event":"exec"})";
+      old.write(row);
+    }
+  }
+  const std::uint64_t copied_before = (*store)->writer_checkpoints();
+  // Keep the last hour: every event above goes, while new ones are recorded.
+  StoreWriter sink(**store, RetentionOptions{hour, 0}, stderr);
+  const auto left = [&] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    const std::int64_t n = one(db, "SELECT count(*) FROM event_rows WHERE time_ns < 1795521841000000000 + 20000000000");
+    sqlite3_close(db);
+    return n;
+  };
+  std::uint64_t recorded = 0;
+  bool waited = false;
+  for (int commits = 0; commits < 10'000 && left() > 0; ++commits) {
+    StoreRow row;
+    row.time_ns = ClockMapping::now_epoch_ns();
+    row.image = "/usr/bin/new";
+    row.json = R"({"event":"exec"})";
+    sink.write(row);
+    ++recorded;
+    sink.finish();
+    // Until its next commit (250 ms apart in `record`), the recorder only ticks; retention
+    // waits while the checkpointer works (polled, with a bound).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while ((*store)->checkpoint_pending() && std::chrono::steady_clock::now() < until) {
+      waited = true;
+      sink.tick({});
+    }
+    sink.tick({});
+  }
+  EXPECT_EQ(left(), 0);
+  EXPECT_TRUE(waited) << "the checkpointer never had a checkpoint due: the test shows nothing";
+  EXPECT_EQ((*store)->writer_checkpoints(), copied_before);
+  EXPECT_EQ(sink.stored(), recorded);
+  EXPECT_EQ(sink.dropped(), 0u);
 }
 
 // A store opened and closed while its checkpointer may be mid-checkpoint: no race, no leak
