@@ -338,6 +338,7 @@ Result<bool> EventStore::start_checkpointer(int checkpoint_pages) {
       db_,
       [](void* arg, sqlite3* db, const char*, int pages) {
         auto* self = static_cast<EventStore*>(arg);
+        self->wal_pages_ = pages;
         if (pages < self->checkpoint_pages_) return SQLITE_OK;
         self->checkpointer_->notify(pages);
         if (pages >= self->checkpoint_pages_ * kCheckpointLag) {

@@ -92,6 +92,10 @@ class EventStore {
   const std::string& path() const { return path_; }
   // Checkpoints the checkpointer's thread completed (tests).
   std::uint64_t background_checkpoints() const { return checkpointer_ ? checkpointer_->checkpoints() : 0; }
+  // A batch's transaction is open (insert() began it).
+  bool batch_open() const { return in_batch_; }
+  // The WAL's frames after the last commit (since it last started over).
+  int wal_pages() const { return wal_pages_; }
   // The checkpointer's thread has a checkpoint to run or is running one (wal_checkpointer.h).
   bool checkpoint_pending() const { return checkpointer_ && checkpointer_->busy(); }
   // Checkpoints the writer ran itself in its commits, past kCheckpointLag (bench, tests).
@@ -184,6 +188,7 @@ class EventStore {
   std::unique_ptr<WalCheckpointer> checkpointer_;  // stops before db_ closes
   int checkpoint_pages_ = kCheckpointPages;
   std::uint64_t writer_checkpoints_ = 0;
+  int wal_pages_ = 0;
   BodyEncoder encoder_;
   bool dictionary_in_batch_ = false;    // the open batch added the encoder's dictionary
   std::uint64_t since_dictionary_ = 0;  // events compressed since the last training

@@ -12,6 +12,7 @@
 
 #include "sinks/writers/writer.h"
 #include "store/event_store.h"
+#include "store/held_rows.h"
 
 namespace procsentry {
 
@@ -55,14 +56,17 @@ class StoreWriter final : public Writer {
   std::uint64_t dropped() const { return dropped_; }  // events of batches that failed
 
  private:
-  void commit();
+  void commit();  // the held rows first
+  void insert(const StoreRow& row);
+  void release_held();
   void fail(const std::string& what);
 
   EventStore* store_;
   std::unique_ptr<EventStore> owned_;  // store_, when the writer owns it
   RetentionOptions retention_;
   std::FILE* diagnostics_;
-  std::size_t batch_ = 0;
+  std::size_t batch_ = 0;  // rows of the open batch, held ones included
+  HeldRows held_;
   bool batch_failed_ = false;
   bool failing_ = false;
   bool retention_left_ = false;  // the last tick's retention did not finish
