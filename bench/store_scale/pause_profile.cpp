@@ -104,6 +104,7 @@ void PauseProfile::end_batch(double wall_ms) {
   current_.read_mib = static_cast<double>(thread_read_bytes() - read_start_) / 1048576.0;
   current_.checkpoints = store_->background_checkpoints() - checkpoints_start_;
   current_.writer_checkpoints = store_->writer_checkpoints() - writer_checkpoints_start_;
+  current_.wal_pages = store_->wal_pages();
   ++batches_;
   std::size_t bucket = 0;
   while (bucket < std::size(kBucketsMs) && wall_ms >= kBucketsMs[bucket]) ++bucket;
@@ -114,6 +115,7 @@ void PauseProfile::end_batch(double wall_ms) {
   total_.read_mib += current_.read_mib;
   total_.checkpoints += current_.checkpoints;
   total_.writer_checkpoints += current_.writer_checkpoints;
+  total_.wal_pages = std::max(total_.wal_pages, current_.wal_pages);
   for (std::size_t s = 0; s < kSteps; ++s) {
     total_.ms[s] += current_.ms[s];
     total_.runs[s] += current_.runs[s];
@@ -155,20 +157,22 @@ std::string PauseProfile::report() const {
   std::string out = fmt::format(
       "### The {} slowest batches: SQLite's time per step (statements run)\n\n"
       "| wall | thread CPU | waiting for a core | read from disk | outside SQL | longest statement | checkpoints: "
-      "thread, writer | steps |\n"
-      "|---|---|---|---|---|---|---|---|\n",
+      "thread, writer | WAL pages | steps |\n"
+      "|---|---|---|---|---|---|---|---|---|\n",
       slowest_.size());
   for (const Batch& b : slowest_) {
-    out += fmt::format("| {:.1f} ms | {:.1f} ms | {:.1f} ms | {:.1f} MiB | {:.1f} ms | {} {:.1f} ms | {}, {} | {} |\n",
-                       b.wall_ms, b.cpu_ms, b.run_queue_ms, b.read_mib, b.wall_ms - in_sql(b), kStepNames[b.longest],
-                       b.longest_ms, b.checkpoints, b.writer_checkpoints, steps(b));
+    out += fmt::format(
+        "| {:.1f} ms | {:.1f} ms | {:.1f} ms | {:.1f} MiB | {:.1f} ms | {} {:.1f} ms | {}, {} | {} | {} |\n", b.wall_ms,
+        b.cpu_ms, b.run_queue_ms, b.read_mib, b.wall_ms - in_sql(b), kStepNames[b.longest], b.longest_ms, b.checkpoints,
+        b.writer_checkpoints, b.wal_pages, steps(b));
   }
   out += fmt::format(
       "\n### All {} batches: {:.1f} s wall, {:.1f} s thread CPU, {:.1f} s waiting for a core, {:.0f} MiB read; {:.1f} "
       "s outside SQL; checkpoints: "
-      "{} by the thread, {} by the writer\n\n{}\n\n",
+      "{} by the thread, {} by the writer; the WAL at most {} pages\n\n{}\n\n",
       batches_, total_.wall_ms / 1e3, total_.cpu_ms / 1e3, total_.run_queue_ms / 1e3, total_.read_mib,
-      (total_.wall_ms - in_sql(total_)) / 1e3, total_.checkpoints, total_.writer_checkpoints, steps(total_));
+      (total_.wall_ms - in_sql(total_)) / 1e3, total_.checkpoints, total_.writer_checkpoints, total_.wal_pages,
+      steps(total_));
   out += "| batch wall | batches |\n|---|---|\n";
   for (std::size_t i = 0; i < histogram_.size(); ++i) {
     const std::string label = i == 0 ? fmt::format("< {:.0f} ms", kBucketsMs[0])

@@ -55,6 +55,7 @@ class PauseProfile {
     Step longest = kOther;
     std::uint64_t checkpoints = 0;         // the WalCheckpointer's, completed during the batch
     std::uint64_t writer_checkpoints = 0;  // run in the writer's commits
+    int wal_pages = 0;                     // the WAL's length after the batch (the longest, in total_)
   };
   static int on_trace(unsigned type, void* self, void* stmt, void* ns);
   void statement(sqlite3_stmt* stmt, double ms);
