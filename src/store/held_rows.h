@@ -1,11 +1,12 @@
 // Rows the StoreWriter holds back, owned, while the WAL checkpointer finishes: a transaction
 // that begins once a checkpoint has copied all of the WAL starts the WAL over, one begun before
-// cannot (store_writer.cpp). They are inserted in order when released.
+// cannot (store_writer.cpp). They are inserted in order when released, a few at a time if need be.
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <deque>
 #include <string>
-#include <vector>
 
 #include "store/store_row.h"
 
@@ -19,15 +20,16 @@ class HeldRows {
     const auto text = views(held.row);
     for (std::size_t i = 0; i < kTexts; ++i) held.texts[i].assign(*text[i]);
   }
-  // Calls `insert(const StoreRow&)` for each row, oldest first, and forgets them.
+  // Calls `insert(const StoreRow&)` for the `most` oldest rows, oldest first, and forgets them.
   template <typename Insert>
-  void release(Insert&& insert) {
-    for (Held& held : rows_) {
-      const auto text = views(held.row);  // pointed at the copies only now: a vector's move moves short strings' bytes
+  void release(Insert&& insert, std::size_t most = SIZE_MAX) {
+    for (; most > 0 && !rows_.empty(); --most) {
+      Held& held = rows_.front();
+      const auto text = views(held.row);
       for (std::size_t i = 0; i < kTexts; ++i) *text[i] = held.texts[i];
       insert(held.row);
+      rows_.pop_front();
     }
-    rows_.clear();
   }
   bool empty() const { return rows_.empty(); }
 
@@ -42,7 +44,7 @@ class HeldRows {
             &row.argv, &row.parent_image, &row.hash,       &row.json};
   }
 
-  std::vector<Held> rows_;
+  std::deque<Held> rows_;
 };
 
 }  // namespace procsentry

@@ -27,8 +27,8 @@ void StoreWriter::insert(const StoreRow& row) {
   }
 }
 
-void StoreWriter::release_held() {
-  held_.release([this](const StoreRow& row) { insert(row); });
+void StoreWriter::release_held(std::size_t most) {
+  held_.release([this](const StoreRow& row) { insert(row); }, most);
 }
 
 void StoreWriter::write(const FormattedBatch& rows, std::stop_token stop) {
@@ -48,7 +48,9 @@ std::string StoreWriter::summary(std::uint64_t written) const {
 
 void StoreWriter::tick(std::stop_token stop) {
   auto now = std::chrono::steady_clock::now();
-  if (!held_.empty() && !store_->checkpoint_pending()) release_held();
+  // The held rows go in a tick's share at a time: all at once they would pause recording as
+  // long as inserting kCommitEvents rows takes.
+  if (!held_.empty() && !store_->checkpoint_pending()) release_held(kReleasedPerTick);
   if (batch_ > 0 && (stop.stop_requested() || now - last_commit_ >= kCommitInterval)) commit();
   const bool retaining = retention_.keep_ns > 0 || retention_.max_bytes > 0;
   if (!retaining || failing_ || (!retention_left_ && now - last_retention_ < kRetentionInterval)) return;
@@ -59,8 +61,8 @@ void StoreWriter::tick(std::stop_token stop) {
   // its commits past kCheckpointLag: the recording's longest pauses (bench/store_scale). The
   // open batch waits too (a commit per tick would keep the WAL from starting over as well).
   retention_left_ = true;
-  if (store_->checkpoint_pending()) return;
-  if (batch_ > 0) {  // retention's transactions come after the open batch's
+  if (store_->checkpoint_pending() || !held_.empty()) return;  // the held rows' commit would insert them all
+  if (batch_ > 0) {                                            // retention's transactions come after the open batch's
     commit();
     if (store_->checkpoint_pending()) return;
   }

@@ -31,6 +31,9 @@ class StoreWriter final : public Writer {
   // Retention's time per tick while it has more to delete (EventStore::kRetentionChunk events
   // per transaction): the longest pause it adds to recording.
   static constexpr std::chrono::milliseconds kRetentionSlice{20};
+  // Rows held while a checkpoint ran (held_rows.h) inserted per tick once it has ended: about
+  // 15 ms of the store thread's work.
+  static constexpr std::size_t kReleasedPerTick = 1000;
 
   StoreWriter(EventStore& store, RetentionOptions retention, std::FILE* diagnostics)
       : store_(&store), retention_(retention), diagnostics_(diagnostics) {}
@@ -58,7 +61,7 @@ class StoreWriter final : public Writer {
  private:
   void commit();  // the held rows first
   void insert(const StoreRow& row);
-  void release_held();
+  void release_held(std::size_t most = SIZE_MAX);
   void fail(const std::string& what);
 
   EventStore* store_;
