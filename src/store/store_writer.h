@@ -1,7 +1,9 @@
 // `procsentry record`: rows (store_row.h) into the EventStore in batched transactions, on
 // the store's own thread. A failing database (full disk, unwritable file) costs only the
 // events of the failed batches: it is reported in one line, counted, and recording resumes
-// by itself when a commit works again.
+// by itself when a commit works again. While the WAL checkpointer works, retention waits and a
+// batch not begun yet holds its rows (held_rows.h), so that the WAL starts over after each
+// checkpoint (store_writer.cpp).
 #pragma once
 
 #include <chrono>
