@@ -96,6 +96,7 @@ bool build_store(const Options& o) {
   std::vector<std::string> batch(kBatch);
   std::vector<StoreRow> rows;
   double store_s = 0, store_cpu_s = 0;
+  double longest_batch_cpu_s = 0;  // what the store's thread paused recording for, at most
   const auto start = Clock::now();
   const double cpu_start = thread_cpu_s();
   const double process_cpu_start = process_cpu_s();
@@ -109,7 +110,9 @@ bool build_store(const Options& o) {
     const auto t = Clock::now();
     const double c = thread_cpu_s();
     for (const StoreRow& row : rows) writer.write(row);
-    store_cpu_s += thread_cpu_s() - c;
+    const double batch_cpu_s = thread_cpu_s() - c;
+    store_cpu_s += batch_cpu_s;
+    longest_batch_cpu_s = std::max(longest_batch_cpu_s, batch_cpu_s);
     store_s += std::chrono::duration<double>(Clock::now() - t).count();
     if (i % 1'000'000 == 0) {
       fmt::print(stderr, "store_scale_bench: {} M events in {:.0f} s\n", i / 1'000'000, seconds_since(start));
@@ -143,6 +146,8 @@ bool build_store(const Options& o) {
       "| insert rate, end to end, the whole process's CPU (the store's own threads too) | {:.0f} events per CPU "
       "second ({:.1f} s CPU) |\n",
       static_cast<double>(o.events) / process_cpu, process_cpu);
+  fmt::print("| the store thread's longest write of {} rows (CPU: a commit, a dictionary's training) | {:.0f} ms |\n",
+             kBatch, longest_batch_cpu_s * 1000);
   fmt::print("| peak RSS of the process (VmHWM: the store's cache, the synthesis' tables) | {:.1f} MiB |\n",
              static_cast<double>(peak_rss_kib) / 1024.0);
   fmt::print("| stored / dropped | {} / {} |\n\n", writer.stored(), writer.dropped());
