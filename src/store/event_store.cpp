@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "store/store_file.h"
@@ -419,27 +420,31 @@ Result<StringCache::Entry> EventStore::find_or_add_string(std::int64_t hash, std
 
 Result<bool> EventStore::sample_for_dictionary(std::string_view json) {
   ++since_dictionary_;
-  const bool sampling = encoder_.dictionary_id() == 0 || since_dictionary_ > kRetrainEvents;
+  if (auto dictionary = trainer_.take(); dictionary && *dictionary) {  // none learnt: the next samples may do
+    if (auto r = add_dictionary(**dictionary); !r) return r;
+  }
+  const bool sampling = !trainer_.busy() && (encoder_.dictionary_id() == 0 || since_dictionary_ > kRetrainEvents);
   if (!sampling || json.size() > 16 * 1024) return true;  // a 40 KiB argv teaches little
   samples_ += json;
   sample_sizes_.push_back(json.size());
   if (sample_sizes_.size() < kDictionarySamples && samples_.size() < kDictionarySampleBytes) return true;
-  auto dictionary = train_dictionary(samples_, sample_sizes_, kDictionaryBytes);
-  samples_.clear();
-  sample_sizes_.clear();
+  trainer_.start(std::exchange(samples_, {}), std::exchange(sample_sizes_, {}), kDictionaryBytes);
   since_dictionary_ = 0;
-  if (!dictionary) return true;  // too little to learn from: the next samples may do
+  return true;
+}
+
+Result<bool> EventStore::add_dictionary(const std::string& dictionary) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, "INSERT OR ROLLBACK INTO dictionaries (bytes) VALUES (?)", -1, &stmt, nullptr) !=
       SQLITE_OK) {
     return Error{sqlite3_errmsg(db_)};
   }
-  sqlite3_bind_blob(stmt, 1, dictionary->data(), static_cast<int>(dictionary->size()), SQLITE_STATIC);
+  sqlite3_bind_blob(stmt, 1, dictionary.data(), static_cast<int>(dictionary.size()), SQLITE_STATIC);
   const int rc = sqlite3_step(stmt);
   sqlite3_finalize(stmt);
   if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
   dictionary_in_batch_ = true;
-  return encoder_.use_dictionary(sqlite3_last_insert_rowid(db_), *dictionary);
+  return encoder_.use_dictionary(sqlite3_last_insert_rowid(db_), dictionary);
 }
 
 Result<bool> EventStore::insert(const StoreRow& e) {

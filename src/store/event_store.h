@@ -18,6 +18,7 @@
 
 #include "core/result.h"
 #include "store/body_codec.h"
+#include "store/dictionary_trainer.h"
 #include "store/repeat_marks.h"
 #include "store/store_file.h"  // default_database_path()
 #include "store/store_row.h"
@@ -40,8 +41,9 @@ class EventStore {
   // The body dictionary: trained on the first kDictionarySamples events' JSON (or
   // kDictionarySampleBytes), and again on
   // the kDictionarySamples after each kRetrainEvents events (what runs changes over time).
-  // Training stalls the store's thread ~0.1 s per MiB of samples; beyond 1 MiB (2,000 typical
-  // events) the dictionary compresses no better (bench/store_bench).
+  // Training takes ~0.1 s of CPU per MiB of samples, on the trainer's thread
+  // (dictionary_trainer.h); beyond 1 MiB (2,000 typical events) the dictionary compresses no
+  // better (bench/store_bench).
   static constexpr std::size_t kDictionarySamples = 2000;
   static constexpr std::size_t kDictionarySampleBytes = 1u << 20;
   static constexpr std::size_t kDictionaryBytes = 32 * 1024;
@@ -125,8 +127,10 @@ class EventStore {
   Result<std::int64_t> string_id(std::string_view text);
   // The row of `text` (hash: store_string_hash) in `strings`, added if new (a query each).
   Result<StringCache::Entry> find_or_add_string(std::int64_t hash, std::string_view text);
-  // Collects the event's JSON as a training sample; trains when there are enough.
+  // Collects the event's JSON as a training sample, and has the trainer start on enough of
+  // them; a dictionary it finished goes in the batch, and compresses from this event on.
   Result<bool> sample_for_dictionary(std::string_view json);
+  Result<bool> add_dictionary(const std::string& dictionary);
   // Deletes at most kRetentionChunk events matching `where`, in `order`, in one transaction;
   // a process whose first stored event goes gets its oldest remaining event as its new
   // first, and strings no event names any more go with their index entries.
@@ -194,6 +198,7 @@ class EventStore {
   std::uint64_t since_dictionary_ = 0;  // events compressed since the last training
   std::string samples_;
   std::vector<std::size_t> sample_sizes_;
+  DictionaryTrainer trainer_;  // last: its thread ends before the rest goes
 };
 
 // The SQL that migrates schema version-1 to `version` (tests build older stores with it).

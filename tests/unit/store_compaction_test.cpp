@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <string>
@@ -155,9 +156,14 @@ TEST_F(StoreCompaction, TheWholeHostileCorpusReadsBackByteForByte) {
     // Enough events for a dictionary part way: rows before it have none, the others use it.
     test::Generator g(20261126);
     std::vector<std::string> keep;
-    for (std::size_t i = 0; i < EventStore::kDictionarySamples + 2000; ++i) {
+    // The dictionary is trained on a thread of its own (dictionary_trainer.h): events go on
+    // until it is in use, and 2,000 more.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::size_t after = 0;
+    for (std::size_t i = 0; after < 2000 && std::chrono::steady_clock::now() < deadline; ++i) {
       write(sink, test::random_event(g, test::kKinds[g.pick(std::size(test::kKinds))], keep));
       if (i % 1000 == 0) sink.tick({});
+      if (i >= EventStore::kDictionarySamples && (*store)->dictionary_id() > 0) ++after;
     }
     sink.finish();
     EXPECT_EQ(sink.stored(), expected_.size());
@@ -279,7 +285,9 @@ TEST_F(StoreCompaction, AnAbandonedBatchLeavesNoIdsInTheWritersCaches) {
   };
   std::string bytes;
   // A batch that adds texts (and, past kDictionarySamples events, a dictionary) and is abandoned.
-  for (std::size_t i = 0; i <= EventStore::kDictionarySamples; ++i) {
+  // Until the trainer's dictionary is in the batch (dictionary_trainer.h).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (std::size_t i = 0; (*store)->dictionary_id() == 0 && std::chrono::steady_clock::now() < deadline; ++i) {
     ASSERT_TRUE((*store)->insert(row_of("abandoned " + std::to_string(i), bytes)).has_value());
   }
   EXPECT_GT((*store)->dictionary_id(), 0);
