@@ -2,6 +2,10 @@
 
 #include <utility>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "store/body_codec.h"
 
 namespace procsentry {
@@ -15,6 +19,11 @@ void DictionaryTrainer::start(std::string samples, std::vector<std::size_t> size
   busy_ = true;
   thread_ = std::thread([this, samples = std::move(samples), sizes = std::move(sizes), capacity] {
     auto dictionary = train_dictionary(samples, sizes, capacity);
+#if defined(__GLIBC__)
+    // zstd's working memory (~13 MiB for a MiB of samples) was freed into this thread's own
+    // malloc arena, where it stayed resident: the recorder's peak RSS 94 MiB instead of 81.
+    malloc_trim(0);
+#endif
     std::lock_guard lock(mutex_);
     finished_ = std::move(dictionary);
   });
