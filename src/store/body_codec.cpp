@@ -7,14 +7,14 @@
 
 namespace procsentry {
 
-BodyEncoder::BodyEncoder() : cctx_(ZSTD_createCCtx()) {
+BodyEncoder::BodyEncoder(int level) : cctx_(ZSTD_createCCtx()), level_(level) {
   // Each byte not written is a byte per event: no magic number, checksum or dictionary id;
   // the content size stays (the decoder sizes its buffer from it).
   ZSTD_CCtx_setParameter(cctx_, ZSTD_c_format, ZSTD_f_zstd1_magicless);
   ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 0);
   ZSTD_CCtx_setParameter(cctx_, ZSTD_c_dictIDFlag, 0);
   ZSTD_CCtx_setParameter(cctx_, ZSTD_c_contentSizeFlag, 1);
-  ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, kLevel);
+  ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level_);
 }
 
 BodyEncoder::~BodyEncoder() {
@@ -31,7 +31,7 @@ Result<bool> BodyEncoder::use_dictionary(std::int64_t id, std::string_view bytes
     // took 17% less of the store's CPU, and bodies are 0.3% larger (README, issue 13).
     ZSTD_CCtx_params* params = ZSTD_createCCtxParams();
     if (params == nullptr) return Error{"zstd: out of memory"};
-    ZSTD_CCtxParams_init(params, kLevel);
+    ZSTD_CCtxParams_init(params, level_);
     ZSTD_CCtxParams_setParameter(params, ZSTD_c_chainLog, kChainLog);
     cdict = ZSTD_createCDict_advanced2(bytes.data(), bytes.size(), ZSTD_dlm_byCopy, ZSTD_dct_auto, params,
                                        ZSTD_defaultCMem);

@@ -1,6 +1,7 @@
-// The store's event bodies: each event's JSON Lines object compressed alone with zstd, with a
-// dictionary trained on earlier events (a 600-byte object shares most of its bytes with its
-// neighbours, which a frame of its own cannot see without one). Frames are magicless, without
+// The store's event bodies: JSON Lines objects compressed with zstd, with a dictionary trained
+// on earlier events (a 600-byte object shares most of its bytes with its neighbours, which a
+// frame of its own cannot see without one). Schemas 2-5 compressed each event alone; schema 6
+// compresses blocks of consecutive events (body_block.h). Frames are magicless, without
 // checksum or dictionary id: the row names its dictionary, and SQLite guards the pages.
 #pragma once
 
@@ -25,7 +26,7 @@ class BodyEncoder {
   static constexpr int kLevel = 3;
   static constexpr int kChainLog = 12;  // the dictionary's table of short matches (body_codec.cpp)
 
-  BodyEncoder();
+  explicit BodyEncoder(int level = kLevel);
   ~BodyEncoder();
   BodyEncoder(const BodyEncoder&) = delete;
   BodyEncoder& operator=(const BodyEncoder&) = delete;
@@ -39,6 +40,7 @@ class BodyEncoder {
  private:
   ZSTD_CCtx_s* cctx_ = nullptr;
   ZSTD_CDict_s* cdict_ = nullptr;
+  int level_;
   std::int64_t dictionary_id_ = 0;
   std::string out_;
 };

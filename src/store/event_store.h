@@ -5,7 +5,8 @@
 // the `events` view shows them as schema 1's table did (store_functions.h). Schema 3 leads the
 // indexes by key with the event's time chunk (store_chunks.h); schema 4 indexes parent_uid
 // on the events whose parent is not their first event's; schema 5 indexes image and user on the
-// first row of each value in a block of ids only (repeat_marks.h).
+// first row of each value in a block of ids only (repeat_marks.h); schema 6 compresses the
+// bodies of consecutive events together (body_block.h).
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/body_block.h"
 #include "store/body_codec.h"
 #include "store/dictionary_trainer.h"
 #include "store/repeat_marks.h"
@@ -32,7 +34,7 @@ namespace procsentry {
 
 class EventStore {
  public:
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
   // Events deleted per retention transaction: a day of a busy store goes in many short
   // transactions, with the recorder's commits in between (StoreWriter).
   // 250: a quarter of the 1,000 store_bench's BM_RetentionChunk timed at ~25 ms of CPU, warm;
@@ -72,7 +74,7 @@ class EventStore {
   EventStore& operator=(const EventStore&) = delete;
 
   // Adds one event's row to the open batch (its texts stored once in `strings`, its JSON
-  // Lines object compressed); written by this call or a later one. An error abandons the
+  // Lines object in a block of bodies); written by this call or a later one. An error abandons the
   // open batch.
   Result<bool> insert(const StoreRow& row);
   // Commits the open batch. An error leaves the batch's events uncommitted (lost).
@@ -115,7 +117,8 @@ class EventStore {
   Result<bool> prepare();
   Result<bool> exec(const char* sql);
   Result<bool> begin();
-  Result<bool> flush();  // inserts the buffered rows
+  Result<bool> flush();       // inserts the buffered rows
+  Result<bool> seal_block();  // compresses and inserts the bodies of bodies_
   // Sets strings.last_id of the strings string_id marked (kStringSlack).
   Result<bool> mark_used_strings();
   // Forgets what the abandoned batch may have added: string ids, first events, a dictionary.
@@ -156,14 +159,13 @@ class EventStore {
     std::optional<std::uint32_t> pid, ppid, uid;
     std::int64_t user_id = 0, image_id = 0, argv_id = 0, parent_image_id = 0, hash_id = 0;  // 0: NULL
     std::int32_t error = 0;
-    std::int64_t dict_id = 0;
     bool parent_inherited = false;                   // parent_uid is its first event's (schema 4)
     bool image_repeat = false, user_repeat = false;  // an earlier row of its block has it (schema 5)
-    std::string process_uid, parent_uid, body;       // process_uid on a first event only
+    std::string process_uid, parent_uid;             // process_uid on a first event only
   };
   // Rows per INSERT statement: one statement's cursors (and allocations) serve them all.
   static constexpr std::size_t kRowsPerInsert = 32;
-  static constexpr int kColumns = 20;  // parameters per row
+  static constexpr int kColumns = 18;  // parameters per row
   static void bind(sqlite3_stmt* stmt, int first_parameter, const Row& row);
 
   sqlite3* db_ = nullptr;
@@ -175,6 +177,7 @@ class EventStore {
   sqlite3_stmt* insert_string_ = nullptr;
   sqlite3_stmt* index_string_ = nullptr;
   sqlite3_stmt* string_used_ = nullptr;
+  sqlite3_stmt* insert_block_ = nullptr;
   bool in_batch_ = false;
   std::int64_t next_id_ = 1;
   TextTable<First, kMaxFirsts, kMaxFirsts * 64> firsts_;  // process_uid -> its first stored event
@@ -193,7 +196,8 @@ class EventStore {
   int checkpoint_pages_ = kCheckpointPages;
   std::uint64_t writer_checkpoints_ = 0;
   int wal_pages_ = 0;
-  BodyEncoder encoder_;
+  BodyBlockBuilder bodies_;  // the batch's bodies not in body_blocks yet
+  BodyEncoder encoder_{kBodyBlockLevel};
   bool dictionary_in_batch_ = false;    // the open batch added the encoder's dictionary
   std::uint64_t since_dictionary_ = 0;  // events compressed since the last training
   std::string samples_;

@@ -8,9 +8,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/event.h"
 #include "core/text_escape.h"
+#include "store/body_block.h"
 #include "store/body_codec.h"
 
 namespace procsentry {
@@ -28,28 +30,98 @@ std::string_view bytes_of(sqlite3_value* value) {
 struct JsonState {
   BodyDecoder decoder;
   std::string out;
+  // The body block read last (schema 6): a scan's next rows are in it. Valid while the
+  // store's data version is the one it was read at (ids start over in an emptied store).
+  struct Block {
+    std::int64_t first_id = 0, count = 0;
+    unsigned data_version = 0;
+    std::string bytes;
+    std::vector<std::string_view> bodies;  // into bytes
+  } block;
 };
 
-void json_function(sqlite3_context* context, int, sqlite3_value** args) {
+Result<bool> load_dictionary(sqlite3* db, JsonState& state, std::int64_t dictionary) {
+  if (state.decoder.has_dictionary(dictionary)) return true;
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT bytes FROM dictionaries WHERE id = ?", -1, &stmt, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(stmt, 1, dictionary);
+    rc = sqlite3_step(stmt);
+  }
+  Result<bool> added = Error{fmt::format("no zstd dictionary {} in the store", dictionary)};
+  if (rc == SQLITE_ROW) added = state.decoder.add_dictionary(dictionary, bytes_of(sqlite3_column_value(stmt, 0)));
+  sqlite3_finalize(stmt);
+  return added;
+}
+
+unsigned data_version(sqlite3* db) {
+  unsigned version = 0;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
+  return version;
+}
+
+// Event `id`'s body from the block holding it, decompressed into state.block unless it is there.
+Result<std::string_view> block_body(sqlite3* db, JsonState& state, std::int64_t id) {
+  JsonState::Block& block = state.block;
+  const unsigned version = data_version(db);
+  if (block.data_version == version && id >= block.first_id && id < block.first_id + block.count) {
+    return block.bodies[static_cast<std::size_t>(id - block.first_id)];
+  }
+  block.count = 0;
+  // The block's parts in key order (body_block.h): the last key below id + 1's first part's is
+  // of the block holding id, if any does.
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db,
+                              "WITH b(first) AS (SELECT max(key) >> ?2 FROM body_blocks WHERE key < (?1 + 1) << ?2) "
+                              "SELECT b.first, count, dict_id, bytes FROM body_blocks, b WHERE key >= b.first << ?2 "
+                              "AND key < (b.first + 1) << ?2 ORDER BY key",
+                              -1, &stmt, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int(stmt, 2, kBodyPartBits);
+  }
+  std::int64_t first_id = 0, count = 0, dictionary = 0;
+  std::string frame;
+  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    first_id = sqlite3_column_int64(stmt, 0);
+    count = sqlite3_column_int64(stmt, 1);
+    dictionary = sqlite3_column_int64(stmt, 2);
+    frame += bytes_of(sqlite3_column_value(stmt, 3));
+    rc = SQLITE_OK;
+  }
+  Error error{rc == SQLITE_DONE ? "" : sqlite3_errmsg(db)};
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return error;
+  if (frame.empty() || id - first_id >= count) return Error{fmt::format("no body block holds event {}", id)};
+  if (auto r = load_dictionary(db, state, dictionary); !r) return r.error();
+  if (auto r = state.decoder.decode(dictionary, frame, block.bytes); !r) {
+    return Error{fmt::format("body block {}: {}", first_id, r.error().message)};
+  }
+  auto bodies = split_body_block(block.bytes, count);
+  if (!bodies) return Error{fmt::format("body block {}: {}", first_id, bodies.error().message)};
+  block.bodies = std::move(*bodies);
+  block.first_id = first_id;
+  block.count = count;
+  block.data_version = version;
+  return block.bodies[static_cast<std::size_t>(id - first_id)];
+}
+
+// procsentry_json(dict_id, body[, id]): an empty body (schema 6) is in the block holding id.
+void json_function(sqlite3_context* context, int argc, sqlite3_value** args) {
   if (sqlite3_value_type(args[1]) == SQLITE_NULL) return sqlite3_result_null(context);
   auto& state = *static_cast<JsonState*>(sqlite3_user_data(context));
+  sqlite3* db = sqlite3_context_db_handle(context);
+  auto fail = [&](const Error& error) {
+    sqlite3_result_error(context, ("procsentry_json: " + error.message).c_str(), -1);
+  };
+  if (argc == 3 && sqlite3_value_bytes(args[1]) == 0) {
+    auto body = block_body(db, state, sqlite3_value_int64(args[2]));
+    if (!body) return fail(body.error());
+    return sqlite3_result_text64(context, body->data(), body->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  }
   const std::int64_t dictionary = sqlite3_value_int64(args[0]);
-  if (!state.decoder.has_dictionary(dictionary)) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(sqlite3_context_db_handle(context), "SELECT bytes FROM dictionaries WHERE id = ?", -1,
-                                &stmt, nullptr);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int64(stmt, 1, dictionary);
-      rc = sqlite3_step(stmt);
-    }
-    Result<bool> added = Error{fmt::format("no zstd dictionary {} in the store", dictionary)};
-    if (rc == SQLITE_ROW) added = state.decoder.add_dictionary(dictionary, bytes_of(sqlite3_column_value(stmt, 0)));
-    sqlite3_finalize(stmt);
-    if (!added) return sqlite3_result_error(context, ("procsentry_json: " + added.error().message).c_str(), -1);
-  }
-  if (auto r = state.decoder.decode(dictionary, bytes_of(args[1]), state.out); !r) {
-    return sqlite3_result_error(context, ("procsentry_json: " + r.error().message).c_str(), -1);
-  }
+  if (auto r = load_dictionary(db, state, dictionary); !r) return fail(r.error());
+  if (auto r = state.decoder.decode(dictionary, bytes_of(args[1]), state.out); !r) return fail(r.error());
   sqlite3_result_text64(context, state.out.data(), state.out.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
@@ -91,7 +163,10 @@ bool store_string_plain(std::string_view text) {
 
 void register_store_functions(sqlite3* db) {
   constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
-  sqlite3_create_function_v2(db, "procsentry_json", 2, kFlags, new JsonState, json_function, nullptr, nullptr,
+  // One state for both forms (schemas 2-5's view calls the first).
+  auto* json_state = new JsonState;
+  sqlite3_create_function_v2(db, "procsentry_json", 2, kFlags, json_state, json_function, nullptr, nullptr, nullptr);
+  sqlite3_create_function_v2(db, "procsentry_json", 3, kFlags, json_state, json_function, nullptr, nullptr,
                              [](void* state) { delete static_cast<JsonState*>(state); });
   sqlite3_create_function_v2(db, "procsentry_hash", 1, kFlags | SQLITE_INNOCUOUS, nullptr, hash_function, nullptr,
                              nullptr, nullptr);

@@ -18,6 +18,7 @@
 
 #include "store/event_query.h"
 #include "store/event_store.h"
+#include "store/store_functions.h"
 #include "store/store_row.h"
 #include "store/store_writer.h"
 #include "support/spawn.h"
@@ -61,10 +62,12 @@ void record(const std::string& path, int count) {
 }
 
 // The stored rows copied `times` times more, copy k shifted by k * `span_ns`: a big store in
-// seconds, whatever the schema (rows are copied as stored, compressed bodies included).
+// seconds, whatever the schema (rows are copied as stored, compressed bodies included; bodies
+// in blocks, which name their ids, are first given frames of their own, as schema 5 stored them).
 void multiply(const std::string& path, int times, std::int64_t span_ns) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  register_store_functions(db);
   auto scalar = [&](const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     std::string text;
@@ -91,8 +94,13 @@ void multiply(const std::string& path, int times, std::int64_t span_ns) {
       "SELECT group_concat('DROP INDEX ' || name, '; ') FROM sqlite_schema WHERE type = "
       "'index' AND tbl_name = '" +
       table + "' AND sql IS NOT NULL");
-  const std::string script =
-      "PRAGMA cache_size=-524288; PRAGMA synchronous=OFF; BEGIN; " + drops + "; " + sql + "; " + indexes + "; COMMIT";
+  const std::string own_frames =
+      scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'body_blocks'") == "1"
+          ? "UPDATE event_rows SET body = procsentry_compress(procsentry_json(dict_id, body, id)), dict_id = 0 WHERE "
+            "length(body) = 0; "
+          : "";
+  const std::string script = "PRAGMA cache_size=-524288; PRAGMA synchronous=OFF; BEGIN; " + own_frames + drops + "; " +
+                             sql + "; " + indexes + "; COMMIT";
   char* error = nullptr;
   EXPECT_EQ(sqlite3_exec(db, script.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
   sqlite3_free(error);

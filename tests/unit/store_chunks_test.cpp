@@ -64,7 +64,8 @@ class StoreChunksTest : public ::testing::Test {
   void shift_ids(std::int64_t by) {
     exec(
         fmt::format("UPDATE event_rows SET id = id + {0}, first_id = first_id + {0}, image_repeat = NULL, "
-                    "user_repeat = NULL; UPDATE strings SET last_id = last_id + {0} WHERE last_id > 0",
+                    "user_repeat = NULL; UPDATE strings SET last_id = last_id + {0} WHERE last_id > 0; "
+                    "UPDATE body_blocks SET key = key + ({0} << 8)",
                     by));
   }
 

@@ -170,7 +170,7 @@ TEST_F(StoreCompaction, TheWholeHostileCorpusReadsBackByteForByte) {
     EXPECT_GT((*store)->dictionary_id(), 0);
     expect_index_in_step(**store);
   }
-  EXPECT_EQ(scalar("SELECT count(DISTINCT dict_id) FROM event_rows"), 2);
+  EXPECT_EQ(scalar("SELECT count(DISTINCT dict_id) FROM body_blocks"), 2);
   {
     // Reopened, the store goes on with its newest dictionary.
     auto store = EventStore::open(path_);
@@ -312,7 +312,7 @@ TEST_F(StoreCompaction, AnAbandonedBatchLeavesNoIdsInTheWritersCaches) {
   // A batch SQLite itself fails (the disk is full): the same.
   ASSERT_EQ(sqlite3_exec((*store)->handle(), "PRAGMA max_page_count=1", nullptr, nullptr, nullptr), SQLITE_OK);
   Result<bool> inserted = true;
-  for (int i = 0; i < 100 && inserted; ++i)
+  for (int i = 0; i < 100'000 && inserted; ++i)  // until the batch needs a page more
     inserted = (*store)->insert(row_of("full disk " + std::to_string(i), bytes));
   if (inserted) inserted = (*store)->commit();
   EXPECT_FALSE(inserted.has_value());

@@ -351,10 +351,10 @@ TEST_F(StoreMigration, ASchema4StoreKeepsItsLookupsByImageAndUser) {
   expect_lookups_exact("schema 4");
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().message;
-  EXPECT_EQ(value("SELECT user_version FROM pragma_user_version()"), "5");
+  EXPECT_EQ(value("SELECT user_version FROM pragma_user_version()"), std::to_string(EventStore::kSchemaVersion));
   EXPECT_EQ(query(kDump), before);
   EXPECT_EQ(value("SELECT count(*) FROM event_rows WHERE image_repeat IS NOT NULL OR user_repeat IS NOT NULL"), "0");
-  expect_lookups_exact("schema 5");
+  expect_lookups_exact("schemas 5 and 6");
   {
     StoreWriter sink(**store, {}, stderr);
     std::deque<std::string> texts;
@@ -368,6 +368,9 @@ TEST_F(StoreMigration, ASchema4StoreKeepsItsLookupsByImageAndUser) {
     }
   }
   EXPECT_EQ(value("SELECT count(*) FROM event_rows WHERE image_repeat = 1 AND user_repeat = 1"), "29");
+  // Schema 6: the new events' bodies in a block, the old rows' in frames of their own.
+  EXPECT_EQ(value("SELECT count(*) FROM event_rows WHERE length(body) = 0"), "30");
+  EXPECT_EQ(value("SELECT sum(count) FROM body_blocks WHERE key & 255 = 0"), "30");  // its first parts
   expect_lookups_exact("with new events in its last block");
 }
 
