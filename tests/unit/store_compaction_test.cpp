@@ -1,5 +1,6 @@
 // Schema 2 of the event store: every event's JSON read back byte for byte through the
-// `events` view (the whole hostile corpus, before and after the dictionary), each text stored
+// `events` view (the whole hostile corpus, before and after the dictionary, in body blocks of
+// one part and of several), each text stored
 // once and its trigram index in step, retention deleting strings no event names, and an
 // abandoned batch leaving no ids behind in the writer's caches.
 #include <gtest/gtest.h>
@@ -171,6 +172,7 @@ TEST_F(StoreCompaction, TheWholeHostileCorpusReadsBackByteForByte) {
     expect_index_in_step(**store);
   }
   EXPECT_EQ(scalar("SELECT count(DISTINCT dict_id) FROM body_blocks"), 2);
+  EXPECT_GT(scalar("SELECT count(*) FROM body_blocks WHERE key & 255 > 0"), 0);  // blocks of several parts too
   {
     // Reopened, the store goes on with its newest dictionary.
     auto store = EventStore::open(path_);
