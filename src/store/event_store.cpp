@@ -182,7 +182,8 @@ CREATE INDEX event_rows_user ON event_rows(id >> 16, user_id) WHERE user_id IS N
     // 6: new events' bodies in blocks of consecutive events, one zstd frame each (body_block.h):
     // their rows keep an empty body, and procsentry_json finds it in the block holding their id.
     // zstd's work per event x1.8 less, bodies x1.6 smaller (README). Rows written before keep
-    // their own frames.
+    // their own frames. The view names the table in a constant argument: SQLite keeps the
+    // function's reader of it from row to row (store_functions.cpp).
     R"sql(
 CREATE TABLE body_blocks (key INTEGER PRIMARY KEY, count INTEGER NOT NULL, dict_id INTEGER NOT NULL,
   bytes BLOB NOT NULL);
@@ -195,7 +196,7 @@ CREATE VIEW events AS SELECT e.id AS id, e.time_ns AS time_ns,
   e.parent_uid AS parent_uid, e.first_id AS first_id,
   (SELECT s.text FROM strings s WHERE s.id = e.image_id) AS image,
   (SELECT s.text FROM strings s WHERE s.id = e.argv_id) AS argv,
-  procsentry_json(e.dict_id, e.body, e.id) AS json,
+  procsentry_json(e.dict_id, e.body, e.id, 'body_blocks') AS json,
   (SELECT s.text FROM strings s WHERE s.id = e.parent_image_id) AS parent_image,
   (SELECT s.text FROM strings s WHERE s.id = e.hash_id) AS hash,
   e.error AS error

@@ -1,8 +1,8 @@
 // The SQL functions of the event store. Every procsentry connection to a store registers them
 // right after opening it: the `events` view decompresses bodies with procsentry_json.
 //   procsentry_json(dict_id, body)  the event's JSON Lines object, byte for byte as recorded
-//   procsentry_json(dict_id, body, id)  the same, or when body is empty, event id's in its
-//                                       body block (schema 6, body_block.h)
+//   procsentry_json(dict_id, body, id, 'body_blocks')  the same, or when body is empty, event
+//                                       id's in its block in body_blocks (schema 6, body_block.h)
 //   procsentry_hash(text)           strings.hash of a text
 //   procsentry_plain(text)          strings.plain of a text (1: indexed in strings_fts)
 //   procsentry_compress(text)       a body without dictionary (the migration from schema 1)

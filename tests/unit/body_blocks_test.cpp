@@ -117,15 +117,22 @@ class BodyBlocksInAStore : public ::testing::Test {
   }
 
   static std::vector<std::string> json_by_id(sqlite3* db, std::string* error = nullptr) {
-    std::vector<std::string> lines;
     sqlite3_stmt* stmt = nullptr;
     EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT json FROM events ORDER BY id", -1, &stmt, nullptr), SQLITE_OK);
+    std::vector<std::string> lines = step_json(stmt, error);
+    sqlite3_finalize(stmt);
+    return lines;
+  }
+
+  // The JSON lines of a statement's rows, stepped to its end, then reset.
+  static std::vector<std::string> step_json(sqlite3_stmt* stmt, std::string* error = nullptr) {
+    std::vector<std::string> lines;
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       lines.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
     }
-    if (rc != SQLITE_DONE && error != nullptr) *error = sqlite3_errmsg(db);
-    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE && error != nullptr) *error = sqlite3_errmsg(sqlite3_db_handle(stmt));
+    sqlite3_reset(stmt);
     return lines;
   }
 
@@ -187,20 +194,25 @@ TEST_F(BodyBlocksInAStore, RetentionKeepsTheBlocksItsEventsNeedAndNoOther) {
   EXPECT_EQ(scalar(**store, "SELECT count(*) FROM body_blocks"), 0);
 }
 
-// A reader keeps the block it read last: once the store was emptied and ids started over, the
-// same id is another event in another block, and the reader must not answer from its copy.
+// A statement's reader keeps the block it read last: once the store was emptied and ids
+// started over, the same id is another event in another block, and the statement stepped again
+// must not answer from its copy.
 TEST_F(BodyBlocksInAStore, AReaderSeesNewEventsUnderIdsThatStartedOver) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store.has_value()) << store.error().message;
   constexpr std::int64_t kNow = 1'800'000'000'000'000'000;
   const std::vector<std::string> first = insert(**store, 10, kNow - 7'200'000'000'000, "first");
   sqlite3* db = reader();
-  EXPECT_EQ(json_by_id(db), first);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT json FROM events ORDER BY id", -1, &stmt, nullptr), SQLITE_OK);
+  EXPECT_EQ(step_json(stmt), first);
   ASSERT_TRUE((*store)->apply_retention(kNow, 1, 0).has_value());
   ASSERT_EQ(scalar(**store, "SELECT count(*) FROM event_rows"), 0);
   const std::vector<std::string> second = insert(**store, 10, kNow, "second");
   ASSERT_EQ(scalar(**store, "SELECT min(id) FROM event_rows"), 1);  // the same ids again
-  EXPECT_EQ(json_by_id(db), second);
+  EXPECT_EQ(step_json(stmt), second);
+  EXPECT_EQ(json_by_id(db), second);  // and a new statement
+  sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
 

@@ -94,11 +94,12 @@ void multiply(const std::string& path, int times, std::int64_t span_ns) {
       "SELECT group_concat('DROP INDEX ' || name, '; ') FROM sqlite_schema WHERE type = "
       "'index' AND tbl_name = '" +
       table + "' AND sql IS NOT NULL");
-  const std::string own_frames =
-      scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'body_blocks'") == "1"
-          ? "UPDATE event_rows SET body = procsentry_compress(procsentry_json(dict_id, body, id)), dict_id = 0 WHERE "
-            "length(body) = 0; "
-          : "";
+  const std::string own_frames = scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'body_blocks'") == "1"
+                                     ? "UPDATE event_rows SET body = procsentry_compress(procsentry_json(dict_id, "
+                                       "body, id, 'body_blocks')), dict_id = 0 "
+                                       "WHERE "
+                                       "length(body) = 0; "
+                                     : "";
   const std::string script = "PRAGMA cache_size=-524288; PRAGMA synchronous=OFF; BEGIN; " + own_frames + drops + "; " +
                              sql + "; " + indexes + "; COMMIT";
   char* error = nullptr;
