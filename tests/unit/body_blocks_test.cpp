@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sql_value.h"
 #include "store/body_block.h"
 #include "store/event_store.h"
 #include "store/store_functions.h"
@@ -143,16 +144,7 @@ class BodyBlocksInAStore : public ::testing::Test {
     return db;
   }
 
-  std::int64_t scalar(EventStore& store, const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    std::int64_t value = -1;
-    if (sqlite3_prepare_v2(store.handle(), sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      value = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-    return value;
-  }
+  static std::int64_t scalar(EventStore& store, const std::string& sql) { return test::sql_int(store.handle(), sql); }
 
   fs::path dir_;
   std::string path_;

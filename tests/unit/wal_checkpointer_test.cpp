@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "sql_value.h"
 #include "store/event_store.h"
 #include "store/store_row.h"
 #include "store/store_writer.h"
@@ -49,15 +50,7 @@ class WalCheckpointerTest : public ::testing::Test {
     sink.finish();
   }
 
-  std::int64_t one(sqlite3* db, const char* sql) {
-    sqlite3_stmt* stmt = nullptr;
-    std::int64_t value = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-      value = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-    return value;
-  }
+  static std::int64_t one(sqlite3* db, const char* sql) { return test::sql_int(db, sql); }
 
   fs::path dir_;
   std::string path_;
