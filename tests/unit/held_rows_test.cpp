@@ -60,5 +60,46 @@ TEST(HeldRows, ReleasesOwnedCopiesInOrderAFewAtATimeOrAll) {
   held.release([&](const StoreRow&) { ADD_FAILURE() << "released twice"; });
 }
 
+// The StoreWriter holds rows between the shares it releases: each comes back as it was, in
+// order, whether held before a release or after, and after the buffer was emptied and reused.
+TEST(HeldRows, HoldsBetweenReleasesAndReusesItsBuffer) {
+  HeldRows held;
+  int held_count = 0;
+  int next = 0;
+  auto hold = [&](int n) {
+    for (int i = 0; i < n; ++i, ++held_count) {
+      // Every third row carries a 40 KiB argv: the buffer grows past what it keeps.
+      std::string argv = held_count % 3 == 0 ? std::string(40 * 1024, 'a') + std::to_string(held_count)
+                                             : "argv " + std::to_string(held_count);
+      std::string json = "{\"n\":" + std::to_string(held_count) + "}";
+      StoreRow row;
+      row.time_ns = held_count;
+      row.argv = argv;
+      row.json = json;
+      held.hold(row);
+      argv.assign(argv.size(), '#');
+    }
+  };
+  auto check = [&](const StoreRow& row) {
+    EXPECT_EQ(row.time_ns, next);
+    const std::string n = std::to_string(next);
+    EXPECT_EQ(row.argv, next % 3 == 0 ? std::string(40 * 1024, 'a') + n : "argv " + n);
+    EXPECT_EQ(row.json, "{\"n\":" + n + "}");
+    EXPECT_TRUE(row.user.empty());
+    EXPECT_TRUE(row.hash.empty());
+    ++next;
+  };
+  for (int round = 0; round < 3; ++round) {
+    hold(200);
+    held.release(check, 50);
+    hold(200);  // held behind the 150 left
+    held.release(check, 100);
+    EXPECT_FALSE(held.empty());
+    held.release(check);
+    EXPECT_TRUE(held.empty());
+    EXPECT_EQ(next, held_count);
+  }
+}
+
 }  // namespace
 }  // namespace procsentry
