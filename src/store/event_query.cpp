@@ -146,7 +146,7 @@ struct Search {
   // The same filters one by one (schema 5 drives a lookup by one of them): column, strings' SQL.
   std::vector<std::pair<std::string, std::string>> by_strings;
   int schema = 0;
-  std::string chunks;  // schema 3: the store's chunks (store_chunks.h)
+  StoreChunks chunks;  // schema 3: the store's chunks (store_chunks.h)
   IdRange ids;
 };
 constexpr std::string_view kDenseMark = "\x01";
@@ -241,11 +241,10 @@ std::string marked_key(const std::pair<std::string, std::string>& driver) {
 
 // The ids of the events in `chunks` (an SQL list) the filters by string keep, through the
 // chunked indexes.
-std::string rows_in_chunks(const Search& search, std::string_view chunks) {
+std::string rows_in_chunks(const Search& search, const StoreChunks& chunks) {
   const auto* driver = marked_driver(search);
   if (driver == nullptr) {
-    return fmt::format("SELECT e.id FROM event_rows e WHERE (e.id >> {}) IN ({}) AND {}", kChunkBits, chunks,
-                       search.text_rows);
+    return fmt::format("SELECT e.id FROM event_rows e WHERE {} AND {}", in_chunks(chunks, "e"), search.text_rows);
   }
   const MarkedRowsSql marked =
       marked_rows_sql(marked_key(*driver), fmt::format("IN ({})", driver->second), chunks, "e");
@@ -255,23 +254,25 @@ std::string rows_in_chunks(const Search& search, std::string_view chunks) {
 // Schema 3. A filter by string that keeps few events: their ids from the chunked indexes (a probe
 // per chunk and string), then a sort of those rows. One that keeps many: the time index walked,
 // each row's string ids tested against the (small) set of matching strings: no event ids
-// gathered, rows in order at once. Which one: the share of matches among the newest two chunks'
+// gathered, rows in order at once. Which one: the share of matches among the newest chunks'
 // events (at most 131,072), counted up to the bound only. A count: from the chunked indexes.
 // Schema 5's marked rows: counted first (index entries), a block's rows read only for a filter
 // whose blocks could hold that share.
 Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
-  const std::int64_t newest = search.ids.last >> kChunkBits;
-  const std::int64_t first_sampled = std::max(search.ids.first, (newest - 1) << kChunkBits);
+  // The chunks of the newest 65,536 to 131,072 ids (two of schema 3's).
+  constexpr int kSampledBits = 16;
+  const std::int64_t newest = search.ids.last >> kSampledBits;
+  const std::int64_t first_sampled = std::max(search.ids.first, (newest - 1) << kSampledBits);
   const std::int64_t sampled = search.ids.last - first_sampled + 1;
-  const std::string sampled_chunks = fmt::format("{}, {}", newest - 1, newest);
+  const StoreChunks sampled_chunks = store_chunks(search.ids, search.schema, first_sampled);
   bool dense = false;
   bool few_blocks = false;  // too few to hold the share: sparse, without reading them
   if (const auto* driver = marked_driver(search); driver != nullptr && sampled > 0 && !count) {
     constexpr std::int64_t kBlock = std::int64_t{1} << kRepeatBlockBits;
     const std::string sql = fmt::format(
-        "SELECT count(*) FROM (SELECT 1 FROM event_rows m WHERE (m.id >> {0}) IN ({1}) AND m.{2}_id IN ({3}) AND "
-        "m.{2}_repeat IS NULL LIMIT {4})",
-        kChunkBits, sampled_chunks, marked_key(*driver), driver->second,
+        "SELECT count(*) FROM (SELECT 1 FROM event_rows m WHERE {0} AND m.{1}_id IN ({2}) AND "
+        "m.{1}_repeat IS NULL LIMIT {3})",
+        in_chunks(sampled_chunks, "m"), marked_key(*driver), driver->second,
         sampled / (kBlock * kChunkedDenseFraction) + 1);
     auto blocks = select_integer(db, sql, search.text_params);
     if (!blocks) return blocks.error();
@@ -315,11 +316,11 @@ Search search_statement(const QueryOptions& o, int schema, const RegexSearch* re
   s.schema = schema;
   if (schema >= 3) {
     s.ids = store_id_range(db);
-    s.chunks = store_chunks(s.ids);
+    s.chunks = store_chunks(s.ids, schema);
   }
   // Schema 3's lookups by key name the chunks: its indexes lead with them.
   auto chunked = [&](std::string_view alias) {
-    return schema >= 3 ? fmt::format("({}.id >> {}) IN ({}) AND ", alias, kChunkBits, s.chunks) : std::string();
+    return schema >= 3 ? in_chunks(s.chunks, alias) + " AND " : std::string();
   };
   std::string with;   // WITH RECURSIVE ... for --tree
   std::string where;  // " AND ..." conditions on events

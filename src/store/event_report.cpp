@@ -226,11 +226,12 @@ Result<Report> build_report(const std::string& db_path, const ReportOptions& o) 
   // 5's holds a block's first row with it (repeat_marks.h).
   std::string image_rows = "event_rows p WHERE p.image_id = ?1";
   if (version >= 5) {
-    const MarkedRowsSql marked = marked_rows_sql("image", "= ?1", store_chunks(store_id_range(db->get())), "p");
+    const MarkedRowsSql marked =
+        marked_rows_sql("image", "= ?1", store_chunks(store_id_range(db->get()), version), "p");
     image_rows = fmt::format("{} WHERE {}", marked.from, marked.where);
   } else if (version >= 3) {
-    image_rows = fmt::format("event_rows p WHERE (p.id >> {}) IN ({}) AND p.image_id = ?1", kChunkBits,
-                             store_chunks(store_id_range(db->get())));
+    image_rows = fmt::format("event_rows p WHERE {} AND p.image_id = ?1",
+                             in_chunks(store_chunks(store_id_range(db->get()), version), "p"));
   }
   // The shown first-seen images' keys (text or id), for the lookups below.
   std::vector<std::function<void(sqlite3_stmt*)>> keys;

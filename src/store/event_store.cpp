@@ -202,6 +202,24 @@ CREATE VIEW events AS SELECT e.id AS id, e.time_ns AS time_ns,
   e.error AS error
   FROM event_rows e;
 )sql",
+    // 7: chunks of 8,192 events instead of 65,536 (store_chunks.h): a commit's entries, at random
+    // in the newest chunk's part of each index by key, dirty fewer of its pages. Lookups name
+    // eight times as many chunks. The indexes are rebuilt from the rows as they are.
+    R"sql(
+DROP INDEX event_rows_process_uid;
+DROP INDEX event_rows_pid;
+DROP INDEX event_rows_parent_uid;
+DROP INDEX event_rows_image;
+DROP INDEX event_rows_argv;
+DROP INDEX event_rows_user;
+CREATE INDEX event_rows_process_uid ON event_rows(id >> 13, process_uid) WHERE first_id = id AND process_uid IS NOT NULL;
+CREATE INDEX event_rows_pid ON event_rows(id >> 13, pid) WHERE first_id = id AND pid IS NOT NULL;
+CREATE INDEX event_rows_parent_uid ON event_rows(id >> 13, parent_uid)
+  WHERE parent_uid IS NOT NULL AND parent_inherited IS NULL;
+CREATE INDEX event_rows_image ON event_rows(id >> 13, image_id) WHERE image_id IS NOT NULL AND image_repeat IS NULL;
+CREATE INDEX event_rows_argv ON event_rows(id >> 13, argv_id) WHERE argv_id IS NOT NULL;
+CREATE INDEX event_rows_user ON event_rows(id >> 13, user_id) WHERE user_id IS NOT NULL AND user_repeat IS NULL;
+)sql",
 };
 static_assert(std::size(kMigrations) == EventStore::kSchemaVersion);
 

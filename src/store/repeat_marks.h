@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/store_chunks.h"
 
 struct sqlite3;
 
@@ -63,7 +64,7 @@ class BlockRemarks {
 struct MarkedRowsSql {
   std::string from, where;
 };
-MarkedRowsSql marked_rows_sql(std::string_view key, std::string_view values, std::string_view chunks,
+MarkedRowsSql marked_rows_sql(std::string_view key, std::string_view values, const StoreChunks& chunks,
                               std::string_view row);
 
 }  // namespace procsentry

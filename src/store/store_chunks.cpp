@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+
 namespace procsentry {
 
 IdRange store_id_range(sqlite3* db) {
@@ -19,14 +21,19 @@ IdRange store_id_range(sqlite3* db) {
   return range;
 }
 
-std::string store_chunks(const IdRange& ids) {
-  if (ids.last < ids.first) return "-1";
-  std::string list;
-  for (std::int64_t chunk = ids.first >> kChunkBits; chunk <= ids.last >> kChunkBits; ++chunk) {
-    if (!list.empty()) list += ',';
-    list += fmt::format("{}", chunk);
+StoreChunks store_chunks(const IdRange& ids, int schema, std::int64_t from) {
+  StoreChunks chunks{chunk_bits(schema), "-1"};
+  if (ids.last < ids.first) return chunks;
+  chunks.list.clear();
+  for (std::int64_t chunk = std::max(ids.first, from) >> chunks.bits; chunk <= ids.last >> chunks.bits; ++chunk) {
+    if (!chunks.list.empty()) chunks.list += ',';
+    chunks.list += fmt::format("{}", chunk);
   }
-  return list;
+  return chunks;
+}
+
+std::string in_chunks(const StoreChunks& chunks, std::string_view row) {
+  return fmt::format("({}.id >> {}) IN ({})", row, chunks.bits, chunks.list);
 }
 
 }  // namespace procsentry

@@ -127,10 +127,12 @@ TEST_F(StoreChunksTest, LookupsByKeyFindTheEventsOfEveryChunk) {
     record(**store, 400, 1000, [](int) { return false; });
   }
   QueryOptions q;
-  q.sql = "SELECT min(id) >> 16 AS first, max(id) >> 16 AS last, count(DISTINCT id >> 16) AS chunks FROM event_rows";
+  q.sql = fmt::format(
+      "SELECT min(id) >> {0} AS first, max(id) >> {0} AS last, count(DISTINCT id >> {0}) AS chunks FROM event_rows",
+      kChunkBits);
   EXPECT_EQ(query_json_lines(path_, q), std::vector<std::string>{R"({"first":0,"last":1,"chunks":2})"});
   q = {};
-  q.sql = "SELECT count(*) AS n FROM events WHERE instr(argv, 'needle') > 0 AND id < 65536";
+  q.sql = fmt::format("SELECT count(*) AS n FROM events WHERE instr(argv, 'needle') > 0 AND id < {}", kChunk);
   EXPECT_EQ(query_json_lines(path_, q), std::vector<std::string>{R"({"n":4})"});  // the rest past it
 
   q = {};

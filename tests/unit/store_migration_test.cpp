@@ -13,11 +13,14 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "full_event.h"
 #include "hostile_events.h"
 #include "query_lines.h"
 #include "store/event_query.h"
 #include "store/event_store.h"
+#include "store/store_chunks.h"
 #include "store/store_functions.h"
 #include "store/store_row.h"
 #include "store/store_writer.h"
@@ -288,8 +291,9 @@ TEST_F(StoreMigration, ASchema2StoreKeepsEveryColumnAndEveryQueryResult) {
             "0");
   EXPECT_GT(std::stoll(value("SELECT count(*) FROM strings WHERE last_id > 0")), 300);
   // The indexes by key lead with the chunk; retention's own are gone.
-  EXPECT_EQ(query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'event_rows' AND "
-                  "sql LIKE '%(id >> 16,%' ORDER BY name"),
+  EXPECT_EQ(query(fmt::format("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'event_rows' AND "
+                              "sql LIKE '%(id >> {},%' ORDER BY name",
+                              kChunkBits)),
             (std::vector<std::string>{"event_rows_argv|", "event_rows_image|", "event_rows_parent_uid|",
                                       "event_rows_pid|", "event_rows_process_uid|", "event_rows_user|"}));
   EXPECT_EQ(value("SELECT count(*) FROM sqlite_schema WHERE name IN ('event_rows_parent_image', 'event_rows_hash')"),
