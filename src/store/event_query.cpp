@@ -34,6 +34,11 @@ constexpr int kDenseFraction = 8;
 // (each match about 32 rows apart); gathering and sorting 1 M matches of 10 M took 12-22 s
 // before the first row (README, "History at scale").
 constexpr int kChunkedDenseFraction = 32;
+// A lookup by key probes each chunk for each of its strings. One probe costs about what reading 4
+// of an index's entries does (10 M store: 0.23 against 0.053 us): past a chunk's ids / 4
+// strings, the chunks' entries are read in turn and tested instead (`--count --argv -O2`, 22,628
+// strings: 27.6 M probes, 6.4 s, against 0.5 s; README, "History at scale").
+constexpr int kEntriesPerProbe = 4;
 
 void append_row_json(std::string& out, sqlite3_stmt* stmt) {
   out += '{';
@@ -135,6 +140,26 @@ Result<std::int64_t> parse_time(const std::string& text, std::int64_t now_ns) {
 
 namespace {
 
+// A filter by string: event_rows' column, the SQL of the strings' ids it keeps, and whether a
+// lookup reads its index's chunks in turn rather than probing them per string (kEntriesPerProbe).
+struct ByStrings {
+  std::string column;
+  std::string strings;
+  bool scanned = false;
+};
+
+std::string strings_condition(const ByStrings& filter, std::string_view row) {
+  if (!filter.scanned) return fmt::format("{}.{} IN ({})", row, filter.column, filter.strings);
+  // `+`: not the index's key; IS NOT NULL names its partial WHERE, so that it is still read.
+  return fmt::format("{0}.{1} IS NOT NULL AND +{0}.{1} IN ({2})", row, filter.column, filter.strings);
+}
+
+std::string strings_conditions(const std::vector<ByStrings>& filters) {
+  std::string all;
+  for (const ByStrings& filter : filters) all += (all.empty() ? "" : " AND ") + strings_condition(filter, "e");
+  return all;
+}
+
 // The statement of a search (not --sql), with its text values bound in order as ?1, ?2...
 struct Search {
   std::string sql;
@@ -143,8 +168,8 @@ struct Search {
   // Schema 2 names their rows as "{kDenseMark}id IN (...)", schema 3 as "{kDenseMark}": both
   // settled by choose_text_plan.
   std::string text_rows;
-  // The same filters one by one (schema 5 drives a lookup by one of them): column, strings' SQL.
-  std::vector<std::pair<std::string, std::string>> by_strings;
+  // The same filters one by one (schema 5 drives a lookup by one of them).
+  std::vector<ByStrings> by_strings;
   int schema = 0;
   StoreChunks chunks;  // schema 3: the store's chunks (store_chunks.h)
   IdRange ids;
@@ -155,7 +180,6 @@ constexpr std::string_view kDenseMark = "\x01";
 // event_rows' ids (schema 2): the same rows either way.
 void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* regex, std::string& where, Search& search,
                       const auto& bind_text) {
-  std::string& text_rows = search.text_rows;
   if (schema < 2) {
     if (!o.image_glob.empty()) where += " AND image GLOB " + bind_text(o.image_glob);
     if (!o.argv_substring.empty()) where += " AND instr(argv, " + bind_text(o.argv_substring) + ") > 0";
@@ -163,8 +187,7 @@ void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* rege
     return;
   }
   auto by_string = [&](const char* column, const std::string& strings_sql) {
-    text_rows += fmt::format("{}e.{} IN ({})", text_rows.empty() ? "" : " AND ", column, strings_sql);
-    search.by_strings.emplace_back(column, strings_sql);
+    search.by_strings.push_back({column, strings_sql});
   };
   auto fts = [&](const std::optional<std::string>& query) -> std::optional<std::string> {
     if (!query) return std::nullopt;
@@ -193,18 +216,21 @@ void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* rege
     by_string("user_id",
               fmt::format("SELECT s.id FROM strings s WHERE s.hash IN ({}) AND s.text IN ({})", hashes, texts));
   }
-  if (text_rows.empty()) return;
+  if (search.by_strings.empty()) return;
+  search.text_rows = strings_conditions(search.by_strings);
   if (schema >= 3) {
     where += fmt::format(" AND {}", kDenseMark);
   } else {
-    where += fmt::format(" AND {}id IN (SELECT e.id FROM event_rows e WHERE {})", kDenseMark, text_rows);
+    where += fmt::format(" AND {}id IN (SELECT e.id FROM event_rows e WHERE {})", kDenseMark, search.text_rows);
   }
 }
 
 // Binds the search's text values a statement names (?N: the Nth).
 void bind_named_params(sqlite3_stmt* raw, const std::vector<std::string>& params) {
   for (int i = 1; i <= sqlite3_bind_parameter_count(raw); ++i) {
-    const std::string& value = params[static_cast<std::size_t>(std::atoi(sqlite3_bind_parameter_name(raw, i) + 1) - 1)];
+    const char* name = sqlite3_bind_parameter_name(raw, i);  // null: a number below the first named
+    if (name == nullptr) continue;
+    const std::string& value = params[static_cast<std::size_t>(std::atoi(name + 1) - 1)];
     sqlite3_bind_text(raw, i, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
   }
 }
@@ -224,10 +250,10 @@ Result<std::int64_t> select_integer(sqlite3* db, const std::string& sql, const s
 // Schema 5 indexes image and user on a block's first row with each (repeat_marks.h): without a
 // command line filter (which drives by its own index), the image's or else the user's filter
 // drives by its marked rows, each read with its block's rows after it. Null: none does.
-const std::pair<std::string, std::string>* marked_driver(const Search& search) {
-  auto by = [&](std::string_view column) -> const std::pair<std::string, std::string>* {
+const ByStrings* marked_driver(const Search& search) {
+  auto by = [&](std::string_view column) -> const ByStrings* {
     for (const auto& filter : search.by_strings) {
-      if (filter.first == column) return &filter;
+      if (filter.column == column) return &filter;
     }
     return nullptr;
   };
@@ -235,8 +261,8 @@ const std::pair<std::string, std::string>* marked_driver(const Search& search) {
   return by("image_id") != nullptr ? by("image_id") : by("user_id");
 }
 
-std::string marked_key(const std::pair<std::string, std::string>& driver) {
-  return driver.first.substr(0, driver.first.size() - 3);  // image_id: image
+std::string marked_key(const ByStrings& driver) {
+  return driver.column.substr(0, driver.column.size() - 3);  // image_id: image
 }
 
 // The ids of the events in `chunks` (an SQL list) the filters by string keep, through the
@@ -247,7 +273,7 @@ std::string rows_in_chunks(const Search& search, const StoreChunks& chunks) {
     return fmt::format("SELECT e.id FROM event_rows e WHERE {} AND {}", in_chunks(chunks, "e"), search.text_rows);
   }
   const MarkedRowsSql marked =
-      marked_rows_sql(marked_key(*driver), fmt::format("IN ({})", driver->second), chunks, "e");
+      marked_rows_sql(marked_key(*driver), fmt::format("IN ({})", driver->strings), chunks, "e", driver->scanned);
   return fmt::format("SELECT e.id FROM {} WHERE {} AND {}", marked.from, marked.where, search.text_rows);
 }
 
@@ -259,6 +285,14 @@ std::string rows_in_chunks(const Search& search, const StoreChunks& chunks) {
 // Schema 5's marked rows: counted first (index entries), a block's rows read only for a filter
 // whose blocks could hold that share.
 Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
+  const std::int64_t probed_strings = (std::int64_t{1} << search.chunks.bits) / kEntriesPerProbe;
+  for (ByStrings& filter : search.by_strings) {
+    auto strings = select_integer(
+        db, fmt::format("SELECT count(*) FROM ({} LIMIT {})", filter.strings, probed_strings + 1), search.text_params);
+    if (!strings) return strings.error();
+    filter.scanned = *strings > probed_strings;
+  }
+  search.text_rows = strings_conditions(search.by_strings);
   // The chunks of the newest 65,536 to 131,072 ids (two of schema 3's).
   constexpr int kSampledBits = 16;
   const std::int64_t newest = search.ids.last >> kSampledBits;
@@ -270,9 +304,8 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
   if (const auto* driver = marked_driver(search); driver != nullptr && sampled > 0 && !count) {
     constexpr std::int64_t kBlock = std::int64_t{1} << kRepeatBlockBits;
     const std::string sql = fmt::format(
-        "SELECT count(*) FROM (SELECT 1 FROM event_rows m WHERE {0} AND m.{1}_id IN ({2}) AND "
-        "m.{1}_repeat IS NULL LIMIT {3})",
-        in_chunks(sampled_chunks, "m"), marked_key(*driver), driver->second,
+        "SELECT count(*) FROM (SELECT 1 FROM event_rows m WHERE {0} AND {1} AND m.{2}_repeat IS NULL LIMIT {3})",
+        in_chunks(sampled_chunks, "m"), strings_condition(*driver, "m"), marked_key(*driver),
         sampled / (kBlock * kChunkedDenseFraction) + 1);
     auto blocks = select_integer(db, sql, search.text_params);
     if (!blocks) return blocks.error();

@@ -61,10 +61,12 @@ class BlockRemarks {
 // "IN (...)"), in the chunks `chunks` (an SQL list), through the index of marked rows: per block,
 // its earliest marked row drives (one more index probe skips later ones), then the block's rows
 // from it. The FROM (`row` last) and the WHERE; conditions on `row` are added by the caller.
+// `scan`: the chunks' entries read in turn and tested against `values`, not probed for each value
+// in each chunk (many values: see event_query.cpp, kEntriesPerProbe).
 struct MarkedRowsSql {
   std::string from, where;
 };
 MarkedRowsSql marked_rows_sql(std::string_view key, std::string_view values, const StoreChunks& chunks,
-                              std::string_view row);
+                              std::string_view row, bool scan = false);
 
 }  // namespace procsentry

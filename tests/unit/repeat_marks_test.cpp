@@ -183,5 +183,35 @@ TEST_F(RepeatMarksTest, ASecondWriterInTheSameBlockKeepsLookupsExact) {
   expect_every_lookup_exact("after three writers");
 }
 
+// A lookup's plan, whatever the chunks named (a 10 M-event store names 1,221): a block's rows by
+// rowid; the marked rows probed per value, or (scan) each chunk's entries read and tested. For
+// 1,221 chunks SQLite once built an automatic index of every row instead (minutes at 10 M).
+TEST_F(RepeatMarksTest, ABlocksRowsAreReadByRowidHoweverManyChunksAreNamed) {
+  {
+    auto store = EventStore::open(path_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    record(**store, 0, 40);
+  }
+  for (const int chunks : {1, 1221}) {
+    StoreChunks named;
+    named.list = "0";
+    for (int chunk = 1; chunk < chunks; ++chunk) named.list += fmt::format(",{}", chunk);
+    for (const bool scanned : {false, true}) {
+      const MarkedRowsSql marked = marked_rows_sql("image", "IN (1, 2)", named, "e", scanned);
+      QueryOptions q;
+      q.sql = fmt::format("EXPLAIN QUERY PLAN SELECT e.id FROM {} WHERE {}", marked.from, marked.where);
+      std::string plan;
+      for (const std::string& line : query(q)) plan += line + "\n";
+      const std::string what = fmt::format("{} chunks, scanned {}: {}", chunks, scanned, plan);
+      EXPECT_EQ(plan.find("AUTOMATIC"), std::string::npos) << what;
+      EXPECT_NE(plan.find("SEARCH e USING INTEGER PRIMARY KEY"), std::string::npos) << what;
+      const std::string by_value = "SEARCH e_mark USING INDEX event_rows_image (<expr>=? AND image_id=?)";
+      // IS NOT NULL: the chunk's entries from the first non-null value on.
+      const std::string by_chunk = "SEARCH e_mark USING INDEX event_rows_image (<expr>=? AND image_id>?)";
+      EXPECT_NE(plan.find(scanned ? by_chunk : by_value), std::string::npos) << what;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace procsentry

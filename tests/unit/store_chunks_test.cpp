@@ -101,6 +101,12 @@ class StoreChunksTest : public ::testing::Test {
   }
 
   std::vector<std::string> query(QueryOptions q) { return query_json_lines(path_, std::move(q)); }
+  int count_of_strings(const std::string& condition) {
+    QueryOptions q;
+    q.sql = "SELECT count(*) AS n FROM strings WHERE " + condition;
+    auto lines = query(q);
+    return lines.size() == 1 ? std::stoi(lines[0].substr(5)) : -1;
+  }
 
   // Every query kind, forwards and backwards, and counted, against the scan.
   void expect_scan(QueryOptions q, const std::string& condition, const std::string& what) {
@@ -175,6 +181,46 @@ TEST_F(StoreChunksTest, LookupsByKeyFindTheEventsOfEveryChunk) {
               "time_ns >= " + std::to_string(*q.since_ns) + " AND time_ns < " + std::to_string(*q.until_ns) +
                   " AND instr(argv, 'needle') > 0",
               "--since --until --argv needle");
+}
+
+// A filter by more strings than a chunk has ids / 4 reads each chunk's entries in turn and tests
+// them, rather than probing each chunk for each string (event_query.cpp): the same rows, by
+// command line, by image (through its marked rows), both, and by fewer strings (probed).
+TEST_F(StoreChunksTest, LookupsByManyStringsReadTheChunksInTurnAndFindTheSameRows) {
+  constexpr int kMany = 1 << (kChunkBits - 1);  // strings of each filter below
+  {
+    auto store = EventStore::open(path_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    StoreWriter sink(**store, {}, stderr);
+    std::deque<std::string> texts;
+    for (int i = 0; i < kMany + 400; ++i) {
+      const bool many = i % 4 != 0 || i >= 4 * 400;  // 400 events between them name neither
+      StoreRow row;
+      row.time_ns = kBoot + i * 1'000'000'000ll;
+      row.pid = static_cast<std::uint32_t>(100 + i);
+      row.process_uid = texts.emplace_back(fmt::format("ab-{}", i));
+      row.image = texts.emplace_back(many ? fmt::format("/usr/bin/many-{}", i) : "/usr/bin/few");
+      row.user = "root";
+      row.argv = texts.emplace_back(many ? fmt::format("run --many {}", i) : "run");
+      row.json = texts.emplace_back(fmt::format(R"({{"i":{}}})", i));
+      sink.write(row);
+    }
+    sink.finish();
+    ASSERT_EQ(sink.stored(), static_cast<std::uint64_t>(kMany + 400));
+  }
+  shift_ids(kChunk - 1000);  // over a chunk boundary
+  ASSERT_EQ(count_of_strings("instr(text, '--many') > 0"), kMany);
+  QueryOptions q;
+  q.argv_substring = "--many";
+  expect_scan(q, "instr(argv, '--many') > 0", "--argv --many");
+  q = {};
+  q.image_glob = "/usr/bin/many-*";
+  expect_scan(q, "image GLOB '/usr/bin/many-*'", "--image many-*");
+  q.argv_substring = "--many 1";
+  expect_scan(q, "image GLOB '/usr/bin/many-*' AND instr(argv, '--many 1') > 0", "--image many-* --argv '--many 1'");
+  q = {};
+  q.image_glob = "/usr/bin/many-1*";  // ~1,100 strings: probed
+  expect_scan(q, "image GLOB '/usr/bin/many-1*'", "--image many-1*");
 }
 
 std::int64_t count_of(const std::string& path, const std::string& sql) {
