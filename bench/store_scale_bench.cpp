@@ -264,6 +264,8 @@ void run_queries(const Options& o) {
       {fmt::format("`--count --argv {}`", SyntheticEvents::kCommonNeedle),
        {"query", "--count", "--argv", SyntheticEvents::kCommonNeedle},
        false},
+      // A glob naming thousands of images, most of a block's marked rows among them.
+      {"`--count --image '/usr/*'`", {"query", "--count", "--image", "/usr/*"}, false},
       {"`--limit 100`", {"query", "--json", "--limit", "100"}},
       {"`--limit 100 --reverse`", {"query", "--json", "--limit", "100", "--reverse"}},
       {"`report --since 1d`", {"report", "--since", "1d"}, false},
