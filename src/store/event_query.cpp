@@ -10,7 +10,9 @@
 #include <cstring>
 #include <ctime>
 #include <iomanip>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "core/text_escape.h"
@@ -34,6 +36,11 @@ constexpr int kDenseFraction = 8;
 // (each match about 32 rows apart); gathering and sorting 1 M matches of 10 M took 12-22 s
 // before the first row (README, "History at scale").
 constexpr int kChunkedDenseFraction = 32;
+// Below that, from one event in this many: gathering and sorting takes long enough (1 in 110:
+// `--user carol` 2.8-3.2 s on 10 M) that the first rows come from the time index walked
+// (QueryOptions::first_rows_ms; 17 ms), the rest from the gathered ones that follow them. Walking
+// it all took 6.0-6.5 s.
+constexpr int kHeadFraction = 8192;
 // A lookup by key probes each chunk for each of its strings. One probe costs about what reading 4
 // of an index's entries does (10 M store: 0.23 against 0.053 us): past a chunk's ids / 4
 // strings, the chunks' entries are read in turn and tested instead (`--count --argv -O2`, 22,628
@@ -177,8 +184,18 @@ struct Search {
   int schema = 0;
   StoreChunks chunks;  // schema 3: the store's chunks (store_chunks.h)
   IdRange ids;
+  bool reverse = false;
+  // The first rows' statement (the time index walked), when `sql` gives the rows after the last
+  // of them: its (time_ns, id), the statement's last two columns, bound as ?N+1, ?N+2.
+  std::string head_sql;
 };
 constexpr std::string_view kDenseMark = "\x01";
+constexpr std::string_view kAfterMark = "\x02";  // where `sql` takes the rows after the head's
+
+std::string replaced(std::string sql, std::string_view mark, std::string_view by) {
+  if (const auto at = sql.find(mark); at != std::string::npos) sql.replace(at, mark.size(), by);
+  return sql;
+}
 
 // Text filters on the `events` view (schema 1), or through `strings` and its trigram index to
 // event_rows' ids (schema 2): the same rows either way.
@@ -304,6 +321,7 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
   const std::int64_t sampled = search.ids.last - first_sampled + 1;
   const StoreChunks sampled_chunks = store_chunks(search.ids, search.schema, first_sampled);
   bool dense = false;
+  bool head = false;
   bool few_blocks = false;  // too few to hold the share: sparse, without reading them
   if (const auto* driver = marked_driver(search); driver != nullptr && sampled > 0) {
     // A count needs no order, but each marked row reads its block's rows from it: past one mark
@@ -327,11 +345,20 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
     auto matches = select_integer(db, sql, search.text_params);
     if (!matches) return matches.error();
     dense = *matches * kChunkedDenseFraction > sampled;
+    head = !dense && *matches * kHeadFraction > sampled;
   }
-  const std::string rows =
-      dense ? fmt::format("EXISTS (SELECT 1 FROM event_rows e WHERE e.id = events.id AND {})", search.text_rows)
-            : fmt::format("id IN ({})", rows_in_chunks(search, search.chunks));
-  search.sql.replace(search.sql.find(kDenseMark), kDenseMark.size(), rows);
+  const std::string walked =
+      fmt::format("EXISTS (SELECT 1 FROM event_rows e WHERE e.id = events.id AND {})", search.text_rows);
+  const std::string gathered = fmt::format("id IN ({})", rows_in_chunks(search, search.chunks));
+  if (head) {
+    search.head_sql = replaced(replaced(search.sql, kDenseMark, walked), kAfterMark, "");
+    const std::size_t n = search.text_params.size();
+    search.sql = replaced(search.sql, kAfterMark,
+                          // `+`: not through the time index; the gathered rows, then these.
+                          fmt::format(" AND (+time_ns {0} ?{1} OR (+time_ns = ?{1} AND id {0} ?{2}))",
+                                      search.reverse ? '<' : '>', n + 1, n + 2));
+  }
+  search.sql = replaced(search.sql, kDenseMark, dense ? walked : gathered);
   return Ok{};
 }
 
@@ -357,6 +384,7 @@ Result<Ok> choose_text_plan(sqlite3* db, Search& search, bool count) {
 Search search_statement(const QueryOptions& o, int schema, const RegexSearch* regex, sqlite3* db) {
   Search s;
   s.schema = schema;
+  s.reverse = o.reverse;
   if (schema >= 3) {
     s.ids = store_id_range(db);
     s.chunks = store_chunks(s.ids, schema);
@@ -436,10 +464,10 @@ Search search_statement(const QueryOptions& o, int schema, const RegexSearch* re
   }
   // The table needs no JSON (in schema 2 a decompression per row), JSON Lines no other column
   // (in schema 2 a lookup each for event, user, image and argv).
-  s.sql = fmt::format("{}SELECT {} FROM events WHERE 1{}", with,
+  s.sql = fmt::format("{}SELECT {}, time_ns, id FROM events WHERE 1{}{}", with,
                       o.json ? "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, json"
                              : "time_ns, event, pid, ppid, user, uid, image, argv, NULL",
-                      where);
+                      kAfterMark, where);
   // The time_ns index (and its rowid) gives this order without a sort, either way.
   s.sql += o.reverse ? " ORDER BY time_ns DESC, id DESC" : " ORDER BY time_ns, id";
   if (o.limit != 0) s.sql += fmt::format(" LIMIT {}", o.limit);
@@ -447,12 +475,16 @@ Search search_statement(const QueryOptions& o, int schema, const RegexSearch* re
 }
 
 // Called by SQLite every kProgressSteps virtual machine steps: rows found early in a long scan
-// are shown without waiting for the next one.
+// are shown without waiting for the next one; a head's walk stops at its deadline.
 constexpr int kProgressSteps = 100'000;
-int flush_late_rows(void* output) {
-  auto* out = static_cast<QueryOutput*>(output);
-  if (out->pending_too_long()) out->flush();
-  return 0;
+struct Progress {
+  QueryOutput* out;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+int flush_late_rows(void* context) {
+  auto* progress = static_cast<Progress*>(context);
+  if (progress->out->pending_too_long()) progress->out->flush();
+  return progress->deadline && std::chrono::steady_clock::now() >= *progress->deadline ? 1 : 0;
 }
 
 // What bounds the query's memory: SQLite's page cache, and its sorter (which spills to temporary
@@ -486,10 +518,75 @@ Result<Search> planned_search(sqlite3* db, const QueryOptions& o, std::unique_pt
   if (o.sql.empty()) {
     search = search_statement(o, schema_version(db), regex.get(), db);
     if (auto planned = choose_text_plan(db, search, o.count); !planned) return planned.error();
+    search.sql = replaced(search.sql, kAfterMark, "");  // no head
   } else {
     search.sql = o.sql;
   }
   return search;
+}
+
+// The rows printed so far, and the last one's (time_ns, id): a search statement's last columns.
+struct PrintedRows {
+  std::uint64_t rows = 0;
+  std::int64_t time_ns = 0;
+  std::int64_t id = 0;
+};
+
+// Steps `stmt`, printing its rows, until it is done, --limit is reached or `more` rows have been
+// printed; SQLite's last result code (SQLITE_ROW: stopped early).
+int print_rows(sqlite3_stmt* stmt, const QueryOptions& o, QueryOutput& out, PrintedRows& printed, std::uint64_t more) {
+  Rfc3339Formatter time;
+  std::string& text = out.buffer();
+  int rc = SQLITE_ROW;
+  const std::uint64_t limit = o.sql.empty() && o.limit != 0 ? o.limit : UINT64_MAX;  // --sql has its own
+  for (std::uint64_t n = 0; n < more && printed.rows < limit && !out.failed(); ++n) {
+    if ((rc = sqlite3_step(stmt)) != SQLITE_ROW) break;
+    if (o.count) {
+      printed.rows = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0));
+      text += o.json ? fmt::format("{{\"count\":{}}}\n", printed.rows) : fmt::format("{}\n", printed.rows);
+      break;
+    }
+    ++printed.rows;
+    if (!o.sql.empty()) {
+      append_row_json(text, stmt);
+    } else {
+      if (o.json) {
+        text += column_text(stmt, 8);
+        text += '\n';
+      } else {
+        append_row_table(text, stmt, time);
+      }
+      printed.time_ns = sqlite3_column_int64(stmt, 9);
+      printed.id = sqlite3_column_int64(stmt, 10);
+    }
+    out.end_row();
+  }
+  return rc;
+}
+
+// The first rows, the time index walked, for up to QueryOptions::first_rows_ms/_max. True: that
+// was all of them.
+Result<bool> print_head(sqlite3* db, const Search& search, const QueryOptions& o, QueryOutput& out,
+                        PrintedRows& printed) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, search.head_sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
+  }
+  Statement stmt(raw, sqlite3_finalize);
+  bind_named_params(raw, search.text_params);
+  Progress progress{&out, std::chrono::steady_clock::now() + std::chrono::milliseconds(o.first_rows_ms)};
+  sqlite3_progress_handler(db, kProgressSteps, flush_late_rows, &progress);
+  const int rc = print_rows(raw, o, out, printed, o.first_rows_max);
+  sqlite3_progress_handler(db, 0, nullptr, nullptr);
+  if (rc == SQLITE_INTERRUPT || rc == SQLITE_ROW) return false;  // the deadline, or enough rows
+  if (rc != SQLITE_DONE) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db))};
+  return true;
+}
+
+Result<std::uint64_t> finish_output(QueryOutput& out, std::uint64_t rows) {
+  out.flush();
+  if (out.failed()) return Error{fmt::format("cannot write the result: {}", std::strerror(out.error()))};
+  return rows;
 }
 
 }  // namespace
@@ -510,42 +607,35 @@ Result<std::uint64_t> run_query(const std::string& db_path, const QueryOptions& 
   if (!o.sql.empty() && sqlite3_stmt_readonly(raw) == 0) {
     return Error{"--sql runs read-only statements only (SELECT, WITH ... SELECT)"};
   }
-  const auto& params = search.text_params;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    sqlite3_bind_text(raw, static_cast<int>(i + 1), params[i].data(), static_cast<int>(params[i].size()),
-                      SQLITE_STATIC);
-  }
-  sqlite3_progress_handler(db->get(), kProgressSteps, flush_late_rows, &out);
-  std::uint64_t rows = 0;
-  Rfc3339Formatter time;
   std::string& text = out.buffer();
   if (o.sql.empty() && !o.json && !o.count) {
     text += kTableHeader;
     text += '\n';
   }
-  int rc = SQLITE_ROW;
-  while (!out.failed() && (rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    if (o.count) {
-      rows = static_cast<std::uint64_t>(sqlite3_column_int64(raw, 0));
-      text += o.json ? fmt::format("{{\"count\":{}}}\n", rows) : fmt::format("{}\n", rows);
-      break;
-    }
-    ++rows;
-    if (!o.sql.empty()) {
-      append_row_json(text, raw);
-    } else if (o.json) {
-      text += column_text(raw, 8);
-      text += '\n';
-    } else {
-      append_row_table(text, raw, time);
-    }
-    out.end_row();
+  PrintedRows printed;
+  if (!search.head_sql.empty()) {
+    auto head = print_head(db->get(), search, o, out, printed);
+    if (!head) return head.error();
+    if (*head) return finish_output(out, printed.rows);
+    out.flush();  // the first rows on screen while the rest are gathered
   }
+  const auto& params = search.text_params;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    sqlite3_bind_text(raw, static_cast<int>(i + 1), params[i].data(), static_cast<int>(params[i].size()),
+                      SQLITE_STATIC);
+  }
+  if (!search.head_sql.empty()) {  // after the head's last row (none: from the first)
+    const auto none =
+        search.reverse ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+    sqlite3_bind_int64(raw, static_cast<int>(params.size() + 1), printed.rows > 0 ? printed.time_ns : none);
+    sqlite3_bind_int64(raw, static_cast<int>(params.size() + 2), printed.rows > 0 ? printed.id : none);
+  }
+  Progress progress{&out, std::nullopt};
+  sqlite3_progress_handler(db->get(), kProgressSteps, flush_late_rows, &progress);
+  const int rc = print_rows(raw, o, out, printed, UINT64_MAX);
   sqlite3_progress_handler(db->get(), 0, nullptr, nullptr);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error{fmt::format("query failed: {}", sqlite3_errmsg(db->get()))};
-  out.flush();
-  if (out.failed()) return Error{fmt::format("cannot write the result: {}", std::strerror(out.error()))};
-  return rows;
+  return finish_output(out, printed.rows);
 }
 
 Result<std::vector<std::string>> query_plan(const std::string& db_path, const QueryOptions& o) {

@@ -29,6 +29,11 @@ struct QueryOptions {
   bool reverse = false;     // newest first
   bool count = false;       // only the number of matching events
   std::string sql;          // a read-only statement; rows printed as JSON objects
+  // A filter keeping between 1 in 8,192 and 1 in 32 events of a schema 3 store: its first rows
+  // come from the time index walked for up to this long or this many rows, the rest gathered
+  // through the indexes and sorted (event_query.cpp). Tests set the rows.
+  std::int64_t first_rows_ms = 50;
+  std::uint64_t first_rows_max = UINT64_MAX;
 };
 
 // Writes the rows to `out` as SQLite steps through them (flushed at the end); returns the number

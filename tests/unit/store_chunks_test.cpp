@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <set>
@@ -221,6 +222,54 @@ TEST_F(StoreChunksTest, LookupsByManyStringsReadTheChunksInTurnAndFindTheSameRow
   q = {};
   q.image_glob = "/usr/bin/many-1*";  // ~1,100 strings: probed
   expect_scan(q, "image GLOB '/usr/bin/many-1*'", "--image many-1*");
+}
+
+// A filter keeping 1 event in 50 (between 1 in 8,192 and 1 in 32): its first rows come from the
+// time index walked, the rest from the gathered rows after the last of them (event_query.cpp).
+// Wherever the head stops, even between events of one time, the rows are a scan's, each once.
+TEST_F(StoreChunksTest, TheFirstRowsComeFromTheTimeIndexAndTheRestFollowThemExactly) {
+  {
+    auto store = EventStore::open(path_);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    StoreWriter sink(**store, {}, stderr);
+    std::deque<std::string> texts;
+    for (int i = 0; i < 2000; ++i) {
+      StoreRow row;
+      // Four events a second; a needle's time is also some others' (ids break the tie), and
+      // every 7th event is a second late (ids out of time order).
+      row.time_ns = kBoot + (i / 4 + (i % 7 == 0 ? 1 : 0)) * 1'000'000'000ll;
+      row.pid = static_cast<std::uint32_t>(100 + i);
+      row.process_uid = texts.emplace_back(fmt::format("ab-{}", i));
+      row.image = "/usr/bin/common";
+      row.user = "root";
+      row.argv = i % 50 == 3 ? "run --needle" : "run";
+      row.json = texts.emplace_back(fmt::format(R"({{"i":{}}})", i));
+      sink.write(row);
+    }
+    sink.finish();
+  }
+  const auto all = scan("instr(argv, 'needle') > 0");
+  ASSERT_EQ(all.size(), 40u);
+  for (const std::uint64_t head :
+       {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{3}, std::uint64_t{39}, std::uint64_t{1000}}) {
+    for (const bool reverse : {false, true}) {
+      for (const std::uint64_t limit : {std::uint64_t{0}, std::uint64_t{2}, std::uint64_t{50}}) {
+        QueryOptions q;
+        q.argv_substring = "needle";
+        q.first_rows_max = head;
+        q.reverse = reverse;
+        q.limit = limit;
+        auto expected = all;
+        if (reverse) std::reverse(expected.begin(), expected.end());
+        if (limit != 0 && limit < expected.size()) expected.resize(limit);
+        EXPECT_EQ(query(q), expected) << "head " << head << " reverse " << reverse << " limit " << limit;
+        q.json = false;  // the table: one line each, after the header
+        std::string out;
+        ASSERT_TRUE(run_query(path_, q, out).has_value());
+        EXPECT_EQ(static_cast<std::size_t>(std::count(out.begin(), out.end(), '\n')), expected.size() + 1);
+      }
+    }
+  }
 }
 
 std::int64_t count_of(const std::string& path, const std::string& sql) {
