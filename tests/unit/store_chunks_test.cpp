@@ -114,6 +114,15 @@ class StoreChunksTest : public ::testing::Test {
     auto expected = scan(condition);
     expect_query_as_scanned(path_, std::move(q), std::move(expected), what);
   }
+  // --argv TEXT and --image GLOB (with the filters already in `q`), against the scan.
+  void expect_argv(const std::string& text, QueryOptions q = {}, const std::string& also = "1") {
+    q.argv_substring = text;
+    expect_scan(q, fmt::format("{} AND instr(argv, '{}') > 0", also, text), "--argv " + text);
+  }
+  void expect_image(const std::string& glob, QueryOptions q = {}) {
+    q.image_glob = glob;
+    expect_scan(q, fmt::format("image GLOB '{}'", glob), "--image " + glob);
+  }
 
   fs::path dir_;
   std::string path_;
@@ -142,17 +151,13 @@ TEST_F(StoreChunksTest, LookupsByKeyFindTheEventsOfEveryChunk) {
   q.sql = fmt::format("SELECT count(*) AS n FROM events WHERE instr(argv, 'needle') > 0 AND id < {}", kChunk);
   EXPECT_EQ(query_json_lines(path_, q), std::vector<std::string>{R"({"n":4})"});  // the rest past it
 
+  expect_argv("needle");  // few: through the chunked index
   q = {};
-  q.argv_substring = "needle";  // few: through the chunked index
-  expect_scan(q, "instr(argv, 'needle') > 0", "--argv needle");
+  q.argv_substring = "needle";
   EXPECT_EQ(query(q).size(), 10u);
-  q.argv_substring = "-O2";  // most: the time index walked
-  expect_scan(q, "instr(argv, '-O2') > 0", "--argv -O2");
-  q = {};
-  q.image_glob = "/usr/bin/rare";
-  expect_scan(q, "image GLOB '/usr/bin/rare'", "--image rare");
-  q.image_glob = "/usr/bin/c*";
-  expect_scan(q, "image GLOB '/usr/bin/c*'", "--image common");
+  expect_argv("-O2");  // most: the time index walked
+  expect_image("/usr/bin/rare");
+  expect_image("/usr/bin/c*");
   q = {};
   q.users = {"alice"};
   expect_scan(q, "user = 'alice'", "--user alice");
@@ -211,17 +216,12 @@ TEST_F(StoreChunksTest, LookupsByManyStringsReadTheChunksInTurnAndFindTheSameRow
   }
   shift_ids(kChunk - 1000);  // over a chunk boundary
   ASSERT_EQ(count_of_strings("instr(text, '--many') > 0"), kMany);
-  QueryOptions q;
-  q.argv_substring = "--many";
-  expect_scan(q, "instr(argv, '--many') > 0", "--argv --many");
-  q = {};
-  q.image_glob = "/usr/bin/many-*";
-  expect_scan(q, "image GLOB '/usr/bin/many-*'", "--image many-*");
-  q.argv_substring = "--many 1";
-  expect_scan(q, "image GLOB '/usr/bin/many-*' AND instr(argv, '--many 1') > 0", "--image many-* --argv '--many 1'");
-  q = {};
-  q.image_glob = "/usr/bin/many-1*";  // ~1,100 strings: probed
-  expect_scan(q, "image GLOB '/usr/bin/many-1*'", "--image many-1*");
+  expect_argv("--many");
+  expect_image("/usr/bin/many-*");
+  QueryOptions both;
+  both.image_glob = "/usr/bin/many-*";
+  expect_argv("--many 1", both, "image GLOB '/usr/bin/many-*'");
+  expect_image("/usr/bin/many-1*");  // ~1,100 strings: probed
 }
 
 // A filter keeping 1 event in 50 (between 1 in 8,192 and 1 in 32): its first rows come from the
