@@ -160,27 +160,24 @@ struct ByStrings {
 };
 
 std::string strings_condition(const ByStrings& filter, std::string_view row) {
-  if (!filter.scanned) return fmt::format("{}.{} IN ({})", row, filter.column, filter.strings);
-  // `+`: not the index's key; IS NOT NULL names its partial WHERE, so that it is still read.
-  return fmt::format("{0}.{1} IS NOT NULL AND +{0}.{1} IN ({2})", row, filter.column, filter.strings);
-}
-
-std::string strings_conditions(const std::vector<ByStrings>& filters) {
-  std::string all;
-  for (const ByStrings& filter : filters) all += (all.empty() ? "" : " AND ") + strings_condition(filter, "e");
-  return all;
+  return key_condition(fmt::format("{}.{}", row, filter.column), fmt::format("IN ({})", filter.strings),
+                       filter.scanned);
 }
 
 // The statement of a search (not --sql), with its text values bound in order as ?1, ?2...
 struct Search {
   std::string sql;
   std::vector<std::string> text_params;
-  // The filters by string (text filters; on schema 3 --user too), as conditions on event_rows e.
-  // Schema 2 names their rows as "{kDenseMark}id IN (...)", schema 3 as "{kDenseMark}": both
-  // settled by choose_text_plan.
-  std::string text_rows;
-  // The same filters one by one (schema 5 drives a lookup by one of them).
+  // The filters by string (text filters; on schema 3 --user too); schema 5 drives a lookup by one
+  // of them. Schema 2 names their rows as "{kDenseMark}id IN (...)", schema 3 as "{kDenseMark}":
+  // both settled by choose_text_plan.
   std::vector<ByStrings> by_strings;
+  // The filters as conditions on event_rows e.
+  std::string text_rows() const {
+    std::string all;
+    for (const ByStrings& filter : by_strings) all += (all.empty() ? "" : " AND ") + strings_condition(filter, "e");
+    return all;
+  }
   int schema = 0;
   StoreChunks chunks;  // schema 3: the store's chunks (store_chunks.h)
   IdRange ids;
@@ -238,11 +235,10 @@ void add_text_filters(const QueryOptions& o, int schema, const RegexSearch* rege
               fmt::format("SELECT s.id FROM strings s WHERE s.hash IN ({}) AND s.text IN ({})", hashes, texts));
   }
   if (search.by_strings.empty()) return;
-  search.text_rows = strings_conditions(search.by_strings);
   if (schema >= 3) {
     where += fmt::format(" AND {}", kDenseMark);
   } else {
-    where += fmt::format(" AND {}id IN (SELECT e.id FROM event_rows e WHERE {})", kDenseMark, search.text_rows);
+    where += fmt::format(" AND {}id IN (SELECT e.id FROM event_rows e WHERE {})", kDenseMark, search.text_rows());
   }
 }
 
@@ -291,11 +287,11 @@ std::string marked_key(const ByStrings& driver) {
 std::string rows_in_chunks(const Search& search, const StoreChunks& chunks) {
   const auto* driver = marked_driver(search);
   if (driver == nullptr) {
-    return fmt::format("SELECT e.id FROM event_rows e WHERE {} AND {}", in_chunks(chunks, "e"), search.text_rows);
+    return fmt::format("SELECT e.id FROM event_rows e WHERE {} AND {}", in_chunks(chunks, "e"), search.text_rows());
   }
   const MarkedRowsSql marked =
       marked_rows_sql(marked_key(*driver), fmt::format("IN ({})", driver->strings), chunks, "e", driver->scanned);
-  return fmt::format("SELECT e.id FROM {} WHERE {} AND {}", marked.from, marked.where, search.text_rows);
+  return fmt::format("SELECT e.id FROM {} WHERE {} AND {}", marked.from, marked.where, search.text_rows());
 }
 
 // Schema 3. A filter by string that keeps few events: their ids from the chunked indexes (a probe
@@ -313,7 +309,6 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
     if (!strings) return strings.error();
     filter.scanned = *strings > probed_strings;
   }
-  search.text_rows = strings_conditions(search.by_strings);
   // The chunks of the newest 65,536 to 131,072 ids (two of schema 3's).
   constexpr int kSampledBits = 16;
   const std::int64_t newest = search.ids.last >> kSampledBits;
@@ -348,7 +343,7 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
     head = !dense && *matches * kHeadFraction > sampled;
   }
   const std::string walked =
-      fmt::format("EXISTS (SELECT 1 FROM event_rows e WHERE e.id = events.id AND {})", search.text_rows);
+      fmt::format("EXISTS (SELECT 1 FROM event_rows e WHERE e.id = events.id AND {})", search.text_rows());
   const std::string gathered = fmt::format("id IN ({})", rows_in_chunks(search, search.chunks));
   if (head) {
     search.head_sql = replaced(replaced(search.sql, kDenseMark, walked), kAfterMark, "");
@@ -366,13 +361,13 @@ Result<Ok> choose_chunked_plan(sqlite3* db, Search& search, bool count) {
 // then a sort of those rows. One that keeps many: the time index walked, each id tested ('+id' keeps SQLite from
 // driving the loop by the ids): no sort of a large result, and rows in order at once.
 Result<Ok> choose_text_plan(sqlite3* db, Search& search, bool count) {
-  if (search.text_rows.empty()) return Ok{};
+  if (search.by_strings.empty()) return Ok{};
   if (search.schema >= 3) return choose_chunked_plan(db, search, count);
   const std::string sql = fmt::format(
       "WITH n(events) AS (SELECT coalesce((SELECT max(id) FROM event_rows) - (SELECT min(id) FROM event_rows) + 1, "
       "0)) SELECT (SELECT count(*) FROM (SELECT 1 FROM event_rows e WHERE {0} LIMIT (SELECT events / {1} + 1 FROM "
       "n))) * {1} > (SELECT events FROM n)",
-      search.text_rows, kDenseFraction);
+      search.text_rows(), kDenseFraction);
   auto dense_rows = select_integer(db, sql, search.text_params);
   if (!dense_rows) return dense_rows.error();
   const bool dense = *dense_rows != 0;

@@ -98,11 +98,8 @@ MarkedRowsSql marked_rows_sql(std::string_view key, std::string_view values, con
   // named. Blocks lie within a chunk: the earlier-mark probe names the driver's chunk. A block's
   // rows by rowid: `+` keeps SQLite from indexing the table's key column for the join instead
   // (an automatic index of every row, which it chose for 1,221 chunks of a 10 M store).
-  // Scanned: `+` keeps the value from the index's probe; IS NOT NULL still names its WHERE.
   const std::int64_t last_in_block = (std::int64_t{1} << kRepeatBlockBits) - 1;
-  const std::string value_test =
-      scan ? fmt::format("{0}_mark.{1}_id IS NOT NULL AND +{0}_mark.{1}_id {2}", row, key, values)
-           : fmt::format("{0}_mark.{1}_id {2}", row, key, values);
+  const std::string value_test = key_condition(fmt::format("{}_mark.{}_id", row, key), values, scan);
   return {fmt::format("event_rows {0}_mark CROSS JOIN event_rows {0}", row),
           fmt::format("{2} AND {4} AND {0}_mark.{3}_repeat IS NULL AND "
                       "NOT EXISTS (SELECT 1 FROM event_rows {0}_before WHERE ({0}_before.id >> {1}) = "

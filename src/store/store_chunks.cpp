@@ -36,4 +36,9 @@ std::string in_chunks(const StoreChunks& chunks, std::string_view row) {
   return fmt::format("({}.id >> {}) IN ({})", row, chunks.bits, chunks.list);
 }
 
+std::string key_condition(std::string_view column, std::string_view values, bool scan) {
+  if (!scan) return fmt::format("{} {}", column, values);
+  return fmt::format("{0} IS NOT NULL AND +{0} {1}", column, values);
+}
+
 }  // namespace procsentry

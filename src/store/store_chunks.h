@@ -46,5 +46,9 @@ struct StoreChunks {
 StoreChunks store_chunks(const IdRange& ids, int schema, std::int64_t from = 0);
 // `(row.id >> bits) IN (list)`: a lookup's condition on the chunk its indexes lead with.
 std::string in_chunks(const StoreChunks& chunks, std::string_view row);
+// `column values` ("= ?1", "IN (...)"), a lookup's condition on the key after the chunk: probed
+// for each value in each chunk, or (scan, for many values) each chunk's entries read and tested:
+// `+` keeps the value from the probe, IS NOT NULL still names the partial indexes' WHERE.
+std::string key_condition(std::string_view column, std::string_view values, bool scan);
 
 }  // namespace procsentry
